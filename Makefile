@@ -1,0 +1,63 @@
+# citymatch — two commands matter: `make demo` (embedded, no Java/Kafka/PostgreSQL) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+BENCHES := pipeline market ledger sim
+
+.PHONY: help venv demo test test-unit test-integration lint up down bench $(addprefix bench-,$(BENCHES)) \
+        kafka-fetch pg-install clean
+
+help:
+	@echo "make demo   - run a small Ebina scenario on the embedded default (in-process bus, SQLite ledger)"
+	@echo "make test   - install everything, start real Kafka + PostgreSQL, run the whole suite"
+	@echo "make up     - run the whole stack here (Kafka, PostgreSQL, services, gateway on 127.0.0.1:8000)"
+	@echo "make down   - stop it"
+	@echo "make lint   - ruff"
+	@echo "make bench  - all benchmarks (JSON in reports/bench/); make bench-<name> for one of: $(BENCHES)"
+
+venv:
+	@bash infra/bootstrap.sh
+
+demo: venv
+	@$(VENV)/bin/citymatch demo
+
+kafka-fetch:
+	@bash infra/kafka/kafka.sh fetch
+
+pg-install:
+	@bash infra/postgres/pg.sh install
+
+test: venv kafka-fetch pg-install
+	@bash infra/with-stack.sh $(VENV)/bin/pytest -q tests
+
+test-unit: venv
+	@$(VENV)/bin/pytest -q tests -m "not integration"
+
+test-integration: venv kafka-fetch pg-install
+	@bash infra/with-stack.sh $(VENV)/bin/pytest -q tests -m integration
+
+lint: venv
+	@$(VENV)/bin/ruff check .
+
+up: venv kafka-fetch pg-install
+	@bash infra/stack.sh up
+
+down:
+	@bash infra/stack.sh down
+
+bench: $(addprefix bench-,$(BENCHES))
+
+bench-pipeline: venv kafka-fetch pg-install
+	@bash infra/with-stack.sh $(PY) -m bench.pipeline
+
+bench-ledger: venv pg-install
+	@bash infra/with-stack.sh $(PY) -m bench.ledger
+
+bench-market: venv
+	@$(PY) -m bench.market
+
+bench-sim: venv
+	@$(PY) -m bench.sim
+
+clean:
+	rm -rf .run reports

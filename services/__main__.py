@@ -1,0 +1,37 @@
+"""Run one service: ``python -m services market|settlement|gateway`` (settings from CITYMATCH_* variables)."""
+
+from __future__ import annotations
+
+import sys
+
+from shared.logs import configure
+from shared.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(__doc__)
+        return 0 if argv else 2
+    name = argv[0]
+    settings = Settings.from_env()
+    if name == "gateway":
+        import uvicorn
+
+        from services.bootstrap import gateway_app
+
+        configure(settings.log_level, "gateway")
+        uvicorn.run(gateway_app(settings), host=settings.gateway_host, port=settings.gateway_port,
+                    log_level=settings.log_level.lower())
+        return 0
+    from services.bootstrap import build
+    from shared.bus.faust_app import run_worker
+
+    service = build(name, settings)
+    sys.argv = [f"citymatch-{name}", "worker"]
+    run_worker(service, settings)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

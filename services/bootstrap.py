@@ -1,0 +1,58 @@
+"""The one place that wires services to real adapters (Kafka, PostgreSQL/SQLite) from settings."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from shared.runtime import Service
+from shared.settings import Settings
+
+log = logging.getLogger("citymatch.bootstrap")
+
+
+def market_service(settings: Settings) -> Service:
+    from services.market.service import build_service
+
+    return build_service()
+
+
+def settlement_service(settings: Settings) -> Service:
+    from services.settlement.service import build_service
+    from services.settlement.store import open_ledger
+
+    return build_service(open_ledger(settings.database_url))
+
+
+SERVICES: dict[str, Callable[[Settings], Service]] = {
+    "market": market_service,
+    "settlement": settlement_service,
+}
+
+
+def build(name: str, settings: Settings) -> Service:
+    try:
+        factory = SERVICES[name]
+    except KeyError:
+        raise SystemExit(f"unknown service {name!r}; choose one of: {', '.join(SERVICES)}, gateway") from None
+    return factory(settings)
+
+
+def gateway_app(settings: Settings):
+    """The FastAPI app over Kafka and the ledger database (what `python -m services gateway` serves)."""
+    from services.gateway.app import create_app
+    from services.gateway.publisher import KafkaPublisher
+    from services.settlement.store import open_ledger
+
+    ledger = open_ledger(settings.database_url)
+    publisher = KafkaPublisher(settings.kafka_bootstrap)
+
+    def readiness() -> dict[str, bool]:
+        try:
+            ledger.trade_count()
+            return {"ledger": True}
+        except Exception:  # the readiness probe reports, it does not crash
+            log.exception("ledger not reachable")
+            return {"ledger": False}
+
+    return create_app(settings, publisher, ledger, readiness=readiness)

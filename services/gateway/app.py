@@ -1,0 +1,122 @@
+"""The gateway: HTTP in front of the bus. Routes only translate: parse, authenticate, publish, read back."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, FastAPI, Header, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+
+from services.gateway.publisher import Publisher
+from services.gateway.schemas import GateClosure, OrderAccepted, OrderCreate, TradePublic
+from shared.auth import AuthError, participant_from_token
+from shared.errors import DomainError
+from shared.events import EnergyOrderCancelled, EnergyOrderPlaced, GateClosed
+from shared.settings import Settings
+
+log = logging.getLogger("citymatch.gateway")
+
+
+class TradeReader(Protocol):
+    def trades_for(self, participant: str) -> list[dict[str, Any]]: ...
+
+
+def _bearer(authorization: str | None) -> str:
+    if not authorization:
+        raise AuthError("missing Authorization header (expected 'Bearer <token>')")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthError("Authorization header must be 'Bearer <token>'")
+    return token.strip()
+
+
+def current_participant(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+    return participant_from_token(request.app.state.settings.token_secret, _bearer(authorization))
+
+
+def require_operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+    if not hmac.compare_digest(_bearer(authorization), request.app.state.settings.operator_token):
+        raise AuthError("operator token required")
+
+
+Participant = Annotated[str, Depends(current_participant)]
+Operator = Annotated[None, Depends(require_operator)]
+
+
+def create_app(settings: Settings, publisher: Publisher, trades: TradeReader,
+               readiness: Callable[[], dict[str, bool]] | None = None) -> FastAPI:
+    app = FastAPI(title="citymatch gateway", version="0.1.0",
+                  description="Orders, trades and operator controls for the Ebina station-area platform.")
+    app.state.settings = settings
+    registry = CollectorRegistry()
+    requests = Counter("citymatch_http_requests_total", "HTTP requests", ["route", "status"], registry=registry)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        requests.labels(request.url.path, "422").inc()
+        return JSONResponse(status_code=422, content={"message": "; ".join(problems),
+                                                      "detail": jsonable_errors(exc.errors())})
+
+    @app.exception_handler(AuthError)
+    async def auth_error(request: Request, exc: AuthError) -> JSONResponse:
+        requests.labels(request.url.path, "401").inc()
+        return JSONResponse(status_code=401, content={"message": str(exc)})
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        requests.labels(request.url.path, "400").inc()
+        return JSONResponse(status_code=400, content={"message": str(exc)})
+
+    @app.get("/health", tags=["ops"])
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["ops"])
+    def ready() -> JSONResponse:
+        checks = {"bus": publisher.ready(), **(readiness() if readiness else {})}
+        ok = all(checks.values())
+        return JSONResponse(status_code=200 if ok else 503, content={"ready": ok, "checks": checks})
+
+    @app.get("/metrics", tags=["ops"])
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/v1/energy/orders", status_code=status.HTTP_202_ACCEPTED, response_model=OrderAccepted,
+              tags=["energy"])
+    def place_order(order: OrderCreate, participant: Participant) -> OrderAccepted:
+        """Queue an order for the slot's market; rejections (late, duplicate, ...) arrive on energy.rejections."""
+        event = EnergyOrderPlaced(participant=participant, **order.model_dump())
+        envelope = publisher.publish("energy.orders", event)
+        requests.labels("/v1/energy/orders", "202").inc()
+        return OrderAccepted(order_id=event.order_id, participant=participant, slot=event.slot,
+                             event_id=envelope.event_id)
+
+    @app.delete("/v1/energy/orders/{order_id}", status_code=status.HTTP_202_ACCEPTED, tags=["energy"])
+    def cancel_order(order_id: str, slot: datetime, participant: Participant) -> dict[str, str]:
+        envelope = publisher.publish("energy.orders",
+                                     EnergyOrderCancelled(order_id=order_id, participant=participant, slot=slot))
+        return {"order_id": order_id, "event_id": envelope.event_id, "status": "cancel requested"}
+
+    @app.get("/v1/energy/trades", response_model=list[TradePublic], tags=["energy"])
+    def my_trades(participant: Participant) -> list[dict[str, Any]]:
+        """The caller's own settled trades, from the ledger."""
+        return trades.trades_for(participant)
+
+    @app.post("/v1/operator/slots/{slot}/close", response_model=GateClosure, tags=["operator"])
+    def close_gate(slot: datetime, _: Operator) -> GateClosure:
+        """Close the gate of a slot now, so the market clears it (the market's own clock does this too)."""
+        envelope = publisher.publish("energy.gate", GateClosed(slot=slot))
+        return GateClosure(slot=envelope.body().slot, event_id=envelope.event_id)
+
+    return app
+
+
+def jsonable_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in errors]

@@ -1,0 +1,56 @@
+"""What travels over HTTP, kept apart from the events on Kafka (the participant comes from the token)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events import Kwh, Slot, YenPerKwh
+
+
+class OrderCreate(BaseModel):
+    """Buy or sell kWh in one 30-minute slot at a limit price (yen/kWh)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "side": "sell", "slot": "2026-11-28T13:00:00+09:00", "kwh": "1.2", "limit_price": "12.50",
+        "renewable": True}]})
+    order_id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=64,
+                          description="client-chosen id; re-posting the same id is rejected as a duplicate")
+    side: Literal["buy", "sell"]
+    slot: Slot = Field(description="slot start, on a 30-minute boundary, with a time zone")
+    kwh: Kwh
+    limit_price: YenPerKwh
+    site: str | None = Field(default=None, max_length=64)
+    renewable: bool = False
+    green_premium: YenPerKwh = Decimal("0")
+    preferred_partners: tuple[str, ...] = ()
+
+
+class OrderAccepted(BaseModel):
+    order_id: str
+    participant: str
+    slot: datetime
+    event_id: str
+    status: Literal["accepted"] = "accepted"
+
+
+class GateClosure(BaseModel):
+    slot: datetime
+    event_id: str
+
+
+class TradePublic(BaseModel):
+    trade_id: str
+    slot: str
+    role: Literal["buyer", "seller"]
+    seller: str
+    buyer: str
+    kwh: Decimal
+    price: Decimal
+    amount_yen: Decimal
+    tier: str
+    renewable: bool

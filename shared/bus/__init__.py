@@ -1,0 +1,1 @@
+"""Transports that run a :class:`shared.runtime.Service`: in-process (demo, simulator) and Kafka (Faust)."""

@@ -1,0 +1,84 @@
+"""The transport-independent step: raw bytes in, events to publish or a dead-letter reason out.
+
+Both transports call :func:`deliver`, so decoding, validation, dead-lettering and output event ids behave
+the same on Kafka and on the in-process bus.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from shared.errors import DomainError, EventDecodeError
+from shared.events import Envelope
+from shared.metrics import ServiceMetrics
+from shared.runtime import Outgoing, Service
+from shared.serialization import decode
+
+log = logging.getLogger("citymatch.dispatch")
+_NAMESPACE = uuid.UUID("6f4c6484-b257-48d8-9f1e-c17aa7c4e0de")
+
+
+@dataclass
+class Delivery:
+    outputs: list[tuple[str, Envelope]] = field(default_factory=list)
+    dead_letter_reason: str | None = None
+    error_type: str | None = None
+
+
+def derived_event_id(parent: str, index: int, payload_key: str) -> str:
+    """Output ids derive from the input id, so reprocessing a message republishes the same event ids."""
+    return str(uuid.uuid5(_NAMESPACE, f"{parent}/{index}/{payload_key}"))
+
+
+def wrap_outputs(service: str, outputs: list[Outgoing], parent_id: str) -> list[tuple[str, Envelope]]:
+    return [
+        (out.topic, Envelope.wrap(out.payload, service, event_id=derived_event_id(parent_id, i, out.payload.key())))
+        for i, out in enumerate(outputs)
+    ]
+
+
+def deliver(service: Service, topic: str, raw: bytes | None, metrics: ServiceMetrics | None = None) -> Delivery:
+    """Decode ``raw`` from ``topic`` and run the service's handler on it.
+
+    Bad bytes, schema violations and broken business rules become a dead-letter reason; any other exception
+    propagates, so the transport can retry (a database that is down is not the message's fault).
+    """
+    started = time.perf_counter()
+    if metrics:
+        metrics.messages_in.labels(service.name, topic).inc()
+    try:
+        envelope, payload = decode(raw)
+    except EventDecodeError as exc:
+        return _dead(metrics, service, topic, f"undecodable message on {topic}: {exc}", "decode")
+    handler = service.handlers.get(topic)
+    if handler is None:
+        return _dead(metrics, service, topic, f"{service.name} has no handler for {topic}", "routing")
+    try:
+        outputs = list(handler(envelope, payload))
+    except (DomainError, ValidationError) as exc:
+        return _dead(metrics, service, topic, f"{envelope.event_type} {envelope.event_id} rejected: {exc}", "domain")
+    except Exception:
+        if metrics:
+            metrics.errors.labels(service.name, topic).inc()
+        raise
+    finally:
+        if metrics:
+            metrics.processing.labels(service.name, topic).observe(time.perf_counter() - started)
+    wrapped = wrap_outputs(service.name, outputs, envelope.event_id)
+    if metrics:
+        for out_topic, _ in wrapped:
+            metrics.messages_out.labels(service.name, out_topic).inc()
+    return Delivery(outputs=wrapped)
+
+
+def _dead(metrics: ServiceMetrics | None, service: Service, topic: str, reason: str, kind: str) -> Delivery:
+    log.warning("dead-lettering message", extra={"fields": {"service": service.name, "topic": topic,
+                                                            "reason": reason}})
+    if metrics:
+        metrics.dead_lettered.labels(service.name, topic).inc()
+    return Delivery(dead_letter_reason=reason, error_type=kind)

@@ -1,0 +1,136 @@
+"""Binds a :class:`shared.runtime.Service` to Kafka through faust-streaming agents.
+
+One agent per consumed topic: decode, call the handler (in a worker thread, since handlers may block on a
+database), publish the outputs and wait for the broker's acknowledgement, then let Faust commit the offset.
+So a crash can only cause redelivery, never loss, and idempotent handlers turn that into an exactly-once
+effect. Undecodable or rule-breaking messages go to ``<topic>.dlq`` with the original bytes and the reason in
+headers; the agent goes on with the next message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import faust
+
+from shared.bus.dispatch import Delivery, deliver, wrap_outputs
+from shared.metrics import ServiceMetrics
+from shared.runtime import Service, Timer
+from shared.serialization import encode
+from shared.settings import Settings
+from shared.topics import topic as catalogue_topic
+
+log = logging.getLogger("citymatch.faust")
+RETRIES = 3
+
+
+def build_app(service: Service, settings: Settings) -> faust.App:
+    datadir = Path(settings.data_dir) / "faust" / service.name
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        f"citymatch-{service.name}",
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        value_serializer="raw",
+        key_serializer="raw",
+        datadir=str(datadir),
+        web_host="127.0.0.1",
+        web_port=settings.web_port,
+        topic_replication_factor=1,
+        topic_partitions=1,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        broker_commit_every=100,
+        broker_commit_interval=0.5,
+    )
+    metrics = ServiceMetrics(service.name)
+    topics: dict[str, faust.TopicT] = {}
+
+    def out_topic(name: str) -> faust.TopicT:
+        if name not in topics:
+            spec = catalogue_topic(name.removesuffix(".dlq"))
+            topics[name] = app.topic(name, value_serializer="raw", key_serializer="raw",
+                                     partitions=spec.partitions)
+        return topics[name]
+
+    async def publish(outputs: list) -> None:
+        futures = [await out_topic(t).send(key=env.key.encode(), value=encode(env)) for t, env in outputs]
+        for fut in futures:
+            await fut  # wait for the broker's ack before the source offset may be committed
+
+    for topic_name in service.handlers:
+        _bind_agent(app, service, topic_name, out_topic(topic_name), metrics, publish, out_topic)
+    for i, timer in enumerate(service.timers):
+        _bind_timer(app, service, i, timer, publish)
+
+    @app.page("/health")
+    async def health(web, request):
+        return web.json({"service": service.name, "status": "ok"})
+
+    @app.page("/ready")
+    async def ready(web, request):
+        started = app.producer is not None and app.producer.started if hasattr(app.producer, "started") else True
+        return web.json({"service": service.name, "ready": bool(started)})
+
+    @app.page("/metrics")
+    async def prometheus(web, request):
+        return web.bytes(metrics.render(), content_type="text/plain; version=0.0.4")
+
+    if service.on_start:
+        @app.task
+        async def on_start() -> None:
+            await asyncio.to_thread(service.on_start)
+
+    return app
+
+
+def _bind_agent(app, service: Service, topic_name: str, source, metrics, publish, out_topic) -> None:
+    async def process(stream):
+        async for event in stream.events():
+            raw = event.value
+            result = await _deliver_with_retries(service, topic_name, raw, metrics)
+            if result.dead_letter_reason is not None:
+                headers = {
+                    "x-dlq-reason": result.dead_letter_reason.encode(),
+                    "x-dlq-error-type": (result.error_type or "unknown").encode(),
+                    "x-dlq-source-topic": topic_name.encode(),
+                    "x-dlq-source-partition": str(event.message.partition).encode(),
+                    "x-dlq-source-offset": str(event.message.offset).encode(),
+                    "x-dlq-service": service.name.encode(),
+                }
+                fut = await out_topic(f"{topic_name}.dlq").send(key=event.key, value=raw, headers=headers)
+                await fut
+            await publish(result.outputs)
+
+    app.agent(source, name=f"{service.name}.{topic_name}")(process)
+
+
+async def _deliver_with_retries(service: Service, topic_name: str, raw, metrics) -> Delivery:
+    for attempt in range(1, RETRIES + 1):
+        try:
+            return await asyncio.to_thread(deliver, service, topic_name, raw, metrics)
+        except Exception as exc:
+            log.exception("handler failed", extra={"fields": {"service": service.name, "topic": topic_name,
+                                                              "attempt": attempt}})
+            if attempt == RETRIES:
+                return Delivery(dead_letter_reason=f"handler failed {RETRIES} times: {exc!r}", error_type="handler")
+            await asyncio.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+def _bind_timer(app, service: Service, index: int, timer: Timer, publish) -> None:
+    async def fire() -> None:
+        outputs = await asyncio.to_thread(lambda: list(timer.tick()))
+        if outputs:
+            await publish(wrap_outputs(service.name, outputs, f"timer/{service.name}"))
+
+    fire.__name__ = f"{service.name}_timer_{index}"
+    app.timer(interval=timer.interval_s)(fire)
+
+
+def run_worker(service: Service, settings: Settings) -> None:
+    """Run ``service`` as a Faust worker until SIGTERM/SIGINT."""
+    app = build_app(service, settings)
+    worker = faust.Worker(app, loglevel=settings.log_level.lower())
+    worker.execute_from_commandline()

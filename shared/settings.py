@@ -1,0 +1,59 @@
+"""One typed settings object, read from ``CITYMATCH_*`` environment variables.
+
+It refuses to start outside development with the default token secret, so a forgotten setting cannot
+ship a guessable credential.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Literal
+
+from shared.errors import ConfigError
+
+DEV_SECRET = "dev-only-secret-change-me"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: Literal["development", "test", "production"] = "development"
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    database_url: str = f"sqlite:///{REPO_ROOT / '.run' / 'ledger.sqlite'}"
+    token_secret: str = DEV_SECRET
+    operator_token: str = "operator-dev-token"
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    web_port: int = 6066
+    data_dir: str = str(REPO_ROOT / ".run")
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(f"CITYMATCH_{f.name.upper()}")
+            if raw is None and f.name == "kafka_bootstrap":
+                raw = env.get("KAFKA_BOOTSTRAP")
+            if raw is None and f.name == "database_url":
+                raw = env.get("DATABASE_URL")
+            if raw is not None:
+                values[f.name] = int(raw) if f.type == "int" else raw
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if self.environment not in ("development", "test", "production"):
+            raise ConfigError(
+                f"CITYMATCH_ENVIRONMENT must be development, test or production, not {self.environment!r}")
+        if self.environment == "production" and self.token_secret == DEV_SECRET:
+            raise ConfigError("CITYMATCH_TOKEN_SECRET must be set to a real secret in production")
+        if self.environment == "production" and self.operator_token == "operator-dev-token":
+            raise ConfigError("CITYMATCH_OPERATOR_TOKEN must be set to a real secret in production")

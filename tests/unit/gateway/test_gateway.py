@@ -1,0 +1,98 @@
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.gateway.app import create_app
+from services.gateway.publisher import BusPublisher
+from shared.auth import issue_token
+from shared.bus.inprocess import InProcessBus
+from shared.settings import Settings
+
+SETTINGS = Settings(token_secret="unit-secret", operator_token="op")
+
+
+class TradesByParticipant:
+    """A hand-written stand-in for the ledger's read side (unit test of the routes only)."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def trades_for(self, participant):
+        return [r for r in self.rows if participant in (r["seller"], r["buyer"])]
+
+
+@pytest.fixture
+def bus():
+    return InProcessBus()
+
+
+@pytest.fixture
+def client(bus):
+    rows = [dict(trade_id="t1", slot="2026-11-28T04:00:00+00:00", role="buyer", seller="pv-1", buyer="home-1",
+                 kwh="1.000", price="15.00", amount_yen="15.00", tier="B", renewable=True)]
+    return TestClient(create_app(SETTINGS, BusPublisher(bus), TradesByParticipant(rows)))
+
+
+def auth(pid):
+    return {"Authorization": f"Bearer {issue_token('unit-secret', pid)}"}
+
+
+ORDER = {"side": "buy", "slot": "2026-11-28T13:00:00+09:00", "kwh": "1.5", "limit_price": "20"}
+
+
+def test_order_is_published_with_participant_from_token(client, bus):
+    """A valid order is accepted (202) and published with the caller's id, not one from the body."""
+    r = client.post("/v1/energy/orders", json=ORDER, headers=auth("home-1"))
+    assert r.status_code == 202, r.text
+    [event] = bus.events("energy.orders")
+    assert event.participant == "home-1"
+    assert event.kwh == Decimal("1.5")
+    assert r.json()["order_id"] == event.order_id
+
+
+def test_participant_in_body_is_refused(client):
+    """A body that tries to name a participant is a 422: the id comes from the token only."""
+    r = client.post("/v1/energy/orders", json={**ORDER, "participant": "someone-else"}, headers=auth("home-1"))
+    assert r.status_code == 422
+    assert "participant" in r.json()["message"]
+
+
+@pytest.mark.parametrize("field,value", [("kwh", "-1"), ("slot", "2026-11-28T13:07:00+09:00"),
+                                         ("limit_price", "abc"), ("side", "hold")])
+def test_malformed_order_names_the_field(client, bus, field, value):
+    """A malformed order gets 422 with a message naming the bad field, and nothing is published."""
+    r = client.post("/v1/energy/orders", json={**ORDER, field: value}, headers=auth("home-1"))
+    assert r.status_code == 422
+    assert f"body.{field}" in r.json()["message"]
+    assert bus.events("energy.orders") == []
+
+
+def test_missing_or_bad_token_is_401(client):
+    """Without a valid token the order is refused with 401."""
+    assert client.post("/v1/energy/orders", json=ORDER).status_code == 401
+    r = client.post("/v1/energy/orders", json=ORDER, headers={"Authorization": "Bearer home-1.forged"})
+    assert r.status_code == 401 and "signature" in r.json()["message"]
+
+
+def test_trades_are_scoped_to_the_caller(client):
+    """A participant reads only trades it is party to."""
+    assert [t["trade_id"] for t in client.get("/v1/energy/trades", headers=auth("home-1")).json()] == ["t1"]
+    assert client.get("/v1/energy/trades", headers=auth("home-2")).json() == []
+
+
+def test_gate_close_needs_operator(client, bus):
+    """Only the operator token can close a gate; then a GateClosed event is published."""
+    url = "/v1/operator/slots/2026-11-28T13:00:00+09:00/close"
+    assert client.post(url, headers=auth("home-1")).status_code == 401
+    r = client.post(url, headers={"Authorization": "Bearer op"})
+    assert r.status_code == 200, r.text
+    assert len(bus.events("energy.gate")) == 1
+
+
+def test_health_ready_metrics_docs(client):
+    """Operations endpoints answer: health, readiness, Prometheus metrics and the OpenAPI document."""
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/ready").json()["ready"] is True
+    assert "citymatch_http_requests_total" in client.get("/metrics").text
+    assert "/v1/energy/orders" in client.get("/openapi.json").json()["paths"]
