@@ -23,8 +23,8 @@ class Topic:
 CATALOGUE: dict[str, Topic] = {
     t.name: t
     for t in (
+        # Orders, cancellations and gate closures of a slot share this topic and key, so they stay in order.
         Topic("energy.orders", key="slot"),
-        Topic("energy.gate", key="slot"),
         Topic("energy.rejections", key="participant"),
         Topic("energy.trades", key="slot", retention_ms=None),
         Topic("energy.clearings", key="slot"),

@@ -28,6 +28,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session")
+def port_factory():
+    """Hands out free TCP ports on the loopback interface."""
+    return free_port
+
+
 def docker_answers() -> bool:
     """A Docker client alone is not enough; ``docker info`` must reach an engine (fails fast where none runs)."""
     if shutil.which("docker") is None:

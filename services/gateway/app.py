@@ -112,7 +112,7 @@ def create_app(settings: Settings, publisher: Publisher, trades: TradeReader,
     @app.post("/v1/operator/slots/{slot}/close", response_model=GateClosure, tags=["operator"])
     def close_gate(slot: datetime, _: Operator) -> GateClosure:
         """Close the gate of a slot now, so the market clears it (the market's own clock does this too)."""
-        envelope = publisher.publish("energy.gate", GateClosed(slot=slot))
+        envelope = publisher.publish("energy.orders", GateClosed(slot=slot))
         return GateClosure(slot=envelope.body().slot, event_id=envelope.event_id)
 
     return app

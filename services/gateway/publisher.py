@@ -25,7 +25,7 @@ class KafkaPublisher:
     def __init__(self, bootstrap: str, producer_name: str = "gateway", timeout_s: float = 10.0) -> None:
         from kafka import KafkaProducer
 
-        self._producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0,
+        self._producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0, max_block_ms=5000,
                                        client_id=f"citymatch-{producer_name}")
         self._name = producer_name
         self._timeout = timeout_s
@@ -38,7 +38,12 @@ class KafkaPublisher:
         return envelope
 
     def ready(self) -> bool:
-        return bool(self._producer.bootstrap_connected())
+        """Ready when the broker answers a metadata request for the topic orders go to."""
+        try:
+            return bool(self._producer.partitions_for("energy.orders"))
+        except Exception:  # a readiness probe reports, it does not raise
+            log.warning("Kafka not reachable from the gateway", exc_info=True)
+            return False
 
     def close(self) -> None:
         self._producer.close(timeout=5)

@@ -87,7 +87,7 @@ def test_gate_close_needs_operator(client, bus):
     assert client.post(url, headers=auth("home-1")).status_code == 401
     r = client.post(url, headers={"Authorization": "Bearer op"})
     assert r.status_code == 200, r.text
-    assert len(bus.events("energy.gate")) == 1
+    assert len(bus.events("energy.orders")) == 1
 
 
 def test_health_ready_metrics_docs(client):

@@ -13,14 +13,14 @@ def clearing_service(seen: list) -> Service:
         seen.append(envelope.event_id)
         yield Outgoing("energy.clearings", SlotCleared(slot=payload.slot, orders=0, trades=0, kwh=Decimal(0),
                                                        surplus_yen=Decimal(0), pricing="test"))
-    return Service("toy", {"energy.gate": on_gate})
+    return Service("toy", {"energy.orders": on_gate})
 
 
 def test_outputs_are_delivered_and_logged():
     """A handler's outputs are published on their topics and readable by later consumers."""
     seen: list = []
     bus = InProcessBus([clearing_service(seen)])
-    bus.publish("energy.gate", GateClosed(slot="2026-11-28T10:00:00+09:00"))
+    bus.publish("energy.orders", GateClosed(slot="2026-11-28T10:00:00+09:00"))
     assert bus.run_until_idle() == 2
     assert [e.orders for e in bus.events("energy.clearings")] == [0]
 
@@ -29,25 +29,25 @@ def test_bad_message_goes_to_dlq_and_next_is_processed():
     """Garbage and rule-breaking messages are dead-lettered with a reason; the next good message still flows."""
     seen: list = []
     bus = InProcessBus([clearing_service(seen)])
-    bus.publish_raw("energy.gate", b"\xff\xfe")
-    bus.publish("energy.gate", GateClosed(slot="2026-11-28T23:00:00+00:00"))
-    bus.publish("energy.gate", GateClosed(slot="2026-11-28T10:00:00+09:00"))
+    bus.publish_raw("energy.orders", b"\xff\xfe")
+    bus.publish("energy.orders", GateClosed(slot="2026-11-28T23:00:00+00:00"))
+    bus.publish("energy.orders", GateClosed(slot="2026-11-28T10:00:00+09:00"))
     bus.run_until_idle()
-    reasons = [d.reason for d in bus.dead_letters["energy.gate"]]
+    reasons = [d.reason for d in bus.dead_letters["energy.orders"]]
     assert len(reasons) == 2
     assert "undecodable" in reasons[0]
     assert "no clearing at 23:00" in reasons[1]
-    assert bus.dead_letters["energy.gate"][0].raw == b"\xff\xfe"
+    assert bus.dead_letters["energy.orders"][0].raw == b"\xff\xfe"
     assert len(bus.events("energy.clearings")) == 1
-    assert bus.metrics["toy"].dead_lettered.labels("toy", "energy.gate")._value.get() == 2
+    assert bus.metrics["toy"].dead_lettered.labels("toy", "energy.orders")._value.get() == 2
 
 
 def test_output_event_ids_are_stable_under_redelivery():
     """Redelivering the same input yields outputs with the same event ids, so consumers can deduplicate."""
     seen: list = []
     bus = InProcessBus([clearing_service(seen)])
-    env = bus.publish("energy.gate", GateClosed(slot="2026-11-28T10:00:00+09:00"))
-    bus.publish_raw("energy.gate", env.model_dump_json().encode())
+    env = bus.publish("energy.orders", GateClosed(slot="2026-11-28T10:00:00+09:00"))
+    bus.publish_raw("energy.orders", env.model_dump_json().encode())
     bus.run_until_idle()
     from shared.serialization import decode
     ids = [decode(raw)[0].event_id for raw in bus.log["energy.clearings"]]
@@ -56,9 +56,9 @@ def test_output_event_ids_are_stable_under_redelivery():
 
 def test_timers_publish_through_the_bus():
     """A service timer's outputs are published like handler outputs."""
-    svc = Service("clock", {}, timers=[Timer(1.0, lambda: [Outgoing("energy.gate",
+    svc = Service("clock", {}, timers=[Timer(1.0, lambda: [Outgoing("energy.orders",
                                                                    GateClosed(slot="2026-11-28T10:00:00Z"))])])
     bus = InProcessBus([svc])
     bus.tick()
     bus.run_until_idle()
-    assert len(bus.events("energy.gate")) == 1
+    assert len(bus.events("energy.orders")) == 1

@@ -1,0 +1,161 @@
+"""End to end over a real Kafka broker and a real PostgreSQL server:
+HTTP orders -> market (Faust) -> trades -> settlement (Faust) -> ledger rows -> read back over HTTP."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import httpx
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+
+from services.settlement.store import open_ledger
+from shared.events import Envelope, TradeMatched, slot_start
+from shared.serialization import decode, encode
+
+from .conftest import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+_SLOTS = itertools.count(random.Random(uuid.uuid4().int).randrange(40))
+
+
+def future_slot() -> datetime:
+    """A distinct open slot 3 to 40 hours ahead (inside the market's horizon), so tests never share a book."""
+    return slot_start(datetime.now(UTC)) + timedelta(hours=3, minutes=30 * next(_SLOTS))
+
+
+def trade(slot: datetime, seller: str, buyer: str, kwh: str = "1.000", price: str = "15.00") -> TradeMatched:
+    return TradeMatched(trade_id=f"t-{uuid.uuid4().hex[:12]}", slot=slot, seller=seller, buyer=buyer,
+                        kwh=Decimal(kwh), price=Decimal(price), tier="B", wheeling_fee=Decimal("0"))
+
+
+def ledger_trade_ids(database_url: str, participant: str) -> list[str]:
+    ledger = open_ledger(database_url)
+    try:
+        return [row["trade_id"] for row in ledger.trades_for(participant)]
+    finally:
+        ledger.close()
+
+
+def test_orders_over_http_become_ledger_rows_readable_over_http(stack):
+    """Orders posted over HTTP clear into trades that land on the ledger and read back through the API."""
+    slot = future_slot()
+    tag = uuid.uuid4().hex[:6]
+    seller_a, seller_b, buyer_c, buyer_d = (f"{n}-{tag}" for n in ("pv-a", "pv-b", "home-c", "home-d"))
+    orders = [
+        (seller_a, {"side": "sell", "kwh": "2.0", "limit_price": "10.00", "renewable": True}),
+        (seller_b, {"side": "sell", "kwh": "1.0", "limit_price": "14.00"}),
+        (buyer_c, {"side": "buy", "kwh": "1.5", "limit_price": "20.00"}),
+        (buyer_d, {"side": "buy", "kwh": "1.0", "limit_price": "12.00"}),
+    ]
+    with httpx.Client(base_url=stack.gateway, timeout=10) as http:
+        for who, body in orders:
+            r = http.post("/v1/energy/orders", json={"slot": slot.isoformat(), **body}, headers=stack.headers(who))
+            assert r.status_code == 202, r.text
+        r = http.post(f"/v1/operator/slots/{slot.isoformat()}/close",
+                      headers={"Authorization": f"Bearer {stack.operator_token}"})
+        assert r.status_code == 200, r.text
+
+        mine = wait_until(lambda: http.get("/v1/energy/trades", headers=stack.headers(buyer_c)).json(), 60,
+                          "buyer's trades to be readable")
+        everyone = {who: http.get("/v1/energy/trades", headers=stack.headers(who)).json() for who, _ in orders}
+
+    assert all(t["buyer"] == buyer_c and t["role"] == "buyer" for t in mine)
+    assert sum(Decimal(t["kwh"]) for t in mine) <= Decimal("1.5")
+    assert all(Decimal(t["price"]) <= Decimal("20.00") for t in mine)
+    bought = sum(Decimal(t["kwh"]) for who in (buyer_c, buyer_d) for t in everyone[who])
+    sold = sum(Decimal(t["kwh"]) for who in (seller_a, seller_b) for t in everyone[who])
+    assert bought == sold > 0  # supply equals demand inside the slot's contracts
+    for who, body in orders:  # nobody trades across its limit
+        for t in everyone[who]:
+            limit = Decimal(body["limit_price"])
+            assert Decimal(t["price"]) <= limit if body["side"] == "buy" else Decimal(t["price"]) >= limit
+    # The same trades are rows in the real PostgreSQL ledger.
+    assert {t["trade_id"] for t in mine} <= set(ledger_trade_ids(stack.database_url, buyer_c))
+
+
+def test_malformed_order_gets_422_naming_the_field(stack):
+    """A malformed order is refused over real HTTP with 422 and a message naming the bad field."""
+    body = {"side": "buy", "slot": future_slot().isoformat(), "kwh": "-2", "limit_price": "20"}
+    r = httpx.post(f"{stack.gateway}/v1/energy/orders", json=body, headers=stack.headers("home-x"), timeout=10)
+    assert r.status_code == 422
+    assert "kwh" in r.json()["message"]
+
+
+def test_same_trade_delivered_twice_yields_one_ledger_row(stack):
+    """At-least-once delivery of one trade gives exactly one ledger entry and one set of receipts."""
+    slot = future_slot()
+    tag = uuid.uuid4().hex[:6]
+    dup, sentinel = trade(slot, f"s-{tag}", f"b-{tag}"), trade(slot, f"s-{tag}", f"b2-{tag}")
+    producer = KafkaProducer(bootstrap_servers=stack.kafka, acks="all")
+    raw = encode(Envelope.wrap(dup, "test"))
+    for value in (raw, raw, encode(Envelope.wrap(sentinel, "test"))):
+        producer.send("energy.trades", key=dup.key().encode(), value=value).get(10)
+    producer.close()
+
+    wait_until(lambda: sentinel.trade_id in ledger_trade_ids(stack.database_url, sentinel.buyer), 60,
+               "the sentinel trade on the ledger")
+    assert ledger_trade_ids(stack.database_url, dup.buyer).count(dup.trade_id) == 1
+    assert ledger_trade_ids(stack.database_url, dup.seller).count(dup.trade_id) == 1
+    receipts = [p for p in read_topic(stack.kafka, "ledger.receipts") if p.trade_id == dup.trade_id]
+    assert sorted(r.participant for r in receipts) == sorted([dup.buyer, dup.seller])
+
+
+def test_malformed_kafka_message_is_dead_lettered_and_next_is_processed(stack):
+    """A malformed message lands in <topic>.dlq with its reason and original bytes; the next one still settles."""
+    slot = future_slot()
+    good = trade(slot, "s-dlq", f"b-{uuid.uuid4().hex[:6]}")
+    garbage = f"not-an-envelope-{uuid.uuid4().hex}".encode()
+    bad_schema = Envelope.wrap(good, "test").model_dump(mode="json")
+    bad_schema["payload"]["kwh"] = "-1"
+    bad_schema_raw = Envelope.model_validate(bad_schema).model_dump_json().encode()
+    producer = KafkaProducer(bootstrap_servers=stack.kafka, acks="all")
+    for value in (garbage, bad_schema_raw, encode(Envelope.wrap(good, "test"))):
+        producer.send("energy.trades", key=b"k", value=value).get(10)
+    producer.close()
+
+    wait_until(lambda: good.trade_id in ledger_trade_ids(stack.database_url, good.buyer), 60, "the good trade")
+    dead = {m.value: dict(m.headers) for m in read_records(stack.kafka, "energy.trades.dlq")}
+    assert garbage in dead and bad_schema_raw in dead
+    assert b"not JSON" in dead[garbage]["x-dlq-reason"]
+    assert b"payload.kwh" in dead[bad_schema_raw]["x-dlq-reason"]
+    assert dead[garbage]["x-dlq-source-topic"] == b"energy.trades"
+
+
+def test_market_dead_letters_garbage_orders_and_keeps_clearing(stack):
+    """Garbage on energy.orders is dead-lettered by the market, which still clears the next slot."""
+    producer = KafkaProducer(bootstrap_servers=stack.kafka, acks="all")
+    garbage = f"{{broken {uuid.uuid4().hex}".encode()
+    producer.send("energy.orders", key=b"x", value=garbage).get(10)
+    producer.close()
+    slot = future_slot()
+    tag = uuid.uuid4().hex[:6]
+    with httpx.Client(base_url=stack.gateway, timeout=10) as http:
+        for who, side, price in ((f"s-{tag}", "sell", "9"), (f"b-{tag}", "buy", "25")):
+            body = {"side": side, "slot": slot.isoformat(), "kwh": "0.5", "limit_price": price}
+            assert http.post("/v1/energy/orders", json=body, headers=stack.headers(who)).status_code == 202
+        http.post(f"/v1/operator/slots/{slot.isoformat()}/close",
+                  headers={"Authorization": f"Bearer {stack.operator_token}"})
+        wait_until(lambda: http.get("/v1/energy/trades", headers=stack.headers(f"b-{tag}")).json(), 60,
+                   "the next slot's trade")
+    dead = [m for m in read_records(stack.kafka, "energy.orders.dlq") if m.value == garbage]
+    assert dead and b"not JSON" in dict(dead[0].headers)["x-dlq-reason"]
+
+
+def read_records(bootstrap: str, topic: str) -> list:
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                             consumer_timeout_ms=3000, enable_auto_commit=False)
+    try:
+        return list(consumer)
+    finally:
+        consumer.close()
+
+
+def read_topic(bootstrap: str, topic: str) -> list:
+    return [decode(m.value)[1] for m in read_records(bootstrap, topic)]
