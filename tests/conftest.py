@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import uuid
@@ -19,19 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from services.localstack import free_port
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def port_factory():
-    """Hands out free TCP ports on the loopback interface."""
-    return free_port
 
 
 def docker_answers() -> bool:

@@ -1,0 +1,135 @@
+"""Starts and stops the platform's processes on this machine: one Faust worker per service and the gateway.
+
+Used by ``make up`` (detached, pid files under .run/stack), by the end-to-end tests and by the pipeline
+benchmark, so all three run the services exactly the same way. Kafka and PostgreSQL are started separately
+(infra/kafka/kafka.sh, infra/postgres/pg.sh).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from shared.settings import REPO_ROOT
+
+SERVICES = ("settlement", "market", "gateway")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LocalStack:
+    kafka: str
+    database_url: str
+    run_dir: Path
+    env: dict[str, str] = field(default_factory=dict)
+    gateway_port: int = 0
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def start(self, timeout_s: float = 90, detach: bool = False) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        base = {**os.environ, **self.env, "CITYMATCH_KAFKA_BOOTSTRAP": self.kafka,
+                "CITYMATCH_DATABASE_URL": self.database_url, "CITYMATCH_DATA_DIR": str(self.run_dir / "data"),
+                "PYTHONUNBUFFERED": "1"}
+        for name in SERVICES:
+            port = (self.gateway_port or free_port()) if name == "gateway" else free_port()
+            env = {**base, "CITYMATCH_WEB_PORT": str(port), "CITYMATCH_GATEWAY_PORT": str(port)}
+            with open(self.log(name), "w") as log:
+                self.procs[name] = subprocess.Popen([sys.executable, "-m", "services", name], cwd=REPO_ROOT,
+                                                    env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                    start_new_session=detach)
+            self.ports[name] = port
+        try:
+            for name in SERVICES:
+                self._wait_ready(name, timeout_s)
+        except Exception:
+            self.stop()
+            raise
+        (self.run_dir / "stack.json").write_text(json.dumps(
+            {name: {"pid": p.pid, "port": self.ports[name]} for name, p in self.procs.items()}, indent=2))
+
+    def log(self, name: str) -> Path:
+        return self.run_dir / f"{name}.log"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def _wait_ready(self, name: str, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            proc = self.procs[name]
+            if proc.poll() is not None:
+                tail = self.log(name).read_text()[-4000:]
+                raise RuntimeError(f"{name} exited with code {proc.returncode}; log:\n{tail}")
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.ports[name]}/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"{name} not ready after {timeout_s:.0f}s; log:\n{self.log(name).read_text()[-4000:]}")
+
+    def stop(self, timeout_s: float = 20) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _down(run_dir: Path) -> int:
+    state = run_dir / "stack.json"
+    if not state.exists():
+        print("no stack running (no .run/stack/stack.json)")
+        return 0
+    for name, info in json.loads(state.read_text()).items():
+        try:
+            os.kill(info["pid"], signal.SIGTERM)
+            print(f"stopped {name} (pid {info['pid']})")
+        except ProcessLookupError:
+            print(f"{name} was not running")
+    state.unlink()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.localstack", description=__doc__)
+    parser.add_argument("command", choices=["up", "down"])
+    parser.add_argument("--run-dir", type=Path, default=REPO_ROOT / ".run" / "stack")
+    parser.add_argument("--gateway-port", type=int, default=int(os.environ.get("CITYMATCH_GATEWAY_PORT", 8000)))
+    args = parser.parse_args(argv)
+    if args.command == "down":
+        return _down(args.run_dir)
+    kafka = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+    database_url = os.environ.get("DATABASE_URL", "")
+    if not database_url:
+        parser.error("DATABASE_URL must be set (infra/stack.sh sets it)")
+    stack = LocalStack(kafka, database_url, args.run_dir, gateway_port=args.gateway_port)
+    stack.start(detach=True)
+    print(f"gateway  {stack.gateway_url}  (OpenAPI docs at {stack.gateway_url}/docs)")
+    for name in ("market", "settlement"):
+        print(f"{name:<9}http://127.0.0.1:{stack.ports[name]}/metrics  log {stack.log(name)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
