@@ -1,0 +1,79 @@
+"""The ``citymatch`` command: one entry point that hands each sub-command to the module that owns it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+USAGE = """citymatch <command> [options]
+
+commands:
+  demo                 run a small Ebina scenario on the embedded default (no Kafka, no PostgreSQL)
+  serve <service>      run market | settlement (Faust workers on Kafka) or gateway (HTTP)
+  sim run|compare      AI-city simulator for planners (citymatch sim --help)
+  data fetch-osm|...   street network data (citymatch data --help)
+  ledger verify|...    check and report on the settlement ledger (citymatch ledger --help)
+  token --participant P
+                       issue a bearer token for an app user (uses CITYMATCH_TOKEN_SECRET)
+  topics               list the Kafka topic catalogue
+"""
+
+
+def _token(argv: list[str]) -> int:
+    from shared.auth import issue_token
+    from shared.settings import Settings
+
+    parser = argparse.ArgumentParser(prog="citymatch token")
+    parser.add_argument("--participant", required=True)
+    args = parser.parse_args(argv)
+    print(issue_token(Settings.from_env().token_secret, args.participant))
+    return 0
+
+
+def _topics(argv: list[str]) -> int:
+    from shared.topics import CATALOGUE
+
+    print(f"{'topic':<24} {'key':<12} {'partitions':>10}  retention      dead-letter")
+    for t in CATALOGUE.values():
+        retention = "compacted" if t.compacted else ("forever" if t.retention_ms is None
+                                                     else f"{t.retention_ms // 86_400_000} days")
+        print(f"{t.name:<24} {t.key:<12} {t.partitions:>10}  {retention:<14} {t.dlq}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(USAGE)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command == "demo":
+        from services.demo import main as demo_main
+
+        return demo_main(rest)
+    if command == "serve":
+        from services.__main__ import main as serve_main
+
+        return serve_main(rest)
+    if command == "sim":
+        from simulator.cli import sim_main
+
+        return sim_main(rest)
+    if command == "data":
+        from simulator.cli import data_main
+
+        return data_main(rest)
+    if command == "ledger":
+        from services.settlement.cli import main as ledger_main
+
+        return ledger_main(rest)
+    if command == "token":
+        return _token(rest)
+    if command == "topics":
+        return _topics(rest)
+    print(f"citymatch: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
