@@ -43,6 +43,7 @@ CATALOGUE: dict[str, Topic] = {
         Topic("incentives.responses", key="user"),
         Topic("ledger.receipts", key="participant", retention_ms=None),
         Topic("ledger.anchors", key="slot", retention_ms=None, compacted=True),
+        Topic("ledger.retirements", key="participant", retention_ms=None),
         Topic("city.anomalies", key="zone"),
     )
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 import faust
@@ -24,6 +25,8 @@ from shared.topics import topic as catalogue_topic
 
 log = logging.getLogger("citymatch.faust")
 RETRIES = 3
+BATCH = 500
+BATCH_WAIT_S = 0.02
 
 
 def build_app(service: Service, settings: Settings) -> faust.App:
@@ -55,9 +58,15 @@ def build_app(service: Service, settings: Settings) -> faust.App:
         return topics[name]
 
     async def publish(outputs: list) -> None:
-        futures = [await out_topic(t).send(key=env.key.encode(), value=encode(env)) for t, env in outputs]
+        futures = []
+        for name, item in outputs:
+            if isinstance(item, tuple):  # a dead letter: original key, bytes and reason headers
+                key, value, headers = item
+                futures.append(await out_topic(name).send(key=key, value=value, headers=headers))
+            else:
+                futures.append(await out_topic(name).send(key=item.key.encode(), value=encode(item)))
         for fut in futures:
-            await fut  # wait for the broker's ack before the source offset may be committed
+            await fut  # wait for the broker's ack before the source offsets may be committed
 
     for topic_name in service.handlers:
         _bind_agent(app, service, topic_name, out_topic(topic_name), metrics, publish, out_topic)
@@ -87,35 +96,51 @@ def build_app(service: Service, settings: Settings) -> faust.App:
 
 def _bind_agent(app, service: Service, topic_name: str, source, metrics, publish, out_topic) -> None:
     async def process(stream):
-        async for event in stream.events():
-            raw = event.value
-            result = await _deliver_with_retries(service, topic_name, raw, metrics)
-            if result.dead_letter_reason is not None:
+        # Batches amortise the broker round trips; offsets are committed only after the whole batch's
+        # outputs (and dead letters) are acknowledged, so a crash mid-batch means redelivery, not loss.
+        async for events in stream.take_events(BATCH, within=BATCH_WAIT_S):
+            outputs, dead = await asyncio.to_thread(_deliver_batch, service, topic_name, [e.value for e in events],
+                                                    metrics)
+            for event, (reason, kind) in dead:
                 headers = {
-                    "x-dlq-reason": result.dead_letter_reason.encode(),
-                    "x-dlq-error-type": (result.error_type or "unknown").encode(),
+                    "x-dlq-reason": reason.encode(),
+                    "x-dlq-error-type": kind.encode(),
                     "x-dlq-source-topic": topic_name.encode(),
-                    "x-dlq-source-partition": str(event.message.partition).encode(),
-                    "x-dlq-source-offset": str(event.message.offset).encode(),
+                    "x-dlq-source-partition": str(events[event].message.partition).encode(),
+                    "x-dlq-source-offset": str(events[event].message.offset).encode(),
                     "x-dlq-service": service.name.encode(),
                 }
-                fut = await out_topic(f"{topic_name}.dlq").send(key=event.key, value=raw, headers=headers)
-                await fut
-            await publish(result.outputs)
+                outputs.append((f"{topic_name}.dlq", (events[event].key, events[event].value, headers)))
+            await publish(outputs)
 
     app.agent(source, name=f"{service.name}.{topic_name}")(process)
 
 
-async def _deliver_with_retries(service: Service, topic_name: str, raw, metrics) -> Delivery:
+def _deliver_batch(service: Service, topic_name: str, raws: list, metrics):
+    """Run the handler on each message in order (in a worker thread: handlers may block on a database).
+
+    Returns the outputs and the dead letters as (index, (reason, kind)).
+    """
+    outputs: list = []
+    dead: list = []
+    for i, raw in enumerate(raws):
+        result = _deliver_with_retries(service, topic_name, raw, metrics)
+        if result.dead_letter_reason is not None:
+            dead.append((i, (result.dead_letter_reason, result.error_type or "unknown")))
+        outputs.extend(result.outputs)
+    return outputs, dead
+
+
+def _deliver_with_retries(service: Service, topic_name: str, raw, metrics) -> Delivery:
     for attempt in range(1, RETRIES + 1):
         try:
-            return await asyncio.to_thread(deliver, service, topic_name, raw, metrics)
+            return deliver(service, topic_name, raw, metrics)
         except Exception as exc:
             log.exception("handler failed", extra={"fields": {"service": service.name, "topic": topic_name,
                                                               "attempt": attempt}})
             if attempt == RETRIES:
                 return Delivery(dead_letter_reason=f"handler failed {RETRIES} times: {exc!r}", error_type="handler")
-            await asyncio.sleep(0.5 * 2**attempt)
+            time.sleep(0.5 * 2**attempt)
     raise AssertionError("unreachable")
 
 
