@@ -15,7 +15,7 @@ commands:
   ledger verify|...    check and report on the settlement ledger (citymatch ledger --help)
   token --participant P
                        issue a bearer token for an app user (uses CITYMATCH_TOKEN_SECRET)
-  topics               list the Kafka topic catalogue
+  topics [--create B]  list the Kafka topic catalogue (or create its topics on broker B)
 """
 
 
@@ -32,6 +32,16 @@ def _token(argv: list[str]) -> int:
 
 def _topics(argv: list[str]) -> int:
     from shared.topics import CATALOGUE
+
+    parser = argparse.ArgumentParser(prog="citymatch topics")
+    parser.add_argument("--create", metavar="BOOTSTRAP", help="create the missing topics on this Kafka cluster")
+    args = parser.parse_args(argv)
+    if args.create:
+        from shared.bus.provision import ensure_topics
+
+        created = ensure_topics(args.create)
+        print(f"created {len(created)} topics" + (f": {', '.join(created)}" if created else ""))
+        return 0
 
     print(f"{'topic':<24} {'key':<12} {'partitions':>10}  retention      dead-letter")
     for t in CATALOGUE.values():

@@ -42,7 +42,10 @@ class LocalStack:
     ports: dict[str, int] = field(default_factory=dict)
 
     def start(self, timeout_s: float = 90, detach: bool = False) -> None:
+        from shared.bus.provision import ensure_topics
+
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        ensure_topics(self.kafka)
         base = {**os.environ, **self.env, "CITYMATCH_KAFKA_BOOTSTRAP": self.kafka,
                 "CITYMATCH_DATABASE_URL": self.database_url, "CITYMATCH_DATA_DIR": str(self.run_dir / "data"),
                 "PYTHONUNBUFFERED": "1"}
