@@ -1,0 +1,145 @@
+"""Live mode: the simulator as a :class:`shared.runtime.Service`, run on Kafka or on the in-process bus.
+
+``build_simulator_service`` replays a simulated day minute by minute (one timer tick per simulated
+minute), publishing counts at the chokepoints, and answers incentive offers with the calibrated choice
+model; an accepted time shift for a zone moves one person in the replayed counts.
+``build_monitor_service`` consumes counts (from the simulator or from real sensors) and publishes
+anomalies against a seasonal baseline learnt from simulated normal days. Everything heavy happens when
+the service is built; handlers only index arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import deque
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from shared.events import Envelope, Payload
+from shared.runtime import Outgoing, Service, Timer
+from simulator.choice import CALIBRATED, OFFER_OFFSET, PURPOSE_OFFSET
+from simulator.events import CrowdAnomalyDetected, CrowdCountObserved, IncentiveOfferAnswered
+from simulator.los import los_from_flow
+from simulator.monitor import SeasonalBaseline, detect
+from simulator.run import run_scenario
+from simulator.scenario import Scenario, load_scenario
+
+log = logging.getLogger(__name__)
+TOPIC_COUNTS = "crowd.counts"
+TOPIC_OFFERS = "incentives.offers"
+TOPIC_RESPONSES = "incentives.responses"
+TOPIC_ANOMALIES = "city.anomalies"
+
+
+def _stable_uniform(*parts: str) -> float:
+    """A reproducible draw in [0, 1) from text, so a redelivered offer gets the same answer."""
+    digest = hashlib.sha256("/".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2 ** 64
+
+
+def answer_offer(payload: Payload, seed: int = 0) -> IncentiveOfferAnswered | None:
+    """A simulated person's answer to any offer payload carrying offer_id, user, offer_type and reward_yen."""
+    fields = ("offer_id", "user", "offer_type", "reward_yen")
+    if not all(hasattr(payload, f) for f in fields):
+        return None
+    offer_type = str(payload.offer_type)
+    if offer_type not in OFFER_OFFSET:
+        return None
+    purpose = getattr(payload, "purpose", None) or "commute_out"
+    purpose = purpose if purpose in PURPOSE_OFFSET else "commute_out"
+    shift = int(getattr(payload, "shift_min", 0) or 0)
+    p = float(CALIBRATED.accept_probability(int(payload.reward_yen), shift, offer_type, purpose)[0])
+    accepted = _stable_uniform(str(seed), str(payload.offer_id), str(payload.user)) < p
+    return IncentiveOfferAnswered(offer_id=str(payload.offer_id), user=str(payload.user), accepted=accepted,
+                                  probability=round(p, 4))
+
+
+def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agents: int = 20_000,
+                            day: datetime | None = None, tick_s: float = 1.0,
+                            name: str = "simulator") -> Service:
+    """Replay one simulated day: every ``tick_s`` seconds publish the next minute's counts per chokepoint."""
+    s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    sim = run_scenario(s, agents=agents)
+    start = day or datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    density = sim.result.density(sim.network)
+    zones = dict(sim.network.chokepoints)
+    widths = {z: float(sim.network.link_width_m[link]) for z, link in zones.items()}
+    state = {"minute": 0}
+    minutes = sim.result.flow.shape[0]
+    moved = {zone: np.zeros(minutes, dtype=np.int64) for zone in zones}  # people moved by accepted offers
+
+    def tick() -> Iterable[Outgoing]:
+        t = state["minute"] % minutes
+        state["minute"] += 1
+        when = start + timedelta(minutes=int(t))
+        out = []
+        for zone, link in zones.items():
+            persons = max(int(sim.result.flow[t, link]) + int(moved[zone][t]), 0)
+            moved[zone][t] = 0  # the replay loops over the day: an adjustment applies once
+            out.append(Outgoing(TOPIC_COUNTS, CrowdCountObserved(
+                zone=zone, minute_start=when, persons=persons, density_p_m2=round(float(density[t, link]), 4),
+                los=str(los_from_flow(persons / widths[zone])))))
+        return out
+
+    def on_offer(_envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
+        answer = answer_offer(payload, s.seed)
+        if answer is None:
+            return []
+        zone, shift = getattr(payload, "zone", None), int(getattr(payload, "shift_min", 0) or 0)
+        kind = str(payload.offer_type)
+        if answer.accepted and zone in moved and shift and kind in ("shift_later", "shift_earlier"):
+            now = state["minute"] % minutes  # the person would have crossed in the coming minute
+            moved[zone][now] -= 1
+            moved[zone][(now + (shift if kind == "shift_later" else -shift)) % minutes] += 1
+        return [Outgoing(TOPIC_RESPONSES, answer)]
+
+    return Service(name=name, handlers={TOPIC_OFFERS: on_offer}, timers=[Timer(tick_s, tick)])
+
+
+def normal_days(scenario: Scenario | str = "ebina_weekday", *, agents: int = 20_000,
+                seeds: Iterable[int] = (101, 102, 103)) -> dict[str, np.ndarray]:
+    """Counts per zone and minute for several simulated normal days (no offers): ``{zone: [day, minute]}``."""
+    s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    s = s.with_overrides(offers=[], event=None)
+    days: dict[str, list[np.ndarray]] = {}
+    for seed in seeds:
+        sim = run_scenario(s.with_overrides(seed=seed), agents=agents)
+        for zone, link in sim.network.chokepoints.items():
+            days.setdefault(zone, []).append(sim.result.flow[:, link].copy())
+    return {zone: np.stack(v) for zone, v in days.items()}
+
+
+def build_monitor_service(baselines: dict[str, SeasonalBaseline], *, threshold: float = 5.0,
+                          name: str = "city-monitor") -> Service:
+    """Consume crowd counts and publish an anomaly when one is far from its seasonal baseline.
+
+    The last few minutes per zone are kept in memory to form the windowed sum (lost on restart, which
+    only delays detection by one window).
+    """
+    recent: dict[str, deque[tuple[datetime, int]]] = {}
+
+    def on_count(_envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
+        if not isinstance(payload, CrowdCountObserved) or payload.zone not in baselines:
+            return []
+        base = baselines[payload.zone]
+        window = recent.setdefault(payload.zone, deque(maxlen=base.window))
+        window.append((payload.minute_start, payload.persons))
+        if len(window) < base.window or window[0][0] != payload.minute_start - timedelta(minutes=base.window - 1):
+            return []  # not yet a full, contiguous window
+        minute = payload.minute_start.hour * 60 + payload.minute_start.minute
+        total = sum(n for _, n in window)
+        hits = detect(base, np.array([minute]), np.array([total]), threshold)
+        return [Outgoing(TOPIC_ANOMALIES, CrowdAnomalyDetected(
+            zone=payload.zone, minute_start=payload.minute_start, kind=h.kind, observed=h.observed,
+            expected=round(h.expected, 2), robust_z=round(h.robust_z, 2))) for h in hits]
+
+    return Service(name=name, handlers={TOPIC_COUNTS: on_count})
+
+
+def baselines_from_simulation(scenario: Scenario | str = "ebina_weekday", *, agents: int = 20_000,
+                              seeds: Iterable[int] = (101, 102, 103)) -> dict[str, SeasonalBaseline]:
+    return {zone: SeasonalBaseline.fit(days) for zone, days in normal_days(scenario, agents=agents,
+                                                                           seeds=seeds).items()}
