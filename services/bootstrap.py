@@ -24,9 +24,25 @@ def settlement_service(settings: Settings) -> Service:
     return build_service(open_ledger(settings.database_url))
 
 
+def city_simulator_service(settings: Settings) -> Service:
+    """The simulated city, live: publishes crowd counts minute by minute and answers incentive offers."""
+    from simulator.live import build_simulator_service
+
+    return build_simulator_service(settings.extra.get("sim_scenario", "ebina_weekday"))
+
+
+def city_monitor_service(settings: Settings) -> Service:
+    """The city's eye: anomalies in crowd counts against a seasonal baseline of simulated normal days."""
+    from simulator.live import baselines_from_simulation, build_monitor_service
+
+    return build_monitor_service(baselines_from_simulation())
+
+
 SERVICES: dict[str, Callable[[Settings], Service]] = {
     "market": market_service,
     "settlement": settlement_service,
+    "city-sim": city_simulator_service,
+    "city-monitor": city_monitor_service,
 }
 
 

@@ -38,6 +38,7 @@ class LocalStack:
     run_dir: Path
     env: dict[str, str] = field(default_factory=dict)
     gateway_port: int = 0
+    services: tuple[str, ...] = SERVICES
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
 
@@ -49,7 +50,7 @@ class LocalStack:
         base = {**os.environ, **self.env, "CITYMATCH_KAFKA_BOOTSTRAP": self.kafka,
                 "CITYMATCH_DATABASE_URL": self.database_url, "CITYMATCH_DATA_DIR": str(self.run_dir / "data"),
                 "PYTHONUNBUFFERED": "1"}
-        for name in SERVICES:
+        for name in self.services:
             port = (self.gateway_port or free_port()) if name == "gateway" else free_port()
             env = {**base, "CITYMATCH_WEB_PORT": str(port), "CITYMATCH_GATEWAY_PORT": str(port)}
             with open(self.log(name), "w") as log:
@@ -58,7 +59,7 @@ class LocalStack:
                                                     start_new_session=detach)
             self.ports[name] = port
         try:
-            for name in SERVICES:
+            for name in self.services:
                 self._wait_ready(name, timeout_s)
         except Exception:
             self.stop()
