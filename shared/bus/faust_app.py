@@ -17,6 +17,7 @@ from pathlib import Path
 import faust
 
 from shared.bus.dispatch import Delivery, deliver, wrap_outputs
+from shared.logs import json_logging_config
 from shared.metrics import ServiceMetrics
 from shared.runtime import Service, Timer
 from shared.serialization import encode
@@ -157,5 +158,6 @@ def _bind_timer(app, service: Service, index: int, timer: Timer, publish) -> Non
 def run_worker(service: Service, settings: Settings) -> None:
     """Run ``service`` as a Faust worker until SIGTERM/SIGINT."""
     app = build_app(service, settings)
-    worker = faust.Worker(app, loglevel=settings.log_level.lower())
+    worker = faust.Worker(app, loglevel=settings.log_level.lower(), logging_config=json_logging_config(
+        settings.log_level, service.name))
     worker.execute_from_commandline()
