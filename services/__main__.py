@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from shared.logs import configure
+from shared.logs import configure, json_logging_config
 from shared.settings import Settings
 
 
@@ -22,7 +22,8 @@ def main(argv: list[str] | None = None) -> int:
 
         configure(settings.log_level, "gateway")
         uvicorn.run(gateway_app(settings), host=settings.gateway_host, port=settings.gateway_port,
-                    log_level=settings.log_level.lower())
+                    log_level=settings.log_level.lower(),
+                    log_config=json_logging_config(settings.log_level, "gateway"))
         return 0
     from services.bootstrap import build
     from shared.bus.faust_app import run_worker
