@@ -58,6 +58,7 @@ def gateway_app(settings: Settings):
     """The FastAPI app over Kafka and the ledger database (what `python -m services gateway` serves)."""
     from services.gateway.app import create_app
     from services.gateway.publisher import KafkaPublisher
+    from services.gateway.rejections import KafkaRejectionFeed
     from services.settlement.store import open_ledger
 
     ledger = open_ledger(settings.database_url)
@@ -71,4 +72,5 @@ def gateway_app(settings: Settings):
             log.exception("ledger not reachable")
             return {"ledger": False}
 
-    return create_app(settings, publisher, ledger, readiness=readiness)
+    feed = KafkaRejectionFeed(settings.kafka_bootstrap).start()
+    return create_app(settings, publisher, ledger, readiness=readiness, rejections=feed)

@@ -14,7 +14,8 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
 from services.gateway.publisher import Publisher
-from services.gateway.schemas import GateClosure, OrderAccepted, OrderCreate, TradePublic
+from services.gateway.rejections import RejectionReader
+from services.gateway.schemas import GateClosure, OrderAccepted, OrderCreate, RejectionPublic, TradePublic
 from shared.auth import AuthError, participant_from_token
 from shared.errors import DomainError
 from shared.events import EnergyOrderCancelled, EnergyOrderPlaced, GateClosed
@@ -50,7 +51,8 @@ Operator = Annotated[None, Depends(require_operator)]
 
 
 def create_app(settings: Settings, publisher: Publisher, trades: TradeReader,
-               readiness: Callable[[], dict[str, bool]] | None = None) -> FastAPI:
+               readiness: Callable[[], dict[str, bool]] | None = None,
+               rejections: RejectionReader | None = None) -> FastAPI:
     app = FastAPI(title="citymatch gateway", version="0.1.0",
                   description="Orders, trades and operator controls for the Ebina station-area platform.")
     app.state.settings = settings
@@ -108,6 +110,11 @@ def create_app(settings: Settings, publisher: Publisher, trades: TradeReader,
     def my_trades(participant: Participant) -> list[dict[str, Any]]:
         """The caller's own settled trades, from the ledger."""
         return trades.trades_for(participant)
+
+    @app.get("/v1/energy/rejections", response_model=list[RejectionPublic], tags=["energy"])
+    def my_rejections(participant: Participant) -> list[dict[str, Any]]:
+        """Why the market refused the caller's orders (late, duplicate, out of range, ...), newest last."""
+        return rejections.rejections_for(participant) if rejections else []
 
     @app.post("/v1/operator/slots/{slot}/close", response_model=GateClosure, tags=["operator"])
     def close_gate(slot: datetime, _: Operator) -> GateClosure:

@@ -54,3 +54,9 @@ class TradePublic(BaseModel):
     amount_yen: Decimal
     tier: str
     renewable: bool
+
+
+class RejectionPublic(BaseModel):
+    order_id: str
+    slot: str | None
+    reason: str

@@ -88,6 +88,21 @@ def test_malformed_order_gets_422_naming_the_field(stack):
     assert "kwh" in r.json()["message"]
 
 
+def test_rejected_order_reason_reaches_the_sender(stack):
+    """An order for a slot whose gate has closed is refused by the market; the sender reads the reason."""
+    past = slot_start(datetime.now(UTC)) - timedelta(hours=1)
+    who = f"late-{uuid.uuid4().hex[:6]}"
+    body = {"side": "buy", "slot": past.isoformat(), "kwh": "1", "limit_price": "20"}
+    with httpx.Client(base_url=stack.gateway, timeout=10) as http:
+        r = http.post("/v1/energy/orders", json=body, headers=stack.headers(who))
+        assert r.status_code == 202, r.text
+        order_id = r.json()["order_id"]
+        got = wait_until(lambda: http.get("/v1/energy/rejections", headers=stack.headers(who)).json(), 60,
+                         "the rejection")
+    assert got[0]["order_id"] == order_id
+    assert got[0]["reason"]
+
+
 def test_same_trade_delivered_twice_yields_one_ledger_row(stack):
     """At-least-once delivery of one trade gives exactly one ledger entry and one set of receipts."""
     slot = future_slot()

@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 
 from services.gateway.app import create_app
 from services.gateway.publisher import BusPublisher
+from services.gateway.rejections import BusRejections
 from shared.auth import issue_token
 from shared.bus.inprocess import InProcessBus
 from shared.settings import Settings
@@ -31,7 +32,8 @@ def bus():
 def client(bus):
     rows = [dict(trade_id="t1", slot="2026-11-28T04:00:00+00:00", role="buyer", seller="pv-1", buyer="home-1",
                  kwh="1.000", price="15.00", amount_yen="15.00", tier="B", renewable=True)]
-    return TestClient(create_app(SETTINGS, BusPublisher(bus), TradesByParticipant(rows)))
+    return TestClient(create_app(SETTINGS, BusPublisher(bus), TradesByParticipant(rows),
+                                 rejections=BusRejections(bus)))
 
 
 def auth(pid):
@@ -96,3 +98,14 @@ def test_health_ready_metrics_docs(client):
     assert client.get("/ready").json()["ready"] is True
     assert "citymatch_http_requests_total" in client.get("/metrics").text
     assert "/v1/energy/orders" in client.get("/openapi.json").json()["paths"]
+
+
+def test_rejections_are_scoped_to_the_caller(client, bus):
+    """A rejection published by the market is visible to its participant only, with the reason."""
+    from shared.events import OrderRejected
+
+    bus.publish("energy.rejections", OrderRejected(order_id="o9", participant="home-1", reason="gate closed"))
+    bus.run_until_idle()
+    assert client.get("/v1/energy/rejections", headers=auth("home-1")).json() == [
+        {"order_id": "o9", "slot": None, "reason": "gate closed"}]
+    assert client.get("/v1/energy/rejections", headers=auth("home-2")).json() == []
