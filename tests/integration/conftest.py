@@ -11,6 +11,8 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from sqlalchemy.engine import make_url
 
 from services.localstack import LocalStack
@@ -65,8 +67,10 @@ def stack(kafka_bootstrap: str, stack_database_url: str, tmp_path_factory) -> It
     """Market and settlement Faust workers plus the gateway, started as real processes."""
     run_dir = tmp_path_factory.mktemp("stack")
     secret, operator = f"test-{uuid.uuid4().hex}", f"op-{uuid.uuid4().hex}"
+    key = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()).hex()
     local = LocalStack(kafka_bootstrap, stack_database_url, run_dir, env={
-        "CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_TOKEN_SECRET": secret, "CITYMATCH_OPERATOR_TOKEN": operator})
+        "CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_TOKEN_SECRET": secret, "CITYMATCH_OPERATOR_TOKEN": operator,
+        "CITYMATCH_LEDGER_SIGNING_KEY": key})
     local.start()
     try:
         yield Stack(local.gateway_url, kafka_bootstrap, stack_database_url, secret, operator, run_dir)

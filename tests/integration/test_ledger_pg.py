@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.settlement import sql
 from services.settlement.domain.chain import TRADE
 from services.settlement.store import Ledger, open_ledger
 from shared.events import TradeMatched
@@ -114,22 +115,22 @@ def test_failure_inside_a_batch_leaves_nothing_half_done(database_url, monkeypat
     """An error between writing a batch's entries and its postings rolls the whole batch back."""
     ledger = open_ledger(database_url, KEY)
     ledger.record_trades(trades(10))
-    real = Ledger._bulk_insert
+    real = sql.copy_rows
 
-    def crash_on_postings(self, conn, table, rows):
+    def crash_on_postings(conn, table, rows):
         if table.name == "ledger_postings":
             raise RuntimeError("worker died mid-batch")
-        return real(self, conn, table, rows)
+        return real(conn, table, rows)
 
-    monkeypatch.setattr(Ledger, "_bulk_insert", crash_on_postings)
+    monkeypatch.setattr(sql, "copy_rows", crash_on_postings)
     with pytest.raises(RuntimeError):
-        ledger.record_trades(trades(20))
+        ledger.record_trades(trades(60))  # big enough to be written through COPY, table after table
     monkeypatch.undo()
     assert ledger.trade_count() == 10
     assert len(list(ledger.entries())) == 10
-    new = ledger.record_trades(trades(20))  # the redelivered batch after the restart
-    assert sum(r is not None for r in new) == 10
-    assert_complete(ledger, 20)
+    new = ledger.record_trades(trades(60))  # the redelivered batch after the restart
+    assert sum(r is not None for r in new) == 50
+    assert_complete(ledger, 60)
     ledger.close()
 
 
@@ -192,3 +193,23 @@ def test_concurrent_first_open_migrates_once(database_url) -> None:
     for th in threads:
         th.join()
     assert errors == []
+
+
+def test_tampering_in_postgres_is_named_by_the_cli(database_url, capsys) -> None:
+    """An UPDATE on a stored entry is reported by `citymatch ledger verify` at that entry (exit 1)."""
+    from sqlalchemy import text
+
+    from services.settlement.cli import main
+
+    ledger = open_ledger(database_url, KEY)
+    ledger.record_trades(trades(40))
+    ledger.anchor_pending()
+    assert main(["verify", "--database-url", database_url]) == 0
+    assert main(["reconcile", "--database-url", database_url]) == 0
+    with ledger.engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_entries SET body = replace(body, '\"tier\":\"B\"', '\"tier\":\"A\"') "
+                          "WHERE seq = 17"))
+    capsys.readouterr()
+    assert main(["verify", "--database-url", database_url]) == 1
+    assert "seq 17" in capsys.readouterr().out
+    ledger.close()

@@ -1,0 +1,174 @@
+"""Ledger throughput: appends with hash chain + signatures vs plain inserts of the same rows, and verify.
+
+    DATABASE_URL=postgresql+psycopg://... .venv/bin/python -m bench.ledger [--quick]
+
+Writes reports/bench/ledger.json. The ratio ``append_per_s / plain_insert_per_s`` is the price of tamper
+evidence (hashing, the sequencer lock, the duplicate check and one signature per batch). The run uses its
+own chain names and trade ids and deletes its rows afterwards, so it can point at a shared database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import delete, select
+
+from bench.common import timed, write_report
+from services.settlement import schema as t
+from services.settlement.domain.chain import GENESIS_HASH, Entry, canonical_json
+from services.settlement.domain.entries import trade_draft
+from services.settlement.domain.postings import TradeFact
+from services.settlement.domain.verify import verify
+from services.settlement.sql import rows_for_trade, write_rows
+from services.settlement.store import Ledger, open_ledger
+from shared.events import TradeMatched
+
+log = logging.getLogger("bench.ledger")
+TARGETS = {"append_per_s": 5000, "verify_per_s": 50000, "append_over_plain": 0.5}
+SLOT = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
+
+
+def make_trades(n: int, prefix: str) -> list[TradeMatched]:
+    return [
+        TradeMatched(trade_id=f"{prefix}{i}", slot=SLOT + timedelta(minutes=30 * (i % 48)),
+                     seller=f"seller-{i % 40}", buyer=f"buyer-{i % 120}", kwh=Decimal(i % 5000 + 1) / 1000,
+                     price=Decimal(1500 + i % 2500) / 100, wheeling_fee=Decimal("3.10"), renewable=i % 2 == 0,
+                     seller_site=f"roof-{i % 40}")
+        for i in range(n)
+    ]
+
+
+def plain_insert(ledger: Ledger, trades: list[TradeMatched], chain: str, batch: int) -> None:
+    """The same rows the ledger writes, in the same transactions, without chain, lock, hash or signature."""
+    now = datetime.now(UTC)
+    seq = 0
+    for start in range(0, len(trades), batch):
+        with ledger.engine.begin() as conn:
+            entry_rows, trade_rows, posting_rows, cert_rows = [], [], [], []
+            for tr in trades[start:start + batch]:
+                seq += 1
+                fact = TradeFact.from_event(tr)
+                draft = trade_draft(fact, ledger.fees, now)
+                body_json = canonical_json(draft.body).decode()
+                entry = Entry(chain, seq, draft.kind, draft.ref, draft.slot, body_json, GENESIS_HASH,
+                              GENESIS_HASH).with_parsed_body(draft.body)
+                entry_rows.append({"chain": chain, "seq": seq, "kind": draft.kind, "ref": draft.ref,
+                                   "slot": fact.slot, "body": body_json, "prev_hash": GENESIS_HASH,
+                                   "hash": GENESIS_HASH, "signature": None, "key_id": None})
+                trade_row, postings, cert_row = rows_for_trade(fact, entry)
+                trade_rows.append(trade_row)
+                posting_rows += postings
+                if cert_row is not None:
+                    cert_rows.append(cert_row)
+            write_rows(conn, [(t.entries, entry_rows), (t.trades, trade_rows), (t.postings, posting_rows),
+                              (t.certificates, cert_rows)])
+
+
+def cleanup(ledger: Ledger, chains: list[str]) -> None:
+    """Remove this run's rows so the benchmark can share a database with a live ledger."""
+    with ledger.engine.begin() as conn:
+        conn.execute(delete(t.certificates).where(t.certificates.c.trade_id.in_(
+            select(t.trades.c.trade_id).where(t.trades.c.chain.in_(chains)))))
+        for table in (t.postings, t.trades, t.entries, t.anchors, t.chains):
+            conn.execute(delete(table).where(table.c.chain.in_(chains)))
+        conn.execute(delete(t.keys).where(t.keys.c.key_id == ledger.signer.key_id))
+
+
+def run(n: int, batch: int, single: int, rounds: int, url: str) -> dict[str, float]:
+    """Alternate plain and tamper-evident appends ``rounds`` times (best of each: the machine is shared)."""
+    run_id = uuid.uuid4().hex[:8]
+    ledger = open_ledger(url, os.urandom(32), chain=f"bench-{run_id}-0")
+    chains = [f"warm-{run_id}", f"single-{run_id}"]
+    try:
+        plain_insert(ledger, make_trades(200, f"warm-{run_id}-"), f"warm-{run_id}", batch)  # warm-up
+        plain_s, append_s = [], []
+        for r in range(rounds):
+            chain, plain_chain = f"bench-{run_id}-{r}", f"plain-{run_id}-{r}"
+            chains += [chain, plain_chain]
+            trades = make_trades(n, f"{run_id}-{r}-")
+            t0 = time.perf_counter()
+            plain_insert(ledger, make_trades(n, f"{run_id}-{r}-plain-"), plain_chain, batch)
+            plain_s.append(time.perf_counter() - t0)
+            writer = Ledger(ledger.engine, ledger.signer, chain=chain, fees=ledger.fees)
+            writer.register()
+            t0 = time.perf_counter()
+            for start in range(0, n, batch):
+                writer.record_trades(trades[start:start + batch])
+            append_s.append(time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
+        entries = list(ledger.entries(chain=f"bench-{run_id}-0"))
+        load_s = time.perf_counter() - t0
+        verify_s, report = timed(lambda: verify(entries, ledger.signer.public_key), repeat=3)
+        if not report.ok:
+            raise RuntimeError(report.summary())
+
+        # The live service settles one trade per transaction: one signature per entry.
+        singles_ledger = Ledger(ledger.engine, ledger.signer, chain=f"single-{run_id}", fees=ledger.fees)
+        singles_ledger.register()
+        singles = make_trades(single, f"{run_id}-one-")
+        t0 = time.perf_counter()
+        for tr in singles:
+            singles_ledger.record_trade(tr)
+        single_s = time.perf_counter() - t0
+        single_entries = list(ledger.entries(chain=f"single-{run_id}"))
+        single_verify_s, single_report = timed(lambda: verify(single_entries, ledger.signer.public_key))
+        tip_only_s, tip_report = timed(
+            lambda: verify(single_entries, ledger.signer.public_key, every_signature=False), repeat=3)
+        if not (single_report.ok and tip_report.ok):
+            raise RuntimeError(single_report.summary() + " / " + tip_report.summary())
+        return {
+            "append_per_s": round(n / min(append_s)),
+            "plain_insert_per_s": round(n / min(plain_s)),
+            "verify_per_s": round(len(entries) / verify_s),
+            "load_and_verify_per_s": round(len(entries) / (load_s + verify_s)),
+            "signatures_per_entry": round(report.signatures / len(entries), 4),
+            "entries_verified": len(entries),
+            "append_one_trade_per_tx_per_s": round(single / single_s),
+            "verify_one_signature_per_entry_per_s": round(len(single_entries) / single_verify_s),
+            "verify_tip_only_one_signature_per_entry_per_s": round(len(single_entries) / tip_only_s),
+        }
+    finally:
+        cleanup(ledger, chains)
+        ledger.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small run for CI")
+    parser.add_argument("--trades", type=int, default=None)
+    parser.add_argument("--batch", type=int, default=500, help="trades per transaction (one signature each)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    n = args.trades or (3000 if args.quick else 20000)
+    single = 200 if args.quick else 1000
+    url = os.environ.get("DATABASE_URL")
+    backend = "postgresql"
+    tmp = None
+    if not url:
+        tmp = tempfile.TemporaryDirectory()
+        url = f"sqlite:///{tmp.name}/ledger.db"
+        backend = "sqlite (no DATABASE_URL)"
+        log.warning("DATABASE_URL not set; measuring SQLite instead of PostgreSQL")
+    rounds = 1 if args.quick else 2
+    metrics = run(n, args.batch, single, rounds, url)
+    params = {"trades": n, "batch": args.batch, "rounds": rounds, "single_trade_txs": single, "backend": backend,
+              "cpus": os.cpu_count(), "targets": TARGETS}
+    baseline = {"plain_insert_per_s": metrics["plain_insert_per_s"]}
+    ratio = round(metrics["append_per_s"] / metrics["plain_insert_per_s"], 3)
+    path = write_report("ledger", params, metrics, baseline, ratio)
+    log.info("wrote %s: %s (append/plain = %s)", path, metrics, ratio)
+    if tmp is not None:
+        tmp.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

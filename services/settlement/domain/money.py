@@ -1,0 +1,56 @@
+"""Units and the one rounding rule of the ledger.
+
+Money is held as integer **sen** (0.01 yen) and energy as integer **Wh**; nothing is ever a float.
+A trade's kWh carries at most 3 decimals (Wh) and its prices at most 2 decimals (yen/kWh), so every
+component (energy value, wheeling fee, platform fee) is an exact Decimal with up to 5 decimals in yen.
+The rule: **each component is rounded once, per trade, to whole sen with ROUND_HALF_EVEN**, and every
+posting is built from the rounded components only. The buyer's payment is the sum of rounded
+components, so the postings of a trade always sum to exactly zero; rounding never leaks money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+
+SEN_PER_YEN = 100
+WH_PER_KWH = 1000
+_SEN = Decimal("0.01")
+_WH = Decimal("0.001")
+
+
+def yen_to_sen(kwh: Decimal, yen_per_kwh: Decimal) -> int:
+    """kWh x yen/kWh, rounded to whole sen by the ledger's one rule (half-even)."""
+    # == quantize(0.01 yen, half-even) then x100, in one rounding step
+    return int((kwh * yen_per_kwh * SEN_PER_YEN).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def sen_to_yen(sen: int) -> Decimal:
+    """Integer sen as Decimal yen with two places (what statements and receipts show)."""
+    return (Decimal(sen) / SEN_PER_YEN).quantize(_SEN)
+
+
+def kwh_to_wh(kwh: Decimal) -> int:
+    """kWh to integer Wh; refuses sub-Wh quantities instead of rounding energy away."""
+    wh = kwh * WH_PER_KWH
+    if wh != wh.to_integral_value():
+        raise ValueError(f"{kwh} kWh is finer than the ledger's Wh resolution")
+    return int(wh)
+
+
+def wh_to_kwh(wh: int) -> Decimal:
+    return (Decimal(wh) / WH_PER_KWH).quantize(_WH)
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """Fees the platform takes on top of the grid operator's wheeling fee (which comes on each trade).
+
+    ``platform_fee_per_kwh`` is deducted from the seller's proceeds.
+    """
+
+    platform_fee_per_kwh: Decimal = Decimal("0")
+
+    def __post_init__(self) -> None:
+        if self.platform_fee_per_kwh < 0:
+            raise ValueError("platform fee must not be negative")

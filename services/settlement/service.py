@@ -1,0 +1,78 @@
+"""The settlement service on the bus: trades in, receipts and slot anchors out.
+
+The handler only translates: decode the trade, hand it to the ledger, turn the result into receipts. A
+redelivered trade writes nothing and publishes nothing. Participants' requests to retire a renewable
+certificate (``ledger.retirements``) are answered on ``ledger.receipts``. A timer publishes a Merkle anchor
+for every slot that has gained entries since its last anchor.
+
+Exactly once from Kafka: each trade is settled in one database transaction (entry, postings,
+certificate, chain head) keyed by its trade id; the transport commits the offset only after the outputs
+are acknowledged. A crash before the commit means redelivery, and a redelivered trade is a no-op. The
+price is that receipts lost in such a crash are not re-sent; the ledger itself (``trades_for``) and the
+slot anchors remain the record of truth.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from services.settlement.events import RETIREMENTS, CertificateRetired, CertificateRetirementRequested
+from services.settlement.store import Ledger
+from shared.errors import DomainError
+from shared.events import Envelope, Payload, TradeMatched
+from shared.runtime import Outgoing, Service, Timer
+
+log = logging.getLogger(__name__)
+
+TRADES = "energy.trades"
+RECEIPTS = "ledger.receipts"
+ANCHORS = "ledger.anchors"
+
+
+def build_service(ledger: Ledger, anchor_interval_s: float = 5.0) -> Service:
+    """A ``Service`` named "settlement" that records each trade once and anchors slots periodically."""
+
+    def on_trade(envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
+        if not isinstance(payload, TradeMatched):
+            log.warning("ignoring %s on %s (event %s)", envelope.event_type, TRADES, envelope.event_id)
+            return []
+        result = ledger.record_trade(payload)
+        if result is None:
+            log.info("trade %s already on the ledger; nothing to do", payload.trade_id)
+            return []
+        return [Outgoing(RECEIPTS, receipt) for receipt in result.receipts()]
+
+    def on_trades(batch: list[tuple[Envelope, Payload]]) -> list[list[Outgoing]]:
+        """Many trades in one transaction and one signature (the Kafka adapter hands over whole batches)."""
+        trades = [p for _, p in batch if isinstance(p, TradeMatched)]
+        results = iter(ledger.record_trades(trades))
+        out: list[list[Outgoing]] = []
+        for envelope, payload in batch:
+            if not isinstance(payload, TradeMatched):
+                log.warning("ignoring %s on %s (event %s)", envelope.event_type, TRADES, envelope.event_id)
+                out.append([])
+                continue
+            result = next(results)
+            out.append([] if result is None else [Outgoing(RECEIPTS, r) for r in result.receipts()])
+        return out
+
+    def on_retirement(envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
+        if not isinstance(payload, CertificateRetirementRequested):
+            log.warning("ignoring %s on %s (event %s)", envelope.event_type, RETIREMENTS, envelope.event_id)
+            return []
+        answer = {"cert_id": payload.cert_id, "participant": payload.participant, "target": payload.target}
+        try:
+            entry = ledger.retire_certificate(payload.cert_id, payload.participant, payload.target)
+        except DomainError as exc:
+            return [Outgoing(RECEIPTS, CertificateRetired(**answer, accepted=False, reason=str(exc)))]
+        return [Outgoing(RECEIPTS, CertificateRetired(**answer, accepted=True, entry_seq=entry.seq,
+                                                      entry_hash=entry.hash))]
+
+    def anchor() -> Iterable[Outgoing]:
+        return [Outgoing(ANCHORS, a) for a in ledger.anchor_pending()]
+
+    # A database outage must not push trades to the dead-letter topic (they would never settle): retry.
+    return Service(name="settlement", handlers={TRADES: on_trade, RETIREMENTS: on_retirement},
+                   batch_handlers={TRADES: on_trades}, timers=[Timer(anchor_interval_s, anchor)],
+                   retry_forever=True)

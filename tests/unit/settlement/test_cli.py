@@ -1,0 +1,100 @@
+"""``citymatch ledger ...`` verifies, reconciles and prints statements, with exit codes to script on."""
+
+import json
+import sqlite3
+
+from services.settlement.cli import main
+from services.settlement.domain.signing import Signer, public_bytes
+from services.settlement.store import open_ledger
+
+KEY = bytes(range(32))
+
+
+def make_db(tmp_path, trade) -> str:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    ledger = open_ledger(url, KEY)
+    ledger.record_trades([trade(1), trade(2, buyer="someone")])
+    ledger.anchor_pending()
+    ledger.close()
+    return url
+
+
+def test_verify_ok_then_broken(tmp_path, trade, capsys) -> None:
+    """verify exits 0 on an intact ledger and 1, naming the entry, once a row is edited."""
+    url = make_db(tmp_path, trade)
+    assert main(["ledger", "verify", "--database-url", url]) == 0
+    assert "ledger OK: 3 entries" in capsys.readouterr().out
+    assert main(["ledger", "verify", "--database-url", url, "--tip-only"]) == 0
+    assert "1 signatures" in capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "ledger.db") as db:
+        db.execute("UPDATE ledger_entries SET body = replace(body, '25.33', '2.53') WHERE seq = 2")
+    assert main(["verify", "--database-url", url, "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["first_bad"]["seq"] == 2
+
+
+def test_verify_with_a_pinned_key(tmp_path, trade, capsys) -> None:
+    """verify against a key other than the signer's fails."""
+    url = make_db(tmp_path, trade)
+    other = public_bytes(Signer.from_bytes(bytes(32)).public_key).hex()
+    mine = public_bytes(Signer.from_bytes(KEY).public_key).hex()
+    assert main(["verify", "--database-url", url, "--public-key", other]) == 1
+    assert "untrusted key" in capsys.readouterr().out
+    assert main(["verify", "--database-url", url, "--public-key", mine]) == 0
+    assert main(["verify", "--database-url", url, "--public-key", "not-hex"]) == 2
+
+
+def test_reconcile_and_statement(tmp_path, trade, capsys) -> None:
+    """reconcile exits 0; statement prints only the participant's lines and writes HTML."""
+    url = make_db(tmp_path, trade)
+    assert main(["reconcile", "--database-url", url]) == 0
+    capsys.readouterr()
+    html = tmp_path / "s.html"
+    assert main(["statement", "--database-url", url, "--participant", "someone", "--json", "--html", str(html)]) == 0
+    statement = json.loads(capsys.readouterr().out)
+    assert [line["trade_id"] for line in statement["lines"]] == ["t2"]
+    assert "Statement for someone" in html.read_text()
+
+
+def test_missing_database_is_a_usage_error(monkeypatch) -> None:
+    """Without --database-url or DATABASE_URL the command refuses with exit status 2."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert main(["verify"]) == 2
+
+
+def test_keygen_makes_a_usable_key_pair(tmp_path, trade, capsys) -> None:
+    """keygen prints a signing key whose public half verifies a ledger it signed."""
+    assert main(["ledger", "keygen"]) == 0
+    pair = json.loads(capsys.readouterr().out)
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    ledger = open_ledger(url, bytes.fromhex(pair["signing_key"]))
+    ledger.record_trade(trade(1))
+    ledger.close()
+    assert main(["verify", "--database-url", url, "--public-key", pair["public_key"]]) == 0
+
+
+def test_verify_holds_the_ledger_to_published_anchors(tmp_path, trade, capsys) -> None:
+    """Anchors saved from ledger.anchors pass on the real ledger and fail once a slot lost an entry."""
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    ledger = open_ledger(url, KEY)
+    ledger.record_trades([trade(1), trade(2)])
+    (anchor,) = ledger.anchor_pending()
+    ledger.close()
+    saved = tmp_path / "anchors.jsonl"
+    saved.write_text(anchor.model_dump_json() + "\n")
+    assert main(["verify", "--database-url", url, "--anchors", str(saved)]) == 0
+    wrong = anchor.model_copy(update={"entries": 3})
+    saved.write_text(wrong.model_dump_json() + "\n")
+    assert main(["verify", "--database-url", url, "--anchors", str(saved)]) == 1
+    assert "anchor covers 3 entries" in capsys.readouterr().out
+
+
+def test_exported_anchors_round_trip_into_verify(tmp_path, trade, capsys) -> None:
+    """`ledger anchors` prints what `verify --anchors` accepts, and the ledger matches its own anchors."""
+    url = make_db(tmp_path, trade)
+    capsys.readouterr()
+    assert main(["anchors", "--database-url", url]) == 0
+    saved = tmp_path / "anchors.jsonl"
+    saved.write_text(capsys.readouterr().out)
+    assert len(saved.read_text().splitlines()) == 1
+    assert main(["verify", "--database-url", url, "--anchors", str(saved)]) == 0

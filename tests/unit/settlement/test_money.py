@@ -1,0 +1,32 @@
+"""The one rounding rule and the units of the ledger."""
+
+from decimal import Decimal
+
+import pytest
+
+from services.settlement.domain.money import kwh_to_wh, sen_to_yen, wh_to_kwh, yen_to_sen
+
+
+@pytest.mark.parametrize(("kwh", "price", "sen"), [
+    ("1.500", "25.33", 3800),   # 37.995 -> 38.00 (half to even: ...99.5 sen rounds up to even 3800)
+    ("0.500", "0.01", 0),       # 0.005 yen = 0.5 sen -> 0 (even)
+    ("1.500", "0.01", 2),       # 0.015 yen = 1.5 sen -> 2 (even)
+    ("0.001", "1000", 100),
+    ("2", "30", 6000),
+])
+def test_yen_to_sen_rounds_half_even_once(kwh: str, price: str, sen: int) -> None:
+    """kWh x yen/kWh is rounded to whole sen with half-even, exactly as documented."""
+    assert yen_to_sen(Decimal(kwh), Decimal(price)) == sen
+
+
+def test_units_round_trip_without_floats() -> None:
+    """Wh and sen convert back to the Decimals statements show, with fixed places."""
+    assert kwh_to_wh(Decimal("1.234")) == 1234
+    assert wh_to_kwh(1234) == Decimal("1.234")
+    assert str(sen_to_yen(-4265)) == "-42.65"
+
+
+def test_sub_wh_energy_is_refused() -> None:
+    """Energy finer than a Wh is an error, not silently rounded away."""
+    with pytest.raises(ValueError, match="Wh resolution"):
+        kwh_to_wh(Decimal("0.0005"))

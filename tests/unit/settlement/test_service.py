@@ -1,0 +1,52 @@
+"""The settlement service on the bus: receipts for new trades, silence for redeliveries, anchors on a timer."""
+
+from services.settlement.events import CertificateRetirementRequested
+from services.settlement.service import build_service
+from shared.events import Envelope, GateClosed
+
+
+def deliver(service, payload, topic="energy.trades"):
+    envelope = Envelope.wrap(payload, "market")
+    return list(service.handlers[topic](envelope, envelope.body()))
+
+
+def test_new_trade_yields_two_receipts_and_redelivery_none(ledger, trade) -> None:
+    """A trade gives buyer and seller receipts on ledger.receipts; the same trade again gives nothing."""
+    service = build_service(ledger)
+    assert service.name == "settlement"
+    out = deliver(service, trade(1))
+    assert [(o.topic, o.payload.participant) for o in out] == [
+        ("ledger.receipts", "ev-owner-b"), ("ledger.receipts", "pv-owner-a")]
+    assert deliver(service, trade(1)) == []
+    assert ledger.trade_count() == 1
+
+
+def test_timer_publishes_slot_anchors(ledger, trade) -> None:
+    """The anchor timer publishes one LedgerAnchor per slot with new entries, then nothing."""
+    service = build_service(ledger, anchor_interval_s=1.0)
+    deliver(service, trade(1))
+    (timer,) = service.timers
+    (anchor,) = list(timer.tick())
+    assert anchor.topic == "ledger.anchors" and anchor.payload.entries == 1
+    assert list(timer.tick()) == []
+
+
+def test_other_payloads_are_ignored(ledger, trade) -> None:
+    """Something that is not a trade on the topic writes nothing."""
+    service = build_service(ledger)
+    assert deliver(service, GateClosed(slot=trade(0).slot)) == []
+    assert ledger.trade_count() == 0
+
+
+def test_retirement_requests_are_answered_on_receipts(ledger, trade) -> None:
+    """A retirement request is accepted once for the owner (idempotently) and refused for anyone else."""
+    service = build_service(ledger)
+    deliver(service, trade(1))
+    ask = CertificateRetirementRequested(cert_id="REC-t1", participant="ev-owner-b", target="FY2026")
+    (ok,) = deliver(service, ask, "ledger.retirements")
+    (again,) = deliver(service, ask, "ledger.retirements")
+    assert ok.topic == "ledger.receipts" and ok.payload.accepted and again.payload == ok.payload
+    thief = CertificateRetirementRequested(cert_id="REC-t1", participant="pv-owner-a", target="FY2026")
+    (refused,) = deliver(service, thief, "ledger.retirements")
+    assert not refused.payload.accepted and "belongs to" in refused.payload.reason
+    assert ledger.verify().ok
