@@ -21,7 +21,8 @@ def settlement_service(settings: Settings) -> Service:
     from services.settlement.service import build_service
     from services.settlement.store import open_ledger
 
-    return build_service(open_ledger(settings.database_url))
+    key = bytes.fromhex(settings.ledger_signing_key) if settings.ledger_signing_key else None
+    return build_service(open_ledger(settings.database_url, signing_key=key))
 
 
 def city_simulator_service(settings: Settings) -> Service:
@@ -59,14 +60,14 @@ def gateway_app(settings: Settings):
     from services.gateway.app import create_app
     from services.gateway.publisher import KafkaPublisher
     from services.gateway.rejections import KafkaRejectionFeed
-    from services.settlement.store import open_ledger
+    from services.settlement.views import open_reader
 
-    ledger = open_ledger(settings.database_url)
+    ledger = open_reader(settings.database_url)
     publisher = KafkaPublisher(settings.kafka_bootstrap)
 
     def readiness() -> dict[str, bool]:
         try:
-            ledger.trade_count()
+            ledger.operator().trade_count()
             return {"ledger": True}
         except Exception:  # the readiness probe reports, it does not crash
             log.exception("ledger not reachable")

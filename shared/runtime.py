@@ -23,6 +23,9 @@ class Outgoing:
 
 
 Handler = Callable[[Envelope, Payload], Iterable[Outgoing]]
+# Optional: many messages of one topic at once (e.g. one database transaction for a batch of trades);
+# returns the outputs of each input, in order, so output event ids still derive from their own input.
+BatchHandler = Callable[[list[tuple[Envelope, Payload]]], list[list[Outgoing]]]
 Tick = Callable[[], Iterable[Outgoing]]
 
 
@@ -37,6 +40,10 @@ class Service:
     name: str
     handlers: dict[str, Handler]
     timers: list[Timer] = field(default_factory=list)
+    batch_handlers: dict[str, BatchHandler] = field(default_factory=dict)
+    # When a handler fails for a reason that is not the message's (a database outage), block and retry
+    # instead of dead-lettering: right for the ledger, where a skipped trade would never settle.
+    retry_forever: bool = False
     # Called once the transport is up (e.g. to create tables); and when it stops.
     on_start: Callable[[], None] | None = None
     on_stop: Callable[[], None] | None = None

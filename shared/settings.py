@@ -24,6 +24,8 @@ class Settings:
     database_url: str = f"sqlite:///{REPO_ROOT / '.run' / 'ledger.sqlite'}"
     token_secret: str = DEV_SECRET
     operator_token: str = "operator-dev-token"
+    # Hex Ed25519 private key of the settlement service (`citymatch ledger keygen`); empty = a throwaway key.
+    ledger_signing_key: str = ""
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     web_port: int = 6066
@@ -57,3 +59,5 @@ class Settings:
             raise ConfigError("CITYMATCH_TOKEN_SECRET must be set to a real secret in production")
         if self.environment == "production" and self.operator_token == "operator-dev-token":
             raise ConfigError("CITYMATCH_OPERATOR_TOKEN must be set to a real secret in production")
+        if self.environment == "production" and not self.ledger_signing_key:
+            raise ConfigError("CITYMATCH_LEDGER_SIGNING_KEY must be set in production (citymatch ledger keygen)")

@@ -6,11 +6,11 @@ import hmac
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import Depends, FastAPI, Header, Request, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
 
 from services.gateway.publisher import Publisher
@@ -24,8 +24,11 @@ from shared.settings import Settings
 log = logging.getLogger("citymatch.gateway")
 
 
-class TradeReader(Protocol):
-    def trades_for(self, participant: str) -> list[dict[str, Any]]: ...
+class LedgerViews(Protocol):
+    """The ledger's read side (services.settlement.views.LedgerReader): per-participant and operator views."""
+
+    def participant(self, participant: str) -> Any: ...
+    def operator(self) -> Any: ...
 
 
 def _bearer(authorization: str | None) -> str:
@@ -50,7 +53,7 @@ Participant = Annotated[str, Depends(current_participant)]
 Operator = Annotated[None, Depends(require_operator)]
 
 
-def create_app(settings: Settings, publisher: Publisher, trades: TradeReader,
+def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                readiness: Callable[[], dict[str, bool]] | None = None,
                rejections: RejectionReader | None = None) -> FastAPI:
     app = FastAPI(title="citymatch gateway", version="0.1.0",
@@ -109,7 +112,44 @@ def create_app(settings: Settings, publisher: Publisher, trades: TradeReader,
     @app.get("/v1/energy/trades", response_model=list[TradePublic], tags=["energy"])
     def my_trades(participant: Participant) -> list[dict[str, Any]]:
         """The caller's own settled trades, from the ledger."""
-        return trades.trades_for(participant)
+        return ledger.participant(participant).trades()
+
+    @app.get("/v1/ledger/statement", tags=["ledger"], response_model=None)
+    def my_statement(participant: Participant, start: datetime | None = None, end: datetime | None = None,
+                     format: Literal["json", "html"] = "json") -> Response | dict[str, Any]:
+        """The caller's statement for a period (trades, fees, certificates), as JSON or a readable page."""
+        statement = ledger.participant(participant).statement(start, end)
+        if format == "html":
+            return HTMLResponse(statement.to_html())
+        return statement.to_json()
+
+    @app.get("/v1/ledger/balance", tags=["ledger"])
+    def my_balance(participant: Participant) -> dict[str, str]:
+        balance = ledger.participant(participant).balance()
+        return {"participant": balance.participant, "yen": str(balance.yen), "kwh": str(balance.kwh)}
+
+    @app.get("/v1/ledger/certificates", tags=["ledger"])
+    def my_certificates(participant: Participant) -> list[dict[str, Any]]:
+        """Renewable-origin certificates the caller holds (source site, slot, kWh), retired or not."""
+        return ledger.participant(participant).certificates()
+
+    @app.get("/v1/operator/ledger/verify", tags=["operator"])
+    def verify_ledger(_: Operator) -> dict[str, Any]:
+        """Recompute every hash, signature and anchor; names the first entry that does not check out."""
+        report = ledger.operator().verify()
+        bad = report.first_bad
+        return {"ok": report.ok, "entries": report.entries, "signatures": report.signatures,
+                "anchors": report.anchors, "summary": report.summary(), "first_bad": vars(bad) if bad else None}
+
+    @app.get("/v1/operator/ledger/reconcile", tags=["operator"])
+    def reconcile_ledger(_: Operator) -> dict[str, Any]:
+        """Postings sum to zero, kWh sold equals kWh bought per slot, money equals the market's trades."""
+        return ledger.operator().reconcile().to_json()
+
+    @app.get("/v1/operator/ledger/slots", tags=["operator"])
+    def slot_totals(_: Operator) -> list[dict[str, Any]]:
+        """Per-slot aggregates (no participant's detail)."""
+        return ledger.operator().slot_totals()
 
     @app.get("/v1/energy/rejections", response_model=list[RejectionPublic], tags=["energy"])
     def my_rejections(participant: Participant) -> list[dict[str, Any]]:

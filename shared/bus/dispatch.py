@@ -56,6 +56,11 @@ def deliver(service: Service, topic: str, raw: bytes | None, metrics: ServiceMet
     except EventDecodeError as exc:
         return _dead(metrics, service, topic, f"undecodable message on {topic}: {exc}", "decode")
     handler = service.handlers.get(topic)
+    if handler is None and topic in service.batch_handlers:
+        batch = service.batch_handlers[topic]
+
+        def handler(env: Envelope, payload: object) -> list[Outgoing]:
+            return batch([(env, payload)])[0]
     if handler is None:
         return _dead(metrics, service, topic, f"{service.name} has no handler for {topic}", "routing")
     try:
@@ -82,3 +87,57 @@ def _dead(metrics: ServiceMetrics | None, service: Service, topic: str, reason: 
     if metrics:
         metrics.dead_lettered.labels(service.name, topic).inc()
     return Delivery(dead_letter_reason=reason, error_type=kind)
+
+
+def deliver_batch(service: Service, topic: str, raws: list[bytes | None],
+                  metrics: ServiceMetrics | None = None) -> list[Delivery]:
+    """Like :func:`deliver` for many messages, through the topic's batch handler when the service has one.
+
+    Bad messages are dead-lettered one by one; if the batch handler rejects the batch on a business rule,
+    the messages are retried singly so only the offending one is dead-lettered.
+    """
+    batch_handler = service.batch_handlers.get(topic)
+    if batch_handler is None:
+        return [deliver(service, topic, raw, metrics) for raw in raws]
+    started = time.perf_counter()
+    results: list[Delivery | None] = [None] * len(raws)
+    good: list[tuple[int, Envelope, object]] = []
+    for i, raw in enumerate(raws):
+        if metrics:
+            metrics.messages_in.labels(service.name, topic).inc()
+        try:
+            envelope, payload = decode(raw)
+        except EventDecodeError as exc:
+            results[i] = _dead(metrics, service, topic, f"undecodable message on {topic}: {exc}", "decode")
+            continue
+        good.append((i, envelope, payload))
+    if good:
+        try:
+            outputs = batch_handler([(env, payload) for _, env, payload in good])
+        except (DomainError, ValidationError):
+            outputs = None
+        except Exception:
+            if metrics:
+                metrics.errors.labels(service.name, topic).inc()
+            raise
+        if outputs is None:
+            for i, _, _ in good:
+                results[i] = _deliver_one_through_batch(service, topic, batch_handler, raws[i], metrics)
+        else:
+            for (i, env, _), outs in zip(good, outputs, strict=True):
+                results[i] = Delivery(outputs=wrap_outputs(service.name, list(outs), env.event_id))
+                if metrics:
+                    for out in outs:
+                        metrics.messages_out.labels(service.name, out.topic).inc()
+    if metrics:
+        metrics.processing.labels(service.name, topic).observe(time.perf_counter() - started)
+    return [r if r is not None else Delivery() for r in results]
+
+
+def _deliver_one_through_batch(service: Service, topic: str, batch_handler, raw, metrics) -> Delivery:
+    envelope, payload = decode(raw)
+    try:
+        [outs] = batch_handler([(envelope, payload)])
+    except (DomainError, ValidationError) as exc:
+        return _dead(metrics, service, topic, f"{envelope.event_type} {envelope.event_id} rejected: {exc}", "domain")
+    return Delivery(outputs=wrap_outputs(service.name, list(outs), envelope.event_id))

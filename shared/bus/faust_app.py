@@ -16,7 +16,7 @@ from pathlib import Path
 
 import faust
 
-from shared.bus.dispatch import Delivery, deliver, wrap_outputs
+from shared.bus.dispatch import Delivery, deliver_batch, wrap_outputs
 from shared.logs import json_logging_config
 from shared.metrics import ServiceMetrics
 from shared.runtime import Service, Timer
@@ -69,7 +69,7 @@ def build_app(service: Service, settings: Settings) -> faust.App:
         for fut in futures:
             await fut  # wait for the broker's ack before the source offsets may be committed
 
-    for topic_name in service.handlers:
+    for topic_name in {**service.handlers, **service.batch_handlers}:
         _bind_agent(app, service, topic_name, out_topic(topic_name), metrics, publish, out_topic)
     for i, timer in enumerate(service.timers):
         _bind_timer(app, service, i, timer, publish)
@@ -118,31 +118,32 @@ def _bind_agent(app, service: Service, topic_name: str, source, metrics, publish
 
 
 def _deliver_batch(service: Service, topic_name: str, raws: list, metrics):
-    """Run the handler on each message in order (in a worker thread: handlers may block on a database).
+    """Run the handlers on a batch in order (in a worker thread: handlers may block on a database).
 
     Returns the outputs and the dead letters as (index, (reason, kind)).
     """
     outputs: list = []
     dead: list = []
-    for i, raw in enumerate(raws):
-        result = _deliver_with_retries(service, topic_name, raw, metrics)
+    for i, result in enumerate(_deliver_with_retries(service, topic_name, raws, metrics)):
         if result.dead_letter_reason is not None:
             dead.append((i, (result.dead_letter_reason, result.error_type or "unknown")))
         outputs.extend(result.outputs)
     return outputs, dead
 
 
-def _deliver_with_retries(service: Service, topic_name: str, raw, metrics) -> Delivery:
-    for attempt in range(1, RETRIES + 1):
+def _deliver_with_retries(service: Service, topic_name: str, raws: list, metrics) -> list[Delivery]:
+    attempt = 0
+    while True:
+        attempt += 1
         try:
-            return deliver(service, topic_name, raw, metrics)
+            return deliver_batch(service, topic_name, raws, metrics)
         except Exception as exc:
             log.exception("handler failed", extra={"fields": {"service": service.name, "topic": topic_name,
-                                                              "attempt": attempt}})
-            if attempt == RETRIES:
-                return Delivery(dead_letter_reason=f"handler failed {RETRIES} times: {exc!r}", error_type="handler")
-            time.sleep(0.5 * 2**attempt)
-    raise AssertionError("unreachable")
+                                                              "attempt": attempt, "messages": len(raws)}})
+            if attempt >= RETRIES and not service.retry_forever:
+                reason = f"handler failed {RETRIES} times: {exc!r}"
+                return [Delivery(dead_letter_reason=reason, error_type="handler") for _ in raws]
+            time.sleep(min(30.0, 0.5 * 2 ** min(attempt, 6)))
 
 
 def _bind_timer(app, service: Service, index: int, timer: Timer, publish) -> None:

@@ -41,7 +41,7 @@ class InProcessBus:
             self.add(service)
 
     def add(self, service: Service) -> None:
-        for name in service.handlers:
+        for name in {**service.handlers, **service.batch_handlers}:
             catalogue_topic(name)  # fail fast on a topic that is not in the catalogue
         self.services.append(service)
         self.metrics[service.name] = ServiceMetrics(service.name)
@@ -66,7 +66,7 @@ class InProcessBus:
                 raise RuntimeError(f"bus still busy after {max_messages} messages: a handler loop?")
             topic, raw = self._queue.popleft()
             for service in self.services:
-                if topic not in service.handlers:
+                if topic not in service.handlers and topic not in service.batch_handlers:
                     continue
                 result = deliver(service, topic, raw, self.metrics[service.name])
                 if result.dead_letter_reason is not None:

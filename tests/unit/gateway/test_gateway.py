@@ -6,21 +6,14 @@ from fastapi.testclient import TestClient
 from services.gateway.app import create_app
 from services.gateway.publisher import BusPublisher
 from services.gateway.rejections import BusRejections
+from services.settlement.store import open_ledger
+from services.settlement.views import LedgerReader
 from shared.auth import issue_token
 from shared.bus.inprocess import InProcessBus
+from shared.events import TradeMatched
 from shared.settings import Settings
 
 SETTINGS = Settings(token_secret="unit-secret", operator_token="op")
-
-
-class TradesByParticipant:
-    """A hand-written stand-in for the ledger's read side (unit test of the routes only)."""
-
-    def __init__(self, rows):
-        self.rows = rows
-
-    def trades_for(self, participant):
-        return [r for r in self.rows if participant in (r["seller"], r["buyer"])]
 
 
 @pytest.fixture
@@ -29,11 +22,19 @@ def bus():
 
 
 @pytest.fixture
-def client(bus):
-    rows = [dict(trade_id="t1", slot="2026-11-28T04:00:00+00:00", role="buyer", seller="pv-1", buyer="home-1",
-                 kwh="1.000", price="15.00", amount_yen="15.00", tier="B", renewable=True)]
-    return TestClient(create_app(SETTINGS, BusPublisher(bus), TradesByParticipant(rows),
-                                 rejections=BusRejections(bus)))
+def ledger():
+    """The embedded (SQLite) ledger with one settled trade: pv-1 sold 1 kWh of PV to home-1 at 15 yen."""
+    led = open_ledger("sqlite://")
+    led.record_trade(TradeMatched(trade_id="t1", slot="2026-11-28T13:00:00+09:00", seller="pv-1", buyer="home-1",
+                                  kwh="1.000", price="15.00", tier="B", wheeling_fee="10.00", renewable=True,
+                                  seller_site="roof-1"))
+    yield led
+    led.close()
+
+
+@pytest.fixture
+def client(bus, ledger):
+    return TestClient(create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger), rejections=BusRejections(bus)))
 
 
 def auth(pid):
@@ -79,8 +80,32 @@ def test_missing_or_bad_token_is_401(client):
 
 def test_trades_are_scoped_to_the_caller(client):
     """A participant reads only trades it is party to."""
-    assert [t["trade_id"] for t in client.get("/v1/energy/trades", headers=auth("home-1")).json()] == ["t1"]
+    [trade] = client.get("/v1/energy/trades", headers=auth("home-1")).json()
+    assert (trade["trade_id"], trade["role"], trade["kwh"]) == ("t1", "buyer", "1.000")
+    assert client.get("/v1/energy/trades", headers=auth("pv-1")).json()[0]["role"] == "seller"
     assert client.get("/v1/energy/trades", headers=auth("home-2")).json() == []
+
+
+def test_ledger_reads_are_scoped_to_the_caller(client):
+    """Statement, balance and certificates answer about the caller only; another user sees none of it."""
+    buyer = client.get("/v1/ledger/balance", headers=auth("home-1")).json()
+    assert Decimal(buyer["yen"]) == Decimal("-25.00")  # 15 yen energy + 10 yen wheeling
+    assert Decimal(buyer["kwh"]) == Decimal("1")
+    assert client.get("/v1/ledger/balance", headers=auth("home-2")).json()["yen"] in ("0", "0.00")
+    assert client.get("/v1/ledger/certificates", headers=auth("home-2")).json() == []
+    statement = client.get("/v1/ledger/statement", headers=auth("home-1"))
+    assert statement.status_code == 200 and "t1" in statement.text
+    assert "t1" not in client.get("/v1/ledger/statement", headers=auth("home-2")).text
+    page = client.get("/v1/ledger/statement?format=html", headers=auth("home-1"))
+    assert page.headers["content-type"].startswith("text/html")
+
+
+def test_operator_ledger_routes_need_the_operator(client):
+    """Verify, reconcile and slot totals answer the operator and refuse an app user."""
+    for path in ("/v1/operator/ledger/verify", "/v1/operator/ledger/reconcile", "/v1/operator/ledger/slots"):
+        assert client.get(path, headers=auth("home-1")).status_code == 401, path
+        assert client.get(path, headers={"Authorization": "Bearer op"}).status_code == 200, path
+    assert client.get("/v1/operator/ledger/verify", headers={"Authorization": "Bearer op"}).json()["ok"] is True
 
 
 def test_gate_close_needs_operator(client, bus):

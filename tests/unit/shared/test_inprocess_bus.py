@@ -62,3 +62,41 @@ def test_timers_publish_through_the_bus():
     bus.tick()
     bus.run_until_idle()
     assert len(bus.events("energy.orders")) == 1
+
+
+def test_batch_handler_gets_good_messages_together_and_bad_ones_are_dead_lettered():
+    """A batch handler sees the decodable messages in one call; garbage is dead-lettered one by one."""
+    from shared.bus.dispatch import deliver_batch
+    from shared.events import Envelope
+    from shared.serialization import encode
+
+    calls = []
+
+    def batch(items):
+        calls.append(len(items))
+        return [[Outgoing("energy.clearings", SlotCleared(slot=p.slot, orders=0, trades=0, kwh=Decimal(0),
+                                                          surplus_yen=Decimal(0), pricing="b"))] for _, p in items]
+
+    svc = Service("batcher", {}, batch_handlers={"energy.orders": batch})
+    good = [encode(Envelope.wrap(GateClosed(slot=f"2026-11-28T{h:02d}:00:00Z"), "t")) for h in (1, 2)]
+    results = deliver_batch(svc, "energy.orders", [good[0], b"junk", good[1]])
+    assert calls == [2]
+    assert [len(r.outputs) for r in results] == [1, 0, 1]
+    assert results[1].dead_letter_reason and "undecodable" in results[1].dead_letter_reason
+
+
+def test_batch_rejected_on_a_rule_is_retried_singly():
+    """If a batch breaks a business rule, only the offending message is dead-lettered."""
+    from shared.bus.dispatch import deliver_batch
+    from shared.events import Envelope
+    from shared.serialization import encode
+
+    def batch(items):
+        if any(p.slot.hour == 23 for _, p in items):
+            raise DomainError("23:00 is not allowed")
+        return [[] for _ in items]
+
+    svc = Service("batcher", {}, batch_handlers={"energy.orders": batch})
+    raws = [encode(Envelope.wrap(GateClosed(slot=f"2026-11-28T{h:02d}:00:00Z"), "t")) for h in (22, 23, 21)]
+    results = deliver_batch(svc, "energy.orders", raws)
+    assert [r.dead_letter_reason is not None for r in results] == [False, True, False]
