@@ -1,0 +1,1 @@
+"""Example community files shipped with the market (read by ``adapters.community_yaml``)."""

@@ -1,0 +1,157 @@
+"""Two exact solvers for one network: OR-Tools' min-cost flow (fast, integral) and an LP (GLOP).
+
+The flow solver handles every network without bundles; the LP also honours bundles (a line limit shared
+by renewable and other energy on a site with green buyers: two commodities on one arc, which no single
+flow can express) and serves as the reference optimum. Both are OR-Tools: the LP goes through
+model_builder, filled from a sparse matrix in one call (HiGHS by default; GLOP as the independent check).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from ortools.graph.python import min_cost_flow
+from ortools.linear_solver.python import model_builder as mb
+
+from services.market.domain.network import (
+    BYPASS,
+    GRID_BUY,
+    POOL_BUY,
+    SELL_GRID,
+    SELL_POOL,
+    SINK,
+    SOURCE,
+    TIER_A,
+    Network,
+    build_network,
+)
+from services.market.domain.problem import Problem, Rules
+from shared.errors import DomainError
+
+
+class ClearingError(DomainError):
+    """The solver did not prove an optimum, or a clearing broke an invariant (a bug: the gate closure is
+    dead-lettered with this reason rather than retried for ever)."""
+
+
+@dataclass(frozen=True)
+class FlowSolution:
+    flow: np.ndarray   # Wh per arc (float for the LP, integral for min-cost flow)
+    cost: int | float  # total arc cost, Wh x sen/kWh; surplus is its negative
+    solver: str
+
+
+def volume_tiebreak_costs(net: Network) -> np.ndarray | None:
+    """Arc costs that keep the welfare optimum and, among optimal solutions, trade the most kWh
+    (peer-to-peer before the grid); ``None`` where the scaled costs could overflow int64.
+
+    Welfare costs are multiplied by K; an untraded seller's Wh (bypass) costs 4, a Wh sold to the grid
+    2 more and a Wh bought from it 1 less. So a peer trade (-4) beats selling to and buying from the grid
+    (-3), which beats either alone or nothing; the whole tie-break is worth less than K and cannot
+    outweigh one unit (1 Wh x 1 sen/kWh) of welfare.
+    """
+    k = 4 * int(net.supply) + 1
+    max_cost = int(np.abs(net.cost).max()) + 4 if len(net.cost) else 2
+    limit = 2**62
+    if max_cost * k * (net.n_nodes + 1) >= limit or 4 * max_cost * k * max(int(net.supply), 1) >= limit:
+        return None
+    cost = net.cost * k
+    cost[net.kind == BYPASS] += 4
+    cost[net.kind == SELL_GRID] += 2
+    cost[net.kind == GRID_BUY] -= 1
+    return cost
+
+
+def solve_min_cost_flow(net: Network, prefer_volume: bool = True, relax_bundles: bool = False) -> FlowSolution:
+    """Exact min-cost flow. With ``prefer_volume`` ties in welfare go to the solution trading more
+    (a trade with zero gain, e.g. ask + wheeling fee = bid, happens rather than not). With
+    ``relax_bundles`` the bundled line limits are ignored (a relaxation: check them afterwards)."""
+    if net.bundles and not relax_bundles:
+        raise ValueError("the network has bundled line limits; use solve_lp")
+    cost = volume_tiebreak_costs(net) if prefer_volume else None
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    arcs = smcf.add_arcs_with_capacity_and_unit_cost(net.tail, net.head, net.cap, net.cost if cost is None else cost)
+    supplies = np.zeros(net.n_nodes, dtype=np.int64)
+    supplies[SOURCE], supplies[SINK] = net.supply, -net.supply
+    smcf.set_nodes_supplies(np.arange(net.n_nodes), supplies)
+    status = smcf.solve()
+    if status != smcf.OPTIMAL:
+        raise ClearingError(f"min-cost flow ended with status {status}")
+    flow = np.asarray(smcf.flows(arcs), dtype=np.int64)
+    return FlowSolution(flow=flow, cost=int((flow * net.cost).sum()), solver="min_cost_flow")
+
+
+def bundles_respected(net: Network, flow: np.ndarray) -> bool:
+    return all(int(flow[arcs].sum()) <= cap for arcs, cap in net.bundles)
+
+
+def label_violations(p: Problem, net: Network, flow: np.ndarray) -> list[int]:
+    """Optimistically modelled sites whose green buyers got more than the renewable kWh crossing the line."""
+    bad = []
+    for k in net.optimistic_sites:
+        pool_r = 2 + 2 * k
+        into = (net.kind == SELL_POOL) & (net.pool == pool_r) & (net.tier == TIER_A)
+        renewable_in = int(flow[into & p.sell_renewable[np.maximum(net.sell, 0)]].sum())
+        green_out = int(flow[(net.kind == POOL_BUY) & (net.pool == pool_r)].sum())
+        if green_out > renewable_in:
+            bad.append(k)
+    return bad
+
+
+def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
+    """The exact optimum, as cheaply as possible.
+
+    1. The pure-flow network, with limited lines shared by renewable and other energy relaxed (all their
+       energy may serve green buyers). If green buyers there got no more than the renewable kWh crossing
+       the line, the relaxed optimum is feasible, hence optimal: done.
+    2. Otherwise the exact network with those limits as side constraints: first without them (optimal
+       if it keeps every limit), else the LP.
+    """
+    net = build_network(p, rules, shared_lines="renewable")
+    solution = solve_min_cost_flow(net)
+    violated = label_violations(p, net, solution.flow) if net.optimistic_sites else []
+    if not violated:
+        return net, solution
+    net = build_network(p, rules, shared_lines="bundle")
+    relaxed = solve_min_cost_flow(net, relax_bundles=True)
+    if bundles_respected(net, relaxed.flow):
+        return net, relaxed
+    return net, solve_lp(net)
+
+
+def solve_lp(net: Network, solver: str = "HIGHS") -> FlowSolution:
+    """The same network as an LP: conservation at inner nodes, arc bounds, one row per bundle."""
+    n_arcs = len(net.tail)
+    inner = np.ones(net.n_nodes, dtype=bool)
+    inner[[SOURCE, SINK]] = False
+    cols = np.arange(n_arcs)
+    rows = np.concatenate([net.head, net.tail])
+    data = np.concatenate([np.ones(n_arcs), -np.ones(n_arcs)])
+    keep = inner[rows]
+    node_row = np.cumsum(inner) - 1
+    a_flow = sp.csr_matrix((data[keep], (node_row[rows[keep]], np.concatenate([cols, cols])[keep])),
+                           shape=(int(inner.sum()), n_arcs))
+    # Supply leaves the source: sum of flows out of the source equals its supply.
+    out_src = sp.csr_matrix((np.ones(int((net.tail == SOURCE).sum())), (np.zeros(int((net.tail == SOURCE).sum())),
+                             cols[net.tail == SOURCE])), shape=(1, n_arcs))
+    blocks = [a_flow, out_src]
+    lower = [np.zeros(a_flow.shape[0]), np.array([net.supply], dtype=float)]
+    upper = [np.zeros(a_flow.shape[0]), np.array([net.supply], dtype=float)]
+    for arcs, cap in net.bundles:
+        blocks.append(sp.csr_matrix((np.ones(len(arcs)), (np.zeros(len(arcs)), arcs)), shape=(1, n_arcs)))
+        lower.append(np.array([0.0]))
+        upper.append(np.array([float(cap)]))
+    model = mb.Model()
+    model.helper.fill_model_from_sparse_data(
+        np.zeros(n_arcs), net.cap.astype(float), net.cost.astype(float),
+        np.concatenate(lower), np.concatenate(upper), sp.vstack(blocks, format="csr"))
+    engine = mb.Solver(solver)
+    if solver.upper() == "HIGHS":
+        engine.set_solver_specific_parameters("output_flag=false")  # HiGHS prints a banner to stdout otherwise
+    status = engine.solve(model)
+    if status != mb.SolveStatus.OPTIMAL:
+        raise ClearingError(f"LP ended with status {status}")
+    flow = np.asarray(engine.values(model.get_variables()), dtype=float)
+    return FlowSolution(flow=flow, cost=float(engine.objective_value), solver=f"lp:{solver}")

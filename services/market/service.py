@@ -1,0 +1,124 @@
+"""The market as a :class:`shared.runtime.Service`: order book in memory, clearing at gate closure.
+
+Topics: consumes ``energy.orders`` (EnergyOrderPlaced, EnergyOrderCancelled and GateClosed, all keyed by
+slot, so a slot's orders and its gate closure share one partition and arrive in the order they were
+accepted: an order acknowledged before the gate closed is always in the book when it clears); publishes
+``energy.rejections``, ``energy.trades``, ``energy.clearings``, ``energy.dispatch`` and, from its timer,
+GateClosed on ``energy.orders``. Clearing is deterministic (orders sorted by id, trade ids hashed
+from slot and order ids), and a cleared slot's result is kept, so a redelivered GateClosed republishes
+exactly the same trades and the ledger's exactly-once holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+
+from services.market.domain.book import Admission, OrderBook
+from services.market.domain.dispatch import Contract, setpoints
+from services.market.market_slot import clear_orders
+from services.market.settings import MarketSettings
+from shared.events import (
+    SLOT,
+    DispatchSetpoint,
+    EnergyOrderCancelled,
+    EnergyOrderPlaced,
+    Envelope,
+    GateClosed,
+    OrderRejected,
+    Payload,
+    slot_start,
+    utcnow,
+)
+from shared.runtime import Outgoing, Service, Timer
+
+log = logging.getLogger(__name__)
+
+
+class MarketService:
+    """State and handlers of the market; ``build_service`` wraps it into a transport-free Service."""
+
+    def __init__(self, settings: MarketSettings | None = None, clock: Callable[[], datetime] | None = None):
+        self.settings = settings or MarketSettings()
+        self.clock = clock or utcnow
+        s = self.settings
+        self.book = OrderBook(Admission(
+            gate_closure=s.gate_closure, min_price=s.min_price, max_price=s.max_price,
+            max_order_kwh=s.max_order_kwh, horizon=s.horizon,
+            participants=dict(s.participants) if s.participants is not None else None))
+        self.rules = s.rules()
+        self.cleared: dict[datetime, list[Outgoing]] = {}
+        self._last_gate: datetime | None = None
+        self._gates_sent: set[datetime] = set()
+
+    # ------------------------------------------------------------------ handlers
+    def on_order(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
+        if isinstance(payload, GateClosed):
+            return self.on_gate(envelope, payload)
+        # Admission is judged at the moment the order was accepted upstream (the envelope's time), not when
+        # it is processed: replaying the topic after a restart then rebuilds exactly the same book.
+        now = envelope.occurred_at if envelope is not None else self.clock()
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        if isinstance(payload, EnergyOrderPlaced):
+            reason = self.book.place(payload, now)
+        elif isinstance(payload, EnergyOrderCancelled):
+            reason = self.book.cancel(payload, now)
+        else:
+            return []
+        if reason is None:
+            return []
+        log.info("rejected order %s: %s", payload.order_id, reason)
+        return [Outgoing("energy.rejections", OrderRejected(
+            order_id=payload.order_id, participant=payload.participant, slot=payload.slot, reason=reason))]
+
+    def on_gate(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
+        if not isinstance(payload, GateClosed):
+            return []
+        slot = payload.slot
+        if slot in self.cleared:
+            return list(self.cleared[slot])
+        orders = self.book.close(slot)
+        trades, cleared = clear_orders(slot, orders, self.settings, self.rules)
+        out = [Outgoing("energy.trades", t) for t in trades]
+        out.append(Outgoing("energy.clearings", cleared))
+        if self.settings.participants:
+            contracts = [Contract(t.trade_id, t.seller, t.buyer, t.kwh) for t in trades]
+            out += [Outgoing("energy.dispatch", DispatchSetpoint(
+                device=sp.device, participant=sp.participant, slot=slot, kwh=sp.kwh, trade_ids=sp.trade_ids))
+                for sp in setpoints(contracts, self.settings.participants)]
+        self.cleared[slot] = out
+        self.book.forget(slot)
+        self._prune()
+        return list(out)
+
+    def tick(self) -> Iterable[Outgoing]:
+        """Close every gate the clock has passed: slots starting at or before now + gate closure."""
+        latest = slot_start(self.clock() + self.settings.gate_closure)
+        due = {s for s in self.book.open_slots() if s <= latest}
+        start = latest if self._last_gate is None else self._last_gate + SLOT
+        while start <= latest:
+            due.add(start)
+            start += SLOT
+        self._last_gate = latest
+        due = sorted(s for s in due if s not in self.cleared and s not in self._gates_sent)
+        self._gates_sent.update(due)
+        self._gates_sent = {s for s in self._gates_sent if s > latest - self.settings.horizon}
+        return [Outgoing("energy.orders", GateClosed(slot=s)) for s in due]
+
+    def _prune(self) -> None:
+        keep = self.settings.keep_cleared_slots
+        for slot in sorted(self.cleared)[:-keep] if len(self.cleared) > keep else []:
+            del self.cleared[slot]
+
+
+def build_service(settings: MarketSettings | None = None, clock: Callable[[], datetime] | None = None) -> Service:
+    market = MarketService(settings, clock)
+    service = Service(
+        name="market",
+        handlers={"energy.orders": market.on_order},
+        timers=[Timer(interval_s=market.settings.timer_interval_s, tick=market.tick)],
+    )
+    service.market = market  # type: ignore[attr-defined]  # handy for tests and the demo
+    return service
