@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BENCHES := pipeline market ledger sim
 
-.PHONY: help venv demo test test-unit test-integration lint up down bench $(addprefix bench-,$(BENCHES)) \
+.PHONY: sim help venv demo test test-unit test-integration lint up down bench $(addprefix bench-,$(BENCHES)) \
         kafka-fetch pg-install clean
 
 help:
@@ -12,6 +12,7 @@ help:
 	@echo "make test   - install everything, start real Kafka + PostgreSQL, run the whole suite"
 	@echo "make up     - run the whole stack here (Kafka, PostgreSQL, services, gateway on 127.0.0.1:8000)"
 	@echo "make down   - stop it"
+	@echo "make sim    - the Ebina crowd simulator on the weekday scenario (report in reports/sim/)"
 	@echo "make lint   - ruff"
 	@echo "make bench  - all benchmarks (JSON in reports/bench/); make bench-<name> for one of: $(BENCHES)"
 
@@ -20,6 +21,9 @@ venv:
 
 demo: venv
 	@$(VENV)/bin/citymatch demo
+
+sim: venv
+	@$(VENV)/bin/citymatch sim run --scenario ebina_weekday
 
 kafka-fetch:
 	@bash infra/kafka/kafka.sh fetch

@@ -10,6 +10,7 @@ import logging
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from shared.bus.dispatch import deliver, wrap_outputs
 from shared.events import Envelope, Payload
@@ -48,8 +49,10 @@ class InProcessBus:
         if service.on_start:
             service.on_start()
 
-    def publish(self, topic: str, payload: Payload, producer: str = "client") -> Envelope:
-        envelope = Envelope.wrap(payload, producer)
+    def publish(self, topic: str, payload: Payload, producer: str = "client",
+                occurred_at: datetime | None = None) -> Envelope:
+        """Publish ``payload``; ``occurred_at`` lets a simulation stamp events with its own clock."""
+        envelope = Envelope.wrap(payload, producer, occurred_at=occurred_at)
         self.publish_raw(topic, encode(envelope))
         return envelope
 
