@@ -10,6 +10,10 @@ case "${1:-}" in
     KAFKA_KEEP_DATA=1 bash "$HERE/kafka/kafka.sh" start
     bash "$HERE/postgres/pg.sh" start
     export KAFKA_BOOTSTRAP="127.0.0.1:${KAFKA_PORT:-9092}"
+    # The market runs the Ebina station-area community (its grid tariffs, sites and devices) and admits app
+    # users who are not in its registry.
+    export CITYMATCH_MARKET_COMMUNITY="${CITYMATCH_MARKET_COMMUNITY:-ebina}"
+    export CITYMATCH_MARKET_ADMIT_UNREGISTERED="${CITYMATCH_MARKET_ADMIT_UNREGISTERED:-true}"
     DATABASE_URL="$(bash "$HERE/postgres/pg.sh" url)"
     export DATABASE_URL="${DATABASE_URL#DATABASE_URL=}"
     .venv/bin/python -m services.localstack up

@@ -14,7 +14,12 @@ log = logging.getLogger("citymatch.bootstrap")
 def market_service(settings: Settings) -> Service:
     from services.market.service import build_service
 
-    return build_service()
+    if not settings.market_community:
+        return build_service()
+    from services.market.adapters.community_yaml import load_community
+
+    community = load_community(settings.market_community)
+    return build_service(community.market_settings(admit_unregistered=settings.market_admit_unregistered))
 
 
 def settlement_service(settings: Settings) -> Service:

@@ -11,12 +11,17 @@ import argparse
 import csv
 import json
 import logging
+import sys
 import time
+import warnings
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from shared.bus.inprocess import InProcessBus
 from shared.events import EnergyOrderPlaced, GateClosed, TradeMatched
@@ -65,7 +70,12 @@ def run_energy_day(out: Path, day: date, weather: float) -> dict:
     from services.settlement.store import open_ledger
 
     community = load_community(COMMUNITY)
-    ledger = open_ledger(f"sqlite:///{out / 'ledger.sqlite'}")
+    # The demo's settlement service signs with a key of its own; its public half is published beside the
+    # ledger, so `citymatch ledger verify --public-key` checks the ledger against it rather than trusting the file.
+    key = Ed25519PrivateKey.generate()
+    (out / "ledger_public_key.txt").write_text(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex())
+    ledger = open_ledger(f"sqlite:///{out / 'ledger.sqlite'}",
+                         signing_key=key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
     clock = SettableClock()
     bus = InProcessBus([market_service(community.market_settings(), clock=clock), settlement_service(ledger)])
     clearing = BusClearing(bus, clock)
@@ -161,10 +171,10 @@ def _plot_market(path: Path, trades: list[TradeMatched], name: str, day: date) -
     plt.close(fig)
 
 
-def run_crowd(out: Path, agents: int) -> dict:
+def run_crowd(out: Path, agents: int | None) -> dict:
     from simulator.run import run_scenario
 
-    result = run_scenario("ebina_weekday", agents=agents, progress=True)
+    result = run_scenario("ebina_weekday", agents=agents, progress=sys.stderr.isatty())
     try:
         from simulator.report import write_report
 
@@ -180,9 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day", type=date.fromisoformat, default=date(2026, 5, 20),
                         help="local day to simulate (default a sunny weekday in May)")
     parser.add_argument("--weather", type=float, default=0.8, help="share of clear-sky PV (1.0 = cloudless)")
-    parser.add_argument("--agents", type=int, default=20_000, help="simulated people in the crowd run")
+    parser.add_argument("--agents", type=int, default=None,
+                        help="simulated people in the crowd run (default: the real daily ridership, full scale)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     (out / "ledger.sqlite").unlink(missing_ok=True)
@@ -214,7 +226,9 @@ def _print_summary(energy: dict, crowd: dict, out: Path) -> None:
     ]
     if crowd:
         rows += [
-            ("crowd: simulated people", f"{crowd['agents']} ({crowd['network_label']})"),
+            ("crowd: simulated people", f"{crowd['agents']:,} ({crowd['network_label']})"
+             + ("" if crowd["scale"] >= 0.999 else
+                f"; a {crowd['scale']:.0%} sample of the real ridership, so flows and LOS are the sample's")),
             ("crowd: peak load", f"{crowd['peak_load_per_min']} people/min at {crowd['peak_load_where']}, "
                                  f"worst level of service {crowd['worst_los']}"),
             ("crowd: offers", f"{crowd['offers_sent']} sent, {crowd['shifted_trips']} trips shifted, "
@@ -226,6 +240,7 @@ def _print_summary(energy: dict, crowd: dict, out: Path) -> None:
     print()
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")
-    print(f"\noutputs in {out}: summary.json, trades.csv, market.png, ledger.sqlite"
+    print(f"\noutputs in {out}: summary.json, trades.csv (UTC slot starts), market.png, ledger.sqlite"
           + (", sim/ (crowd report)" if (out / "sim").exists() else ""))
-    print(f"check the ledger yourself: .venv/bin/citymatch ledger verify --database-url sqlite:///{out}/ledger.sqlite")
+    print("check the ledger yourself: .venv/bin/citymatch ledger verify "
+          f"--database-url sqlite:///{out}/ledger.sqlite --public-key $(cat {out}/ledger_public_key.txt)")

@@ -53,7 +53,7 @@ class LocalStack:
         for name in self.services:
             port = (self.gateway_port or free_port()) if name == "gateway" else free_port()
             env = {**base, "CITYMATCH_WEB_PORT": str(port), "CITYMATCH_GATEWAY_PORT": str(port)}
-            with open(self.log(name), "w") as log:
+            with open(self.log(name), "a") as log:
                 self.procs[name] = subprocess.Popen([sys.executable, "-m", "services", name], cwd=REPO_ROOT,
                                                     env=env, stdout=log, stderr=subprocess.STDOUT,
                                                     start_new_session=detach)
@@ -100,19 +100,53 @@ class LocalStack:
                 proc.kill()
 
 
+def _running(run_dir: Path) -> dict[str, int]:
+    """The services of a previous `up` that are still alive, by name."""
+    state = run_dir / "stack.json"
+    if not state.exists():
+        return {}
+    alive = {}
+    for name, info in json.loads(state.read_text()).items():
+        try:
+            os.kill(info["pid"], 0)
+            alive[name] = info["pid"]
+        except ProcessLookupError:
+            continue
+    return alive
+
+
 def _down(run_dir: Path) -> int:
     state = run_dir / "stack.json"
     if not state.exists():
         print("no stack running (no .run/stack/stack.json)")
         return 0
+    pids = {}
     for name, info in json.loads(state.read_text()).items():
         try:
             os.kill(info["pid"], signal.SIGTERM)
-            print(f"stopped {name} (pid {info['pid']})")
+            pids[name] = info["pid"]
         except ProcessLookupError:
             print(f"{name} was not running")
+    deadline = time.monotonic() + 20
+    for name, pid in pids.items():
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.1)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        print(f"stopped {name} (pid {pid})")
     state.unlink()
     return 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a child of ours that exited but was not reaped yet is not alive
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,15 +157,22 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "down":
         return _down(args.run_dir)
+    running = _running(args.run_dir)
+    if running:
+        print("stack already running: " + ", ".join(f"{n} (pid {p})" for n, p in running.items())
+              + "; stop it with `make down`")
+        return 0
     kafka = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url:
         parser.error("DATABASE_URL must be set (infra/stack.sh sets it)")
     stack = LocalStack(kafka, database_url, args.run_dir, gateway_port=args.gateway_port)
     stack.start(detach=True)
-    print(f"gateway  {stack.gateway_url}  (OpenAPI docs at {stack.gateway_url}/docs)")
+    print(f"{'gateway':<11} {stack.gateway_url}  (OpenAPI docs at {stack.gateway_url}/docs)  "
+          f"log {stack.log('gateway')}")
     for name in ("market", "settlement"):
-        print(f"{name:<9}http://127.0.0.1:{stack.ports[name]}/metrics  log {stack.log(name)}")
+        base = f"http://127.0.0.1:{stack.ports[name]}"
+        print(f"{name:<11} {base}/health  {base}/ready  {base}/metrics  log {stack.log(name)}")
     return 0
 
 

@@ -17,6 +17,10 @@ class AuthError(DomainError):
     """A token is missing, malformed or not signed by this platform."""
 
 
+class ForbiddenError(AuthError):
+    """A valid token whose holder may not use this route (an app user on an operator route)."""
+
+
 def _sign(secret: str, participant: str) -> str:
     mac = hmac.new(secret.encode(), participant.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac[:18]).decode()

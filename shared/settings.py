@@ -17,6 +17,19 @@ DEV_SECRET = "dev-only-secret-change-me"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _parse(name: str, kind: object, raw: str) -> object:
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"CITYMATCH_{name.upper()} must be an integer, not {raw!r}") from None
+    if kind == "bool":
+        if raw.lower() not in {"1", "true", "yes", "0", "false", "no", ""}:
+            raise ConfigError(f"CITYMATCH_{name.upper()} must be true or false, not {raw!r}")
+        return raw.lower() in {"1", "true", "yes"}
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: Literal["development", "test", "production"] = "development"
@@ -26,6 +39,11 @@ class Settings:
     operator_token: str = "operator-dev-token"
     # Hex Ed25519 private key of the settlement service (`citymatch ledger keygen`); empty = a throwaway key.
     ledger_signing_key: str = ""
+    # The market's community (a shipped name such as "ebina" or "higashi_fuji", or a YAML path); empty = an
+    # open market without a participant registry or grid prices.
+    market_community: str = ""
+    # With a community, still admit app users who are not in its registry.
+    market_admit_unregistered: bool = False
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     web_port: int = 6066
@@ -46,7 +64,7 @@ class Settings:
             if raw is None and f.name == "database_url":
                 raw = env.get("DATABASE_URL")
             if raw is not None:
-                values[f.name] = int(raw) if f.type == "int" else raw
+                values[f.name] = _parse(f.name, f.type, raw)
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
         return settings

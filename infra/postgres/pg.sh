@@ -30,7 +30,8 @@ bindir() {
   if [ -n "$d" ] && [ -x "$d/initdb" ]; then echo "$d"; fi
 }
 
-as_pg() { runuser -u "$PG_USER" -- "$@"; }
+# From / so that commands run as postgres do not complain about a working directory it cannot enter.
+as_pg() { (cd / && runuser -u "$PG_USER" -- "$@"); }
 
 # The postgres user must be able to traverse every directory above the data dir.
 pg_can_reach() { runuser -u "$PG_USER" -- test -x "$1" 2>/dev/null; }

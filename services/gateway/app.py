@@ -16,9 +16,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
 from services.gateway.schemas import GateClosure, OrderAccepted, OrderCreate, RejectionPublic, TradePublic
-from shared.auth import AuthError, participant_from_token
+from shared.auth import AuthError, ForbiddenError, participant_from_token
 from shared.errors import DomainError
-from shared.events import EnergyOrderCancelled, EnergyOrderPlaced, GateClosed
+from shared.events import EnergyOrderCancelled, EnergyOrderPlaced, GateClosed, Slot
 from shared.settings import Settings
 
 log = logging.getLogger("citymatch.gateway")
@@ -45,8 +45,15 @@ def current_participant(request: Request, authorization: Annotated[str | None, H
 
 
 def require_operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
-    if not hmac.compare_digest(_bearer(authorization), request.app.state.settings.operator_token):
-        raise AuthError("operator token required")
+    settings = request.app.state.settings
+    token = _bearer(authorization)
+    if hmac.compare_digest(token, settings.operator_token):
+        return
+    try:
+        participant = participant_from_token(settings.token_secret, token)
+    except AuthError:
+        raise AuthError("operator token required") from None
+    raise ForbiddenError(f"{participant} is an app user; this route is for the operator")
 
 
 Participant = Annotated[str, Depends(current_participant)]
@@ -73,6 +80,11 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
     async def auth_error(request: Request, exc: AuthError) -> JSONResponse:
         requests.labels(request.url.path, "401").inc()
         return JSONResponse(status_code=401, content={"message": str(exc)})
+
+    @app.exception_handler(ForbiddenError)
+    async def forbidden(request: Request, exc: ForbiddenError) -> JSONResponse:
+        requests.labels(request.url.path, "403").inc()
+        return JSONResponse(status_code=403, content={"message": str(exc)})
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
@@ -157,7 +169,7 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
         return rejections.rejections_for(participant) if rejections else []
 
     @app.post("/v1/operator/slots/{slot}/close", response_model=GateClosure, tags=["operator"])
-    def close_gate(slot: datetime, _: Operator) -> GateClosure:
+    def close_gate(slot: Slot, _: Operator) -> GateClosure:
         """Close the gate of a slot now, so the market clears it (the market's own clock does this too)."""
         envelope = publisher.publish("energy.orders", GateClosed(slot=slot))
         return GateClosure(slot=envelope.body().slot, event_id=envelope.event_id)

@@ -7,9 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from shared.events import Kwh, Slot, YenPerKwh
+from shared.events import SLOT, Kwh, Slot, YenPerKwh, utcnow
 
 
 class OrderCreate(BaseModel):
@@ -28,6 +28,15 @@ class OrderCreate(BaseModel):
     renewable: bool = False
     green_premium: YenPerKwh = Decimal("0")
     preferred_partners: tuple[str, ...] = ()
+
+    @field_validator("slot")
+    @classmethod
+    def _not_started(cls, slot: datetime) -> datetime:
+        # The market refuses more (gate closure, horizon, limits) and says why on /v1/energy/rejections;
+        # a slot that has already begun can be refused here, at once.
+        if slot + SLOT <= utcnow():
+            raise ValueError(f"slot {slot.isoformat()} is in the past")
+        return slot
 
 
 class OrderAccepted(BaseModel):

@@ -46,7 +46,8 @@ class MarketService:
         self.book = OrderBook(Admission(
             gate_closure=s.gate_closure, min_price=s.min_price, max_price=s.max_price,
             max_order_kwh=s.max_order_kwh, horizon=s.horizon,
-            participants=dict(s.participants) if s.participants is not None else None))
+            participants=dict(s.participants) if s.participants is not None else None,
+            admit_unregistered=s.admit_unregistered))
         self.rules = s.rules()
         self.cleared: dict[datetime, list[Outgoing]] = {}
         self._last_gate: datetime | None = None

@@ -23,6 +23,9 @@ class MarketSettings:
     - ``grid_retail_price`` / ``grid_buyback_price``: the grid as residual seller and buyer; ``None``
       (the default) leaves the grid out of the clearing.
     - ``participants``: optional registry; with ``None`` any participant id is accepted.
+    - ``admit_unregistered``: with a registry, still accept participants that are not in it (app users who
+      join the community market), under the market-wide limits; registered ones keep their device limits
+      and get dispatch set-points.
     """
 
     gate_closure: timedelta = timedelta(minutes=5)
@@ -37,6 +40,7 @@ class MarketSettings:
     max_order_kwh: Decimal = Decimal("1000")
     horizon: timedelta = timedelta(days=2)
     participants: Mapping[str, Participant] | None = None
+    admit_unregistered: bool = False
     timer_interval_s: float = 5.0
     keep_cleared_slots: int = 96
 

@@ -70,7 +70,9 @@ def stack(kafka_bootstrap: str, stack_database_url: str, tmp_path_factory) -> It
     key = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()).hex()
     local = LocalStack(kafka_bootstrap, stack_database_url, run_dir, env={
         "CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_TOKEN_SECRET": secret, "CITYMATCH_OPERATOR_TOKEN": operator,
-        "CITYMATCH_LEDGER_SIGNING_KEY": key})
+        "CITYMATCH_LEDGER_SIGNING_KEY": key,
+        # The Higashi-Fuji pilot community (registry, devices, grid tariffs); app users outside it are admitted.
+        "CITYMATCH_MARKET_COMMUNITY": "higashi_fuji", "CITYMATCH_MARKET_ADMIT_UNREGISTERED": "true"})
     local.start()
     try:
         yield Stack(local.gateway_url, kafka_bootstrap, stack_database_url, secret, operator, run_dir)

@@ -14,6 +14,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
 from services.settlement.store import open_ledger
+from shared.errors import EventDecodeError
 from shared.events import Envelope, TradeMatched, slot_start
 from shared.serialization import decode, encode
 
@@ -22,11 +23,12 @@ from .conftest import wait_until
 pytestmark = pytest.mark.integration
 
 
-_SLOTS = itertools.count(random.Random(uuid.uuid4().int).randrange(40))
+_SLOTS = itertools.count(random.Random(uuid.uuid4().int).randrange(20))
 
 
 def future_slot() -> datetime:
-    """A distinct open slot 3 to 40 hours ahead (inside the market's horizon), so tests never share a book."""
+    """A distinct open slot 3 to about 16 hours ahead, so tests never share a book (the community day test
+    uses the 24 hours that start 21 hours ahead)."""
     return slot_start(datetime.now(UTC)) + timedelta(hours=3, minutes=30 * next(_SLOTS))
 
 
@@ -89,10 +91,10 @@ def test_malformed_order_gets_422_naming_the_field(stack):
 
 
 def test_rejected_order_reason_reaches_the_sender(stack):
-    """An order for a slot whose gate has closed is refused by the market; the sender reads the reason."""
-    past = slot_start(datetime.now(UTC)) - timedelta(hours=1)
-    who = f"late-{uuid.uuid4().hex[:6]}"
-    body = {"side": "buy", "slot": past.isoformat(), "kwh": "1", "limit_price": "20"}
+    """An order beyond the market's horizon is refused by the market; the sender reads the reason."""
+    far = slot_start(datetime.now(UTC)) + timedelta(days=3)
+    who = f"early-{uuid.uuid4().hex[:6]}"
+    body = {"side": "buy", "slot": far.isoformat(), "kwh": "1", "limit_price": "20"}
     with httpx.Client(base_url=stack.gateway, timeout=10) as http:
         r = http.post("/v1/energy/orders", json=body, headers=stack.headers(who))
         assert r.status_code == 202, r.text
@@ -100,7 +102,7 @@ def test_rejected_order_reason_reaches_the_sender(stack):
         got = wait_until(lambda: http.get("/v1/energy/rejections", headers=stack.headers(who)).json(), 60,
                          "the rejection")
     assert got[0]["order_id"] == order_id
-    assert got[0]["reason"]
+    assert "ahead" in got[0]["reason"]
 
 
 def test_same_trade_delivered_twice_yields_one_ledger_row(stack):
@@ -173,4 +175,11 @@ def read_records(bootstrap: str, topic: str) -> list:
 
 
 def read_topic(bootstrap: str, topic: str) -> list:
-    return [decode(m.value)[1] for m in read_records(bootstrap, topic)]
+    """Every decodable payload on ``topic`` (other tests put deliberate garbage on some topics)."""
+    out = []
+    for record in read_records(bootstrap, topic):
+        try:
+            out.append(decode(record.value)[1])
+        except EventDecodeError:
+            continue
+    return out

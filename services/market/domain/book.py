@@ -24,6 +24,7 @@ class Admission:
     max_order_kwh: Decimal = Decimal("1000")
     horizon: timedelta = timedelta(days=2)
     participants: dict[str, Participant] | None = None
+    admit_unregistered: bool = False
 
 
 def gate_time(slot: datetime, gate_closure: timedelta) -> datetime:
@@ -110,11 +111,12 @@ class OrderBook:
         max_kwh = a.max_order_kwh
         if a.participants is not None:
             who = a.participants.get(order.participant)
-            if who is None:
+            if who is None and not a.admit_unregistered:
                 return f"unknown participant {order.participant}"
-            max_kwh = min(max_kwh, who.max_order_kwh)
-            if order.site is not None and who.site is not None and order.site != who.site:
-                return f"site {order.site} is not participant {order.participant}'s site ({who.site})"
+            if who is not None:
+                max_kwh = min(max_kwh, who.max_order_kwh)
+                if order.site is not None and who.site is not None and order.site != who.site:
+                    return f"site {order.site} is not participant {order.participant}'s site ({who.site})"
         if order.kwh > max_kwh:
             return f"{order.kwh} kWh exceeds the {max_kwh} kWh a participant may trade in one slot"
         if not a.min_price <= order.limit_price <= a.max_price:

@@ -41,7 +41,7 @@ def auth(pid):
     return {"Authorization": f"Bearer {issue_token('unit-secret', pid)}"}
 
 
-ORDER = {"side": "buy", "slot": "2026-11-28T13:00:00+09:00", "kwh": "1.5", "limit_price": "20"}
+ORDER = {"side": "buy", "slot": "2099-11-28T13:00:00+09:00", "kwh": "1.5", "limit_price": "20"}
 
 
 def test_order_is_published_with_participant_from_token(client, bus):
@@ -103,15 +103,16 @@ def test_ledger_reads_are_scoped_to_the_caller(client):
 def test_operator_ledger_routes_need_the_operator(client):
     """Verify, reconcile and slot totals answer the operator and refuse an app user."""
     for path in ("/v1/operator/ledger/verify", "/v1/operator/ledger/reconcile", "/v1/operator/ledger/slots"):
-        assert client.get(path, headers=auth("home-1")).status_code == 401, path
+        assert client.get(path, headers=auth("home-1")).status_code == 403, path
         assert client.get(path, headers={"Authorization": "Bearer op"}).status_code == 200, path
     assert client.get("/v1/operator/ledger/verify", headers={"Authorization": "Bearer op"}).json()["ok"] is True
 
 
 def test_gate_close_needs_operator(client, bus):
-    """Only the operator token can close a gate; then a GateClosed event is published."""
+    """Only the operator can close a gate (an app user gets 403, no token 401); then GateClosed is published."""
     url = "/v1/operator/slots/2026-11-28T13:00:00+09:00/close"
-    assert client.post(url, headers=auth("home-1")).status_code == 401
+    assert client.post(url, headers=auth("home-1")).status_code == 403
+    assert client.post(url).status_code == 401
     r = client.post(url, headers={"Authorization": "Bearer op"})
     assert r.status_code == 200, r.text
     assert len(bus.events("energy.orders")) == 1
@@ -134,3 +135,19 @@ def test_rejections_are_scoped_to_the_caller(client, bus):
     assert client.get("/v1/energy/rejections", headers=auth("home-1")).json() == [
         {"order_id": "o9", "slot": None, "reason": "gate closed"}]
     assert client.get("/v1/energy/rejections", headers=auth("home-2")).json() == []
+
+
+@pytest.mark.parametrize("slot", ["2026-11-27T21:15:00+09:00", "2026-11-28T13:00:00"])
+def test_gate_close_with_bad_slot_is_422(client, slot):
+    """A gate-closure slot off the 30-minute grid or without a time zone is a 422 naming path.slot."""
+    r = client.post(f"/v1/operator/slots/{slot}/close", headers={"Authorization": "Bearer op"})
+    assert r.status_code == 422
+    assert "path.slot" in r.json()["message"]
+
+
+def test_order_for_a_slot_that_has_begun_is_422(client, bus):
+    """An order for a slot that has already started is refused at once, naming the field."""
+    r = client.post("/v1/energy/orders", json={**ORDER, "slot": "2020-01-01T10:00:00+09:00"}, headers=auth("home-1"))
+    assert r.status_code == 422
+    assert "body.slot" in r.json()["message"] and "past" in r.json()["message"]
+    assert bus.events("energy.orders") == []
