@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from shared.runtime import Service
 from shared.settings import Settings
@@ -13,13 +14,16 @@ log = logging.getLogger("citymatch.bootstrap")
 
 def market_service(settings: Settings) -> Service:
     from services.market.service import build_service
+    from services.market.settings import MarketSettings
 
+    overrides = {"horizon": timedelta(days=settings.market_horizon_days)} if settings.market_horizon_days else {}
     if not settings.market_community:
-        return build_service()
+        return build_service(MarketSettings(**overrides))
     from services.market.adapters.community_yaml import load_community
 
     community = load_community(settings.market_community)
-    return build_service(community.market_settings(admit_unregistered=settings.market_admit_unregistered))
+    return build_service(community.market_settings(admit_unregistered=settings.market_admit_unregistered,
+                                                   **overrides))
 
 
 def settlement_service(settings: Settings) -> Service:

@@ -47,17 +47,9 @@ class LocalStack:
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
         ensure_topics(self.kafka)
-        base = {**os.environ, **self.env, "CITYMATCH_KAFKA_BOOTSTRAP": self.kafka,
-                "CITYMATCH_DATABASE_URL": self.database_url, "CITYMATCH_DATA_DIR": str(self.run_dir / "data"),
-                "PYTHONUNBUFFERED": "1"}
         for name in self.services:
             port = (self.gateway_port or free_port()) if name == "gateway" else free_port()
-            env = {**base, "CITYMATCH_WEB_PORT": str(port), "CITYMATCH_GATEWAY_PORT": str(port)}
-            with open(self.log(name), "a") as log:
-                self.procs[name] = subprocess.Popen([sys.executable, "-m", "services", name], cwd=REPO_ROOT,
-                                                    env=env, stdout=log, stderr=subprocess.STDOUT,
-                                                    start_new_session=detach)
-            self.ports[name] = port
+            self._spawn(name, port, detach)
         try:
             for name in self.services:
                 self._wait_ready(name, timeout_s)
@@ -66,6 +58,23 @@ class LocalStack:
             raise
         (self.run_dir / "stack.json").write_text(json.dumps(
             {name: {"pid": p.pid, "port": self.ports[name]} for name, p in self.procs.items()}, indent=2))
+
+    def _spawn(self, name: str, port: int, detach: bool = False) -> None:
+        env = {**os.environ, **self.env, "CITYMATCH_KAFKA_BOOTSTRAP": self.kafka,
+               "CITYMATCH_DATABASE_URL": self.database_url, "CITYMATCH_DATA_DIR": str(self.run_dir / "data"),
+               "PYTHONUNBUFFERED": "1", "CITYMATCH_WEB_PORT": str(port), "CITYMATCH_GATEWAY_PORT": str(port)}
+        with open(self.log(name), "a") as log:
+            self.procs[name] = subprocess.Popen([sys.executable, "-m", "services", name], cwd=REPO_ROOT, env=env,
+                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=detach)
+        self.ports[name] = port
+
+    def crash_and_restart(self, name: str, timeout_s: float = 90) -> None:
+        """SIGKILL one service (no clean shutdown, no final commit) and start it again on the same port."""
+        proc = self.procs[name]
+        proc.kill()
+        proc.wait(timeout=20)
+        self._spawn(name, self.ports[name])
+        self._wait_ready(name, timeout_s)
 
     def log(self, name: str) -> Path:
         return self.run_dir / f"{name}.log"

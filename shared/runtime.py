@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from shared.events import Envelope, Payload
 
@@ -44,6 +45,9 @@ class Service:
     # When a handler fails for a reason that is not the message's (a database outage), block and retry
     # instead of dead-lettering: right for the ledger, where a skipped trade would never settle.
     retry_forever: bool = False
+    # State kept in memory is rebuilt at start-up by re-reading these topics over this window (see
+    # shared.bus.replay); the in-process bus, which never restarts, ignores it.
+    replay: dict[str, timedelta] = field(default_factory=dict)
     # Called once the transport is up (e.g. to create tables); and when it stops.
     on_start: Callable[[], None] | None = None
     on_stop: Callable[[], None] | None = None

@@ -44,6 +44,8 @@ class Settings:
     market_community: str = ""
     # With a community, still admit app users who are not in its registry.
     market_admit_unregistered: bool = False
+    # How far ahead the market takes orders, in days (0 = the market's default of two days).
+    market_horizon_days: int = 0
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     web_port: int = 6066

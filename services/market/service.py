@@ -120,6 +120,9 @@ def build_service(settings: MarketSettings | None = None, clock: Callable[[], da
         name="market",
         handlers={"energy.orders": market.on_order},
         timers=[Timer(interval_s=market.settings.timer_interval_s, tick=market.tick)],
+        # The books live in memory: after a restart, re-read the orders of every slot that may still be open
+        # (horizon ahead, plus the cleared slots whose results a redelivered gate closure must repeat).
+        replay={"energy.orders": market.settings.horizon + SLOT * market.settings.keep_cleared_slots},
     )
     service.market = market  # type: ignore[attr-defined]  # handy for tests and the demo
     return service

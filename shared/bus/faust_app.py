@@ -157,7 +157,11 @@ def _bind_timer(app, service: Service, index: int, timer: Timer, publish) -> Non
 
 
 def run_worker(service: Service, settings: Settings) -> None:
-    """Run ``service`` as a Faust worker until SIGTERM/SIGINT."""
+    """Run ``service`` as a Faust worker until SIGTERM/SIGINT (after rebuilding its in-memory state)."""
+    from shared.bus.replay import replay
+
+    for topic_name, window in service.replay.items():
+        replay(service, settings.kafka_bootstrap, topic_name, window)
     app = build_app(service, settings)
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), logging_config=json_logging_config(
         settings.log_level, service.name))

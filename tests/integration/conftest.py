@@ -3,10 +3,13 @@ the gateway under uvicorn, and the ledger in a fresh database on the real Postgr
 
 from __future__ import annotations
 
+import itertools
+import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -16,6 +19,25 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from sqlalchemy.engine import make_url
 
 from services.localstack import LocalStack
+from shared.events import slot_start
+
+HORIZON_DAYS = 400
+
+
+_RNG = random.Random(uuid.uuid4().int)
+_NEXT = itertools.count()
+_BASE = slot_start(datetime.now(UTC)) + timedelta(days=_RNG.randrange(181, 360))
+
+
+def fresh_slot() -> datetime:
+    """A slot no other test of this run uses (consecutive from a random day 181-360 days ahead), so it is also
+    unlikely to be one an earlier run on the same broker has closed."""
+    return _BASE + timedelta(minutes=30 * next(_NEXT))
+
+
+def fresh_day() -> datetime:
+    """The first of 48 slots, 30-180 days ahead, apart from the fresh_slot range."""
+    return slot_start(datetime.now(UTC)) + timedelta(days=_RNG.randrange(30, 180))
 
 
 @dataclass
@@ -26,6 +48,7 @@ class Stack:
     token_secret: str
     operator_token: str
     logs: Path
+    local: LocalStack
 
     def token(self, participant: str) -> str:
         from shared.auth import issue_token
@@ -72,9 +95,11 @@ def stack(kafka_bootstrap: str, stack_database_url: str, tmp_path_factory) -> It
         "CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_TOKEN_SECRET": secret, "CITYMATCH_OPERATOR_TOKEN": operator,
         "CITYMATCH_LEDGER_SIGNING_KEY": key,
         # The Higashi-Fuji pilot community (registry, devices, grid tariffs); app users outside it are admitted.
-        "CITYMATCH_MARKET_COMMUNITY": "higashi_fuji", "CITYMATCH_MARKET_ADMIT_UNREGISTERED": "true"})
+        "CITYMATCH_MARKET_COMMUNITY": "higashi_fuji", "CITYMATCH_MARKET_ADMIT_UNREGISTERED": "true",
+        # A long horizon lets each test pick slots no earlier run on the same broker has closed.
+        "CITYMATCH_MARKET_HORIZON_DAYS": str(HORIZON_DAYS)})
     local.start()
     try:
-        yield Stack(local.gateway_url, kafka_bootstrap, stack_database_url, secret, operator, run_dir)
+        yield Stack(local.gateway_url, kafka_bootstrap, stack_database_url, secret, operator, run_dir, local)
     finally:
         local.stop()

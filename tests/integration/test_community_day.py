@@ -14,10 +14,10 @@ from kafka import KafkaProducer
 from services.market.adapters.community_yaml import load_community
 from services.settlement.views import open_reader
 from shared.errors import EventDecodeError
-from shared.events import DispatchSetpoint, Envelope, GateClosed, SlotCleared, TradeMatched, slot_start
+from shared.events import DispatchSetpoint, Envelope, GateClosed, SlotCleared, TradeMatched
 from shared.serialization import decode, encode
 
-from .conftest import wait_until
+from .conftest import fresh_day, wait_until
 from .test_energy_pipeline import read_records
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ def read_since(bootstrap: str, topic: str, since_ms: int) -> list:
 def test_a_community_day_clears_slot_by_slot_into_ledger_and_dispatch(stack):
     """48 slots of agent orders clear one by one; trades settle on the ledger; storage owners get set-points."""
     community = load_community("higashi_fuji")
-    first = slot_start(datetime.now(UTC)) + timedelta(hours=21)
+    first = fresh_day()
     slots = [first + timedelta(minutes=30 * i) for i in range(48)]
     tag = uuid.uuid4().hex[:8]  # this run's orders and trades, apart from any earlier run on the same broker
     orders = [o.model_copy(update={"order_id": f"{tag}-{o.order_id}"})

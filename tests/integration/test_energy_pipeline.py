@@ -3,8 +3,6 @@ HTTP orders -> market (Faust) -> trades -> settlement (Faust) -> ledger rows -> 
 
 from __future__ import annotations
 
-import itertools
-import random
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,18 +16,14 @@ from shared.errors import EventDecodeError
 from shared.events import Envelope, TradeMatched, slot_start
 from shared.serialization import decode, encode
 
-from .conftest import wait_until
+from .conftest import HORIZON_DAYS, fresh_slot, wait_until
 
 pytestmark = pytest.mark.integration
 
 
-_SLOTS = itertools.count(random.Random(uuid.uuid4().int).randrange(20))
-
-
 def future_slot() -> datetime:
-    """A distinct open slot 3 to about 16 hours ahead, so tests never share a book (the community day test
-    uses the 24 hours that start 21 hours ahead)."""
-    return slot_start(datetime.now(UTC)) + timedelta(hours=3, minutes=30 * next(_SLOTS))
+    """An open slot that no other test, and no earlier run on the same broker, uses."""
+    return fresh_slot()
 
 
 def trade(slot: datetime, seller: str, buyer: str, kwh: str = "1.000", price: str = "15.00") -> TradeMatched:
@@ -82,6 +76,32 @@ def test_orders_over_http_become_ledger_rows_readable_over_http(stack):
     assert {t["trade_id"] for t in mine} <= set(ledger_trade_ids(stack.database_url, buyer_c))
 
 
+def test_open_orders_survive_a_market_crash(stack):
+    """Orders accepted before the market is killed are still in the book after it restarts, and clear."""
+    slot = future_slot()
+    tag = uuid.uuid4().hex[:6]
+    seller, buyer = f"pv-crash-{tag}", f"home-crash-{tag}"
+    metrics = f"http://127.0.0.1:{stack.local.ports['market']}/metrics"
+
+    def orders_seen() -> float:
+        line = next(ln for ln in httpx.get(metrics, timeout=5).text.splitlines()
+                    if ln.startswith('citymatch_messages_in_total{service="market",topic="energy.orders"}'))
+        return float(line.rsplit(" ", 1)[1])
+
+    before = wait_until(lambda: orders_seen() + 1, 30, "market metrics") - 1
+    with httpx.Client(base_url=stack.gateway, timeout=10) as http:
+        for who, side, price in ((seller, "sell", "8"), (buyer, "buy", "22")):
+            body = {"side": side, "slot": slot.isoformat(), "kwh": "0.7", "limit_price": price}
+            assert http.post("/v1/energy/orders", json=body, headers=stack.headers(who)).status_code == 202
+        wait_until(lambda: orders_seen() >= before + 2, 30, "the market to take both orders")
+        stack.local.crash_and_restart("market")
+        http.post(f"/v1/operator/slots/{slot.isoformat()}/close",
+                  headers={"Authorization": f"Bearer {stack.operator_token}"})
+        trades = wait_until(lambda: http.get("/v1/energy/trades", headers=stack.headers(buyer)).json(), 60,
+                            "the trade after the restart")
+    assert [(t["seller"], t["kwh"]) for t in trades] == [(seller, "0.700")]
+
+
 def test_malformed_order_gets_422_naming_the_field(stack):
     """A malformed order is refused over real HTTP with 422 and a message naming the bad field."""
     body = {"side": "buy", "slot": future_slot().isoformat(), "kwh": "-2", "limit_price": "20"}
@@ -92,7 +112,7 @@ def test_malformed_order_gets_422_naming_the_field(stack):
 
 def test_rejected_order_reason_reaches_the_sender(stack):
     """An order beyond the market's horizon is refused by the market; the sender reads the reason."""
-    far = slot_start(datetime.now(UTC)) + timedelta(days=3)
+    far = slot_start(datetime.now(UTC)) + timedelta(days=HORIZON_DAYS + 30)
     who = f"early-{uuid.uuid4().hex[:6]}"
     body = {"side": "buy", "slot": far.isoformat(), "kwh": "1", "limit_price": "20"}
     with httpx.Client(base_url=stack.gateway, timeout=10) as http:
