@@ -13,12 +13,11 @@ needs the LP (HiGHS), again checked against GLOP.
 from __future__ import annotations
 
 import argparse
-import time
 from typing import Any
 
 import numpy as np
 
-from bench.common import peak_memory_mb, write_report
+from bench.common import peak_memory_mb, timed, write_report
 from services.market.domain.clearing import clear
 from services.market.domain.merit_order import merit_order_surplus
 from services.market.domain.network import build_network
@@ -60,15 +59,6 @@ def synthetic_slot(n_orders: int, seed: int, *, tiers: bool, green: bool = True,
     return problem, rules
 
 
-def _best_of(fn, repeat: int) -> tuple[float, Any]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
-
-
 SCENARIOS = {"flat": (False, False), "tiers": (True, False), "tiers_green": (True, True)}
 
 
@@ -77,13 +67,13 @@ def run_case(n_orders: int, scenario: str, seed: int, repeat: int) -> dict[str, 
     problem, rules = synthetic_slot(n_orders, seed, tiers=tiers, green=green)
     with peak_memory_mb() as mem:
         result = clear(problem, rules, "pay-as-clear")
-    seconds, result = _best_of(lambda: clear(problem, rules, "pay-as-clear"), repeat)
+    seconds, result = timed(lambda: clear(problem, rules, "pay-as-clear"), repeat)
     broken = result.problems()
     if tiers:
-        base_seconds, reference = _best_of(lambda: -solve_lp(build_network(problem, rules), "GLOP").cost, 1)
+        base_seconds, reference = timed(lambda: -solve_lp(build_network(problem, rules), "GLOP").cost, 1)
         baseline_name = "LP optimum (GLOP on the same network)"
     else:
-        base_seconds, (reference, _) = _best_of(
+        base_seconds, (reference, _) = timed(
             lambda: merit_order_surplus(problem.sell_wh, problem.sell_ask, problem.buy_wh, problem.buy_limit,
                                         FEE_SEN), repeat)
         baseline_name = "numpy merit order"

@@ -23,24 +23,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-import psycopg
 from kafka import KafkaConsumer, KafkaProducer
-from sqlalchemy.engine import make_url
 
 from bench.common import write_report
-from services.localstack import LocalStack
+from services.localstack import LocalStack, create_database
 from shared.errors import EventDecodeError
 from shared.events import EnergyOrderPlaced, Envelope, GateClosed, slot_start
 from shared.serialization import decode, encode
-
-
-def fresh_database(server_url: str) -> str:
-    url = make_url(server_url)
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False),
-                         autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def slot_orders(slot: datetime, n: int, rng: random.Random, tag: str) -> list[EnergyOrderPlaced]:
@@ -195,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     server = os.environ.get("DATABASE_URL")
     if not bootstrap or not server:
         parser.error("set KAFKA_BOOTSTRAP and DATABASE_URL, or run `make bench-pipeline`")
-    stack = LocalStack(bootstrap, fresh_database(server), Path(tempfile.mkdtemp(prefix="bench-pipeline-")))
+    stack = LocalStack(bootstrap, create_database(server, "bench"), Path(tempfile.mkdtemp(prefix="bench-pipeline-")))
     stack.start()
     try:
         burst = pipeline(bootstrap, args.slots, args.orders_per_slot, args.seed)

@@ -12,13 +12,12 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from services.localstack import free_port
+from services.localstack import create_database, drop_database, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -82,16 +81,8 @@ def database_server_url() -> Iterator[str]:
 @pytest.fixture
 def database_url(database_server_url: str) -> Iterator[str]:
     """A fresh, empty database on the real server for one test; dropped afterwards."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_server_url)
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    url = create_database(database_server_url, "t")
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_database(url)

@@ -12,13 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
-from sqlalchemy.engine import make_url
 
-from services.localstack import LocalStack
+from services.localstack import LocalStack, create_database, drop_database
 from shared.events import slot_start
 
 HORIZON_DAYS = 400
@@ -75,14 +73,9 @@ def wait_until(check: Callable[[], object], timeout: float, what: str, interval:
 
 @pytest.fixture(scope="session")
 def stack_database_url(database_server_url: str) -> Iterator[str]:
-    url = make_url(database_server_url)
-    name = f"stack_{uuid.uuid4().hex[:10]}"
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    url = create_database(database_server_url, "stack")
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")

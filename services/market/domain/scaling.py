@@ -9,36 +9,15 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
-WH_PER_KWH = 1000
-SEN_PER_YEN = 100
-_KWH_Q = Decimal("0.001")
-_YEN_Q = Decimal("0.01")
+from shared.units import SEN_PER_YEN, WH_PER_KWH, YEN_Q
+from shared.units import kwh_to_wh as to_wh
+from shared.units import sen_to_yen as yen_per_kwh
+from shared.units import wh_to_kwh as kwh
+from shared.units import yen_to_sen as to_sen
 
-
-def to_wh(kwh: Decimal) -> int:
-    """kWh (at most 3 decimals) -> integer Wh; refuses finer values instead of rounding silently."""
-    wh = kwh * WH_PER_KWH
-    if wh != wh.to_integral_value():
-        raise ValueError(f"{kwh} kWh is finer than 1 Wh")
-    return int(wh)
-
-
-def to_sen(yen_per_kwh: Decimal) -> int:
-    """yen/kWh (at most 2 decimals) -> integer sen/kWh."""
-    sen = yen_per_kwh * SEN_PER_YEN
-    if sen != sen.to_integral_value():
-        raise ValueError(f"{yen_per_kwh} yen/kWh is finer than 0.01 yen")
-    return int(sen)
-
-
-def kwh(wh: int) -> Decimal:
-    return (Decimal(int(wh)) / WH_PER_KWH).quantize(_KWH_Q)
-
-
-def yen_per_kwh(sen: int) -> Decimal:
-    return (Decimal(int(sen)) / SEN_PER_YEN).quantize(_YEN_Q)
+__all__ = ["SEN_PER_YEN", "WH_PER_KWH", "kwh", "to_sen", "to_wh", "yen_from_wh_sen", "yen_per_kwh"]
 
 
 def yen_from_wh_sen(amount: int) -> Decimal:
     """An amount in Wh x sen/kWh (1e-5 yen) -> yen, rounded half-even to 0.01 yen."""
-    return (Decimal(int(amount)) / (WH_PER_KWH * SEN_PER_YEN)).quantize(_YEN_Q, rounding=ROUND_HALF_EVEN)
+    return (Decimal(int(amount)) / (WH_PER_KWH * SEN_PER_YEN)).quantize(YEN_Q, rounding=ROUND_HALF_EVEN)

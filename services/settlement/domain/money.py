@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
-SEN_PER_YEN = 100
-WH_PER_KWH = 1000
-_SEN = Decimal("0.01")
-_WH = Decimal("0.001")
+from shared.units import SEN_PER_YEN, kwh_to_wh, sen_to_yen, wh_to_kwh
+
+__all__ = ["SEN_PER_YEN", "kwh_to_wh", "sen_to_yen", "wh_to_kwh", "yen_to_sen"]
 
 
 def yen_to_sen(kwh: Decimal, yen_per_kwh: Decimal) -> int:
@@ -25,21 +24,7 @@ def yen_to_sen(kwh: Decimal, yen_per_kwh: Decimal) -> int:
     return int((kwh * yen_per_kwh * SEN_PER_YEN).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
-def sen_to_yen(sen: int) -> Decimal:
-    """Integer sen as Decimal yen with two places (what statements and receipts show)."""
-    return (Decimal(sen) / SEN_PER_YEN).quantize(_SEN)
 
-
-def kwh_to_wh(kwh: Decimal) -> int:
-    """kWh to integer Wh; refuses sub-Wh quantities instead of rounding energy away."""
-    wh = kwh * WH_PER_KWH
-    if wh != wh.to_integral_value():
-        raise ValueError(f"{kwh} kWh is finer than the ledger's Wh resolution")
-    return int(wh)
-
-
-def wh_to_kwh(wh: int) -> Decimal:
-    return (Decimal(wh) / WH_PER_KWH).quantize(_WH)
 
 
 @dataclass(frozen=True)

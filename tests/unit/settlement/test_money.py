@@ -28,5 +28,5 @@ def test_units_round_trip_without_floats() -> None:
 
 def test_sub_wh_energy_is_refused() -> None:
     """Energy finer than a Wh is an error, not silently rounded away."""
-    with pytest.raises(ValueError, match="Wh resolution"):
+    with pytest.raises(ValueError, match="finer than 1 Wh"):
         kwh_to_wh(Decimal("0.0005"))

@@ -1,0 +1,38 @@
+"""The platform's integer units: energy in Wh, prices in sen (0.01 yen). Decimal at the edges, never float.
+
+Both the market's solver and the ledger work in these units; converting in one place keeps them agreeing
+on what "1.234 kWh at 12.34 yen/kWh" is, and refuses finer values instead of rounding them away.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+WH_PER_KWH = 1000
+SEN_PER_YEN = 100
+KWH_Q = Decimal("0.001")
+YEN_Q = Decimal("0.01")
+
+
+def kwh_to_wh(kwh: Decimal) -> int:
+    """kWh (at most 3 decimals) -> integer Wh; a finer value is an error, not silently rounded."""
+    wh = kwh * WH_PER_KWH
+    if wh != wh.to_integral_value():
+        raise ValueError(f"{kwh} kWh is finer than 1 Wh")
+    return int(wh)
+
+
+def wh_to_kwh(wh: int) -> Decimal:
+    return (Decimal(int(wh)) / WH_PER_KWH).quantize(KWH_Q)
+
+
+def yen_to_sen(yen: Decimal) -> int:
+    """yen or yen/kWh (at most 2 decimals) -> integer sen; a finer value is an error."""
+    sen = yen * SEN_PER_YEN
+    if sen != sen.to_integral_value():
+        raise ValueError(f"{yen} yen is finer than 0.01 yen")
+    return int(sen)
+
+
+def sen_to_yen(sen: int) -> Decimal:
+    return (Decimal(int(sen)) / SEN_PER_YEN).quantize(YEN_Q)
