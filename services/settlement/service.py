@@ -7,9 +7,9 @@ for every slot that has gained entries since its last anchor.
 
 Exactly once from Kafka: each trade is settled in one database transaction (entry, postings,
 certificate, chain head) keyed by its trade id; the transport commits the offset only after the outputs
-are acknowledged. A crash before the commit means redelivery, and a redelivered trade is a no-op. The
-price is that receipts lost in such a crash are not re-sent; the ledger itself (``trades_for``) and the
-slot anchors remain the record of truth.
+are acknowledged. A crash before the commit means redelivery: a redelivered trade writes nothing and its
+receipts are published again from the ledger, with the same event ids (they derive from the input's),
+so receipts lost in the crash still arrive and consumers can drop the repeats.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0) -> Service:
             return []
         result = ledger.record_trade(payload)
         if result is None:
-            log.info("trade %s already on the ledger; nothing to do", payload.trade_id)
-            return []
+            log.info("trade %s already on the ledger; repeating its receipts", payload.trade_id)
+            result = ledger.recorded(payload)
         return [Outgoing(RECEIPTS, receipt) for receipt in result.receipts()]
 
     def on_trades(batch: list[tuple[Envelope, Payload]]) -> list[list[Outgoing]]:
@@ -53,8 +53,8 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0) -> Service:
                 log.warning("ignoring %s on %s (event %s)", envelope.event_type, TRADES, envelope.event_id)
                 out.append([])
                 continue
-            result = next(results)
-            out.append([] if result is None else [Outgoing(RECEIPTS, r) for r in result.receipts()])
+            result = next(results) or ledger.recorded(payload)  # a repeat: the same receipts again
+            out.append([Outgoing(RECEIPTS, r) for r in result.receipts()])
         return out
 
     def on_retirement(envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:

@@ -311,6 +311,15 @@ class Ledger:
 
     # ------------------------------------------------------------------ reads (participant-scoped)
 
+    def recorded(self, trade: TradeMatched) -> RecordResult:
+        """What recording ``trade`` did, read back from the ledger (to repeat receipts on redelivery)."""
+        with self.engine.connect() as conn:
+            entry = self._entry_at(conn, trade.trade_id)
+        legs = postings_of(entry)
+        return RecordResult(trade.trade_id, entry.chain, entry.seq, entry.hash, trade.buyer, trade.seller,
+                            sen_to_yen(net_for(legs, participant_account(trade.buyer))),
+                            sen_to_yen(net_for(legs, participant_account(trade.seller))))
+
     def trade_count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(t.trades)).scalar_one())

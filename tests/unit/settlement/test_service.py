@@ -1,4 +1,5 @@
-"""The settlement service on the bus: receipts for new trades, silence for redeliveries, anchors on a timer."""
+"""The settlement service on the bus: receipts for new trades, the same receipts again for redeliveries
+(nothing written twice), anchors on a timer."""
 
 from services.settlement.events import CertificateRetirementRequested
 from services.settlement.service import build_service
@@ -10,14 +11,24 @@ def deliver(service, payload, topic="energy.trades"):
     return list(service.handlers[topic](envelope, envelope.body()))
 
 
-def test_new_trade_yields_two_receipts_and_redelivery_none(ledger, trade) -> None:
-    """A trade gives buyer and seller receipts on ledger.receipts; the same trade again gives nothing."""
+def test_new_trade_yields_two_receipts_and_redelivery_repeats_them(ledger, trade) -> None:
+    """A trade gives buyer and seller receipts; the same trade again writes nothing and repeats the receipts."""
     service = build_service(ledger)
     assert service.name == "settlement"
     out = deliver(service, trade(1))
     assert [(o.topic, o.payload.participant) for o in out] == [
         ("ledger.receipts", "ev-owner-b"), ("ledger.receipts", "pv-owner-a")]
-    assert deliver(service, trade(1)) == []
+    again = deliver(service, trade(1))
+    assert [o.payload for o in again] == [o.payload for o in out]
+    assert ledger.trade_count() == 1
+
+
+def test_batch_with_a_repeat_settles_once_and_answers_both(ledger, trade) -> None:
+    """A batch holding the same trade twice writes one entry and answers each delivery with the receipts."""
+    service = build_service(ledger)
+    envelope = Envelope.wrap(trade(2), "market")
+    first, second = service.batch_handlers["energy.trades"]([(envelope, envelope.body())] * 2)
+    assert [o.payload for o in first] == [o.payload for o in second] and len(first) == 2
     assert ledger.trade_count() == 1
 
 
