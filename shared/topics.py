@@ -29,6 +29,7 @@ CATALOGUE: dict[str, Topic] = {
         Topic("energy.trades", key="slot", retention_ms=None),
         Topic("energy.clearings", key="slot"),
         Topic("energy.dispatch", key="device"),
+        Topic("energy.dispatch.acks", key="device"),
         Topic("energy.forecasts", key="site"),
         Topic("ev.plans", key="vehicle"),
         Topic("ev.bookings", key="vehicle"),

@@ -4,9 +4,11 @@ Topics: consumes ``energy.orders`` (EnergyOrderPlaced, EnergyOrderCancelled and 
 slot, so a slot's orders and its gate closure share one partition and arrive in the order they were
 accepted: an order acknowledged before the gate closed is always in the book when it clears); publishes
 ``energy.rejections``, ``energy.trades``, ``energy.clearings``, ``energy.dispatch`` and, from its timer,
-GateClosed on ``energy.orders``. Clearing is deterministic (orders sorted by id, trade ids hashed
-from slot and order ids), and a cleared slot's result is kept, so a redelivered GateClosed republishes
-exactly the same trades and the ledger's exactly-once holds.
+GateClosed on ``energy.orders``. Devices confirm their set-points on ``energy.dispatch.acks``; the timer
+publishes DispatchMissed on ``energy.dispatch`` for a set-point still unconfirmed after its slot.
+Clearing is deterministic (orders sorted by id, trade ids hashed from slot and order ids), and a
+cleared slot's result is kept, so a redelivered GateClosed republishes exactly the same trades and the
+ledger's exactly-once holds.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+from services.market.domain.acks import AckTracker, Owed
 from services.market.domain.book import Admission, OrderBook
 from services.market.domain.dispatch import Contract, setpoints
+from services.market.events import ACKS, DispatchAcknowledged, DispatchMissed
 from services.market.market_slot import clear_orders
 from services.market.settings import MarketSettings
 from shared.events import (
@@ -52,6 +56,7 @@ class MarketService:
         self.cleared: dict[datetime, list[Outgoing]] = {}
         self._last_gate: datetime | None = None
         self._gates_sent: set[datetime] = set()
+        self.acks = AckTracker()
 
     # ------------------------------------------------------------------ handlers
     def on_order(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
@@ -86,16 +91,30 @@ class MarketService:
         out.append(Outgoing("energy.clearings", cleared))
         if self.settings.participants:
             contracts = [Contract(t.trade_id, t.seller, t.buyer, t.kwh) for t in trades]
-            out += [Outgoing("energy.dispatch", DispatchSetpoint(
-                device=sp.device, participant=sp.participant, slot=slot, kwh=sp.kwh, trade_ids=sp.trade_ids))
-                for sp in setpoints(contracts, self.settings.participants)]
+            for sp in setpoints(contracts, self.settings.participants):
+                out.append(Outgoing("energy.dispatch", DispatchSetpoint(
+                    device=sp.device, participant=sp.participant, slot=slot, kwh=sp.kwh, trade_ids=sp.trade_ids)))
+                self.acks.issued(Owed(sp.device, sp.participant, slot, sp.kwh, sp.trade_ids))
         self.cleared[slot] = out
         self.book.forget(slot)
         self._prune()
         return list(out)
 
+    def on_ack(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
+        """A device confirms its set-point; confirmations of nothing owed are logged and dropped."""
+        if isinstance(payload, DispatchAcknowledged) and not self.acks.acknowledged(payload.device, payload.slot):
+            log.info("acknowledgement from %s for %s matched no open set-point", payload.device,
+                     payload.slot.isoformat())
+        return []
+
     def tick(self) -> Iterable[Outgoing]:
-        """Close every gate the clock has passed: slots starting at or before now + gate closure."""
+        """Close every gate the clock has passed, and report set-points no device confirmed in time."""
+        missed = [Outgoing("energy.dispatch", DispatchMissed(device=o.device, participant=o.participant,
+                                                             slot=o.slot, kwh=o.kwh, trade_ids=o.trade_ids))
+                  for o in self.acks.overdue(self.clock())]
+        return missed + self._close_due_gates()
+
+    def _close_due_gates(self) -> list[Outgoing]:
         latest = slot_start(self.clock() + self.settings.gate_closure)
         due = {s for s in self.book.open_slots() if s <= latest}
         start = latest if self._last_gate is None else self._last_gate + SLOT
@@ -118,11 +137,12 @@ def build_service(settings: MarketSettings | None = None, clock: Callable[[], da
     market = MarketService(settings, clock)
     service = Service(
         name="market",
-        handlers={"energy.orders": market.on_order},
+        handlers={"energy.orders": market.on_order, ACKS: market.on_ack},
         timers=[Timer(interval_s=market.settings.timer_interval_s, tick=market.tick)],
         # The books live in memory: after a restart, re-read the orders of every slot that may still be open
         # (horizon ahead, plus the cleared slots whose results a redelivered gate closure must repeat).
-        replay={"energy.orders": market.settings.horizon + SLOT * market.settings.keep_cleared_slots},
+        replay={"energy.orders": market.settings.horizon + SLOT * market.settings.keep_cleared_slots,
+                ACKS: SLOT * market.settings.keep_cleared_slots},
     )
     service.market = market  # type: ignore[attr-defined]  # handy for tests and the demo
     return service
