@@ -15,7 +15,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, g
 
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
-from services.gateway.schemas import GateClosure, OrderAccepted, OrderCreate, RejectionPublic, TradePublic
+from services.gateway.schemas import (
+    GateClosure,
+    OrderAccepted,
+    OrderCreate,
+    RejectionPublic,
+    RetirementCreate,
+    TradePublic,
+)
+from services.settlement.events import CertificateRetirementRequested
 from shared.auth import AuthError, ForbiddenError, participant_from_token
 from shared.errors import DomainError
 from shared.events import EnergyOrderCancelled, EnergyOrderPlaced, GateClosed, Slot
@@ -144,6 +152,20 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
     def my_certificates(participant: Participant) -> list[dict[str, Any]]:
         """Renewable-origin certificates the caller holds (source site, slot, kWh), retired or not."""
         return ledger.participant(participant).certificates()
+
+    @app.get("/v1/ledger/renewable-progress", tags=["ledger"])
+    def my_renewable_progress(participant: Participant) -> dict[str, str]:
+        """kWh of renewable certificates the caller has retired, per renewable target (the proof of use)."""
+        return ledger.participant(participant).renewable_progress()
+
+    @app.post("/v1/ledger/certificates/{cert_id}/retire", status_code=status.HTTP_202_ACCEPTED, tags=["ledger"])
+    def retire_certificate(cert_id: str, body: RetirementCreate, participant: Participant) -> dict[str, str]:
+        """Ask to retire one of the caller's certificates against a renewable target (once; the answer comes
+        as a receipt, and the retirement shows in /v1/ledger/renewable-progress)."""
+        envelope = publisher.publish("ledger.retirements", CertificateRetirementRequested(
+            cert_id=cert_id, participant=participant, target=body.target))
+        return {"cert_id": cert_id, "target": body.target, "event_id": envelope.event_id,
+                "status": "retirement requested"}
 
     @app.get("/v1/operator/ledger/verify", tags=["operator"])
     def verify_ledger(_: Operator) -> dict[str, Any]:

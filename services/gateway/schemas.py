@@ -69,3 +69,8 @@ class RejectionPublic(BaseModel):
     order_id: str
     slot: str | None
     reason: str
+
+
+class RetirementCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    target: str = Field(min_length=1, max_length=128, description="the renewable target, e.g. 'FY2026 green 60 %'")

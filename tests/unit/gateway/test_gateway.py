@@ -151,3 +151,20 @@ def test_order_for_a_slot_that_has_begun_is_422(client, bus):
     assert r.status_code == 422
     assert "body.slot" in r.json()["message"] and "past" in r.json()["message"]
     assert bus.events("energy.orders") == []
+
+
+def test_certificate_retirement_proves_renewable_use(ledger):
+    """The buyer retires its certificate against a target once; progress shows it; others cannot retire it."""
+    from services.settlement.service import build_service
+
+    bus = InProcessBus([build_service(ledger)])
+    client = TestClient(create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger)))
+    [cert] = client.get("/v1/ledger/certificates", headers=auth("home-1")).json()
+    assert (cert["source_site"], cert["kwh"], cert["retired"]) == ("roof-1", "1.000", False)
+    url = f"/v1/ledger/certificates/{cert['cert_id']}/retire"
+    assert client.post(url, json={"target": "FY2026"}, headers=auth("home-2")).status_code == 202
+    assert client.get("/v1/ledger/renewable-progress", headers=auth("home-2")).json() == {}
+    assert client.post(url, json={"target": "FY2026"}, headers=auth("home-1")).status_code == 202
+    assert client.get("/v1/ledger/renewable-progress", headers=auth("home-1")).json() == {"FY2026": "1.000"}
+    assert client.get("/v1/ledger/certificates", headers=auth("home-1")).json()[0]["retired"] is True
+    assert client.post(url, json={}, headers=auth("home-1")).status_code == 422
