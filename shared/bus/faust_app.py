@@ -40,6 +40,7 @@ def build_app(service: Service, settings: Settings) -> faust.App:
         key_serializer="raw",
         datadir=str(datadir),
         web_host="127.0.0.1",
+        web_bind="127.0.0.1",
         web_port=settings.web_port,
         topic_replication_factor=1,
         topic_partitions=1,
