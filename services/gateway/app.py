@@ -5,10 +5,12 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal, Protocol
 
-from fastapi import Depends, FastAPI, Header, Request, status
+from fastapi import Depends, FastAPI, Header, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
@@ -23,6 +25,7 @@ from services.gateway.schemas import (
     RetirementCreate,
     TradePublic,
 )
+from services.market.domain.targets import settle_target
 from services.settlement.events import CertificateRetirementRequested
 from shared.auth import AuthError, ForbiddenError, participant_from_token
 from shared.errors import DomainError
@@ -158,6 +161,23 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
         """kWh of renewable certificates the caller has retired, per renewable target (the proof of use)."""
         return ledger.participant(participant).renewable_progress()
 
+    @app.get("/v1/ledger/renewable-target", tags=["ledger"])
+    def my_renewable_target(participant: Participant,
+                            share: Annotated[Decimal, Query(ge=0, le=1, description="target share, 0..1")],
+                            target: str | None = None) -> dict[str, Any]:
+        """Progress towards a renewable share of what the caller bought: on-site (A), community (B), and the
+        kWh still to cover with certificates (C); with ``target``, the certificates already retired for it."""
+        bought = [t for t in ledger.participant(participant).trades() if t["role"] == "buyer"]
+        consumption = sum((Decimal(t["kwh"]) for t in bought), Decimal(0))
+        plan = settle_target(participant, [_TradeView(participant, t) for t in bought], consumption, share)
+        retired = Decimal(ledger.participant(participant).renewable_progress().get(target, "0")) if target else None
+        still = max(Decimal(0), plan.certificates_kwh - (retired or 0))
+        return {"share": str(share), "consumption_kwh": str(plan.consumption_kwh), "target_kwh": str(plan.target_kwh),
+                "from_on_site_kwh": str(plan.from_a_kwh), "from_community_kwh": str(plan.from_b_kwh),
+                "certificates_needed_kwh": str(plan.certificates_kwh),
+                "certificates_retired_kwh": None if retired is None else str(retired),
+                "still_to_cover_kwh": str(still), "met": still == 0}
+
     @app.post("/v1/ledger/certificates/{cert_id}/retire", status_code=status.HTTP_202_ACCEPTED, tags=["ledger"])
     def retire_certificate(cert_id: str, body: RetirementCreate, participant: Participant) -> dict[str, str]:
         """Ask to retire one of the caller's certificates against a renewable target (once; the answer comes
@@ -197,6 +217,30 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
         return GateClosure(slot=envelope.body().slot, event_id=envelope.event_id)
 
     return app
+
+
+@dataclass(frozen=True)
+class _TradeView:
+    """A settled trade as the target rules read it (buyer, tier, renewable, kWh)."""
+
+    participant: str
+    row: dict[str, Any]
+
+    @property
+    def buyer(self) -> str:
+        return self.participant if self.row["role"] == "buyer" else self.row["buyer"]
+
+    @property
+    def tier(self) -> str:
+        return self.row["tier"]
+
+    @property
+    def renewable(self) -> bool:
+        return bool(self.row["renewable"])
+
+    @property
+    def kwh(self) -> Decimal:
+        return Decimal(self.row["kwh"])
 
 
 def jsonable_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -19,6 +19,7 @@ zero-cost bypass source -> sink lets any seller's energy stay untraded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,23 +80,31 @@ class _Arcs:
         return [np.concatenate([b[k] for b in self.blocks]) for k in range(9)]
 
 
-def build_network(p: Problem, rules: Rules, shared_lines: str = "bundle") -> Network:
+def build_network(p: Problem, rules: Rules, shared_lines: str = "bundle",
+                  split: Mapping[int, int] | None = None) -> Network:
     """The clearing network. ``shared_lines`` says how a limited line carrying renewable and other energy
     to green buyers is modelled: ``"bundle"`` exactly, as a side constraint (LP only); ``"renewable"`` as a
     relaxation that is a pure flow: all the line's energy may serve green buyers. A relaxed solution whose
     green buyers on such a line get no more than the renewable kWh crossing it is exact (see ``solvers``).
+
+    ``split`` maps such sites to a renewable share of their line (Wh): the line becomes two arcs, that share
+    for renewable sellers and the rest for the others. A pure flow again, and a restriction of the exact
+    model (every solution is feasible), so its optimum is exact when it meets a relaxation's bound.
     """
     if shared_lines not in ("bundle", "renewable"):
         raise ValueError("shared_lines must be 'bundle' or 'renewable'")
+    split = split or {}
     n_s, n_b, n_k = p.n_sell, p.n_buy, len(p.sites)
-    # Pools: 0 = B/R, 1 = B/N, then per site k: 2 + 2k = A/R, 3 + 2k = A/N.  Line nodes follow.
+    # Pools: 0 = B/R, 1 = B/N, then per site k: 2 + 2k = A/R, 3 + 2k = A/N.  Line nodes follow, and the
+    # second line nodes of split sites at the very end.
     n_pools = 2 + 2 * n_k
     pool_base = _FIXED_NODES
     line_base = pool_base + n_pools
     sell_base = line_base + n_k
     buy_base = sell_base + n_s
     green_base = buy_base + n_b
-    n_nodes = green_base + n_b
+    split_base = green_base + n_b
+    n_nodes = split_base + (n_k if split else 0)
     pool_tier = np.array([TIER_B, TIER_B] + [TIER_A] * (2 * n_k), dtype=np.int64)
     pool_site = np.array([NO_SITE, NO_SITE] + [k for k in range(n_k) for _ in (0, 1)], dtype=np.int64)
     pool_renewable = np.array([True, False] * (1 + n_k))
@@ -127,9 +136,17 @@ def build_network(p: Problem, rules: Rules, shared_lines: str = "bundle") -> Net
         ren = p.sell_renewable[members]
         cap = int(p.line_cap_wh[k])
         pools = np.where(ren, 2 + 2 * k, 3 + 2 * k)
+        mixed = ren.any() and not ren.all() and site_green_buyers[k]
         if cap < 0:
             arcs.add(sell_base + members, pool_base + pools, p.sell_wh[members], 0, SELL_POOL,
                      sell=members, pool=pools, tier=TIER_A)
+        elif mixed and k in split:
+            share = min(max(int(split[k]), 0), cap)
+            line = np.where(ren, line_base + k, split_base + k)
+            arcs.add(sell_base + members, line, p.sell_wh[members], 0, SELL_POOL, sell=members, pool=pools,
+                     tier=TIER_A)
+            arcs.add([line_base + k, split_base + k], [pool_base + 2 + 2 * k, pool_base + 3 + 2 * k],
+                     [share, cap - share], 0, LINE, pool=[2 + 2 * k, 3 + 2 * k], tier=TIER_A)
         elif ren.all() or (~ren).all() or not site_green_buyers[k] or shared_lines == "renewable":
             target = 2 + 2 * k if ren.all() or (ren.any() and site_green_buyers[k]) else 3 + 2 * k
             if not (ren.all() or (~ren).all() or not site_green_buyers[k]):

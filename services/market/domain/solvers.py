@@ -100,13 +100,23 @@ def label_violations(p: Problem, net: Network, flow: np.ndarray) -> list[int]:
     return bad
 
 
+def green_demand(net: Network, flow: np.ndarray, sites) -> dict[int, int]:
+    """Wh that green buyers on each given site take from its tier-A renewable pool."""
+    out = (net.kind == POOL_BUY) & (net.tier == TIER_A)
+    return {k: int(flow[out & (net.pool == 2 + 2 * k)].sum()) for k in sites}
+
+
 def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
     """The exact optimum, as cheaply as possible.
 
     1. The pure-flow network, with limited lines shared by renewable and other energy relaxed (all their
        energy may serve green buyers). If green buyers there got no more than the renewable kWh crossing
        the line, the relaxed optimum is feasible, hence optimal: done.
-    2. Otherwise the exact network with those limits as side constraints: first without them (optimal
+    2. Else the line of each violated site is split: as much of it reserved for renewable sellers as its
+       green buyers took, the rest for the others (a restriction, still a pure flow). If that reaches the
+       relaxed optimum and no other shared line is violated, it is optimal. Sites newly violated get split
+       too, a few rounds at most; the relaxation is usually tight, and this avoids the LP.
+    3. Otherwise the exact network with those limits as side constraints: first without them (optimal
        if it keeps every limit), else the LP.
     """
     net = build_network(p, rules, shared_lines="renewable")
@@ -114,6 +124,19 @@ def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
     violated = label_violations(p, net, solution.flow) if net.optimistic_sites else []
     if not violated:
         return net, solution
+    bound = solution.cost
+    split: dict[int, int] = {}
+    split_net, split_flow = net, solution.flow
+    for _ in range(3):
+        split.update(green_demand(split_net, split_flow, violated))
+        split_net = build_network(p, rules, shared_lines="renewable", split=split)
+        restricted = solve_min_cost_flow(split_net)
+        if restricted.cost != bound:
+            break
+        violated = label_violations(p, split_net, restricted.flow) if split_net.optimistic_sites else []
+        if not violated:
+            return split_net, restricted
+        split_flow = restricted.flow
     net = build_network(p, rules, shared_lines="bundle")
     relaxed = solve_min_cost_flow(net, relax_bundles=True)
     if bundles_respected(net, relaxed.flow):

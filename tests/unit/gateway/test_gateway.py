@@ -168,3 +168,14 @@ def test_certificate_retirement_proves_renewable_use(ledger):
     assert client.get("/v1/ledger/renewable-progress", headers=auth("home-1")).json() == {"FY2026": "1.000"}
     assert client.get("/v1/ledger/certificates", headers=auth("home-1")).json()[0]["retired"] is True
     assert client.post(url, json={}, headers=auth("home-1")).status_code == 422
+
+
+def test_renewable_target_progress_from_the_ledger(client, ledger):
+    """A target is met from community renewable kWh first; what is missing is what certificates must cover."""
+    ledger.record_trade(TradeMatched(trade_id="t2", slot="2026-11-28T14:00:00+09:00", seller="grid", buyer="home-1",
+                                     kwh="3.000", price="26.20", tier="grid"))
+    r = client.get("/v1/ledger/renewable-target?share=0.5", headers=auth("home-1")).json()
+    assert (r["consumption_kwh"], r["target_kwh"], r["from_community_kwh"]) == ("4.000", "2.000", "1.000")
+    assert (r["certificates_needed_kwh"], r["met"]) == ("1.000", False)
+    assert client.get("/v1/ledger/renewable-target?share=0.25", headers=auth("home-1")).json()["met"] is True
+    assert client.get("/v1/ledger/renewable-target?share=1.5", headers=auth("home-1")).status_code == 422
