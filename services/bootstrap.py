@@ -38,7 +38,7 @@ def city_simulator_service(settings: Settings) -> Service:
     """The simulated city, live: publishes crowd counts minute by minute and answers incentive offers."""
     from simulator.live import build_simulator_service
 
-    return build_simulator_service(settings.extra.get("sim_scenario", "ebina_weekday"))
+    return build_simulator_service(settings.sim_scenario)
 
 
 def city_monitor_service(settings: Settings) -> Service:

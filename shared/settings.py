@@ -7,7 +7,7 @@ ship a guessable credential.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
@@ -51,15 +51,14 @@ class Settings:
     web_port: int = 6066
     data_dir: str = str(REPO_ROOT / ".run")
     log_level: str = "INFO"
-    extra: dict[str, str] = field(default_factory=dict)
+    # The scenario the live city simulator replays (a shipped name or a YAML path).
+    sim_scenario: str = "ebina_weekday"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         values: dict[str, object] = {}
         for f in fields(cls):
-            if f.name == "extra":
-                continue
             raw = env.get(f"CITYMATCH_{f.name.upper()}")
             if raw is None and f.name == "kafka_bootstrap":
                 raw = env.get("KAFKA_BOOTSTRAP")

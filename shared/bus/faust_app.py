@@ -81,8 +81,9 @@ def build_app(service: Service, settings: Settings) -> faust.App:
 
     @app.page("/ready")
     async def ready(web, request):
-        started = app.producer is not None and app.producer.started if hasattr(app.producer, "started") else True
-        return web.json({"service": service.name, "ready": bool(started)})
+        """Ready once the worker has joined its consumer group and is not in the middle of a rebalance."""
+        ok = not app.rebalancing
+        return web.json({"service": service.name, "ready": ok}, status=200 if ok else 503)
 
     @app.page("/metrics")
     async def prometheus(web, request):

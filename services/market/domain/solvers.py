@@ -100,10 +100,21 @@ def label_violations(p: Problem, net: Network, flow: np.ndarray) -> list[int]:
     return bad
 
 
-def green_demand(net: Network, flow: np.ndarray, sites) -> dict[int, int]:
-    """Wh that green buyers on each given site take from its tier-A renewable pool."""
+def line_split(p: Problem, net: Network, flow: np.ndarray) -> dict[int, int]:
+    """Per optimistically modelled site, a renewable share of its line that a feasible flow close to the
+    relaxed one can use: the other sellers keep what they sent over the line (less, if green buyers took
+    more than the renewable kWh, so that enough renewable kWh fit), renewable sellers get the rest."""
+    renewable = p.sell_renewable[np.maximum(net.sell, 0)]
+    into = (net.kind == SELL_POOL) & (net.tier == TIER_A)
     out = (net.kind == POOL_BUY) & (net.tier == TIER_A)
-    return {k: int(flow[out & (net.pool == 2 + 2 * k)].sum()) for k in sites}
+    split = {}
+    for k in net.optimistic_sites:
+        pool_r = 2 + 2 * k
+        other_in = int(flow[into & (net.pool == pool_r) & ~renewable].sum())
+        green_out = int(flow[out & (net.pool == pool_r)].sum())
+        cap = int(p.line_cap_wh[k])
+        split[k] = min(cap, max(cap - other_in, green_out))
+    return split
 
 
 def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
@@ -112,10 +123,9 @@ def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
     1. The pure-flow network, with limited lines shared by renewable and other energy relaxed (all their
        energy may serve green buyers). If green buyers there got no more than the renewable kWh crossing
        the line, the relaxed optimum is feasible, hence optimal: done.
-    2. Else the line of each violated site is split: as much of it reserved for renewable sellers as its
-       green buyers took, the rest for the others (a restriction, still a pure flow). If that reaches the
-       relaxed optimum and no other shared line is violated, it is optimal. Sites newly violated get split
-       too, a few rounds at most; the relaxation is usually tight, and this avoids the LP.
+    2. Else each such line is split into a renewable and an other share (``line_split``), a restriction
+       that is still a pure flow. Its optimum is feasible; if it reaches the relaxed optimum, it is
+       optimal. The relaxation is usually tight, so this mostly avoids the LP.
     3. Otherwise the exact network with those limits as side constraints: first without them (optimal
        if it keeps every limit), else the LP.
     """
@@ -124,19 +134,10 @@ def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
     violated = label_violations(p, net, solution.flow) if net.optimistic_sites else []
     if not violated:
         return net, solution
-    bound = solution.cost
-    split: dict[int, int] = {}
-    split_net, split_flow = net, solution.flow
-    for _ in range(3):
-        split.update(green_demand(split_net, split_flow, violated))
-        split_net = build_network(p, rules, shared_lines="renewable", split=split)
-        restricted = solve_min_cost_flow(split_net)
-        if restricted.cost != bound:
-            break
-        violated = label_violations(p, split_net, restricted.flow) if split_net.optimistic_sites else []
-        if not violated:
-            return split_net, restricted
-        split_flow = restricted.flow
+    split_net = build_network(p, rules, shared_lines="renewable", split=line_split(p, net, solution.flow))
+    restricted = solve_min_cost_flow(split_net)
+    if restricted.cost == solution.cost:
+        return split_net, restricted
     net = build_network(p, rules, shared_lines="bundle")
     relaxed = solve_min_cost_flow(net, relax_bundles=True)
     if bundles_respected(net, relaxed.flow):
