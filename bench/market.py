@@ -5,7 +5,8 @@ baseline; both must reach the same surplus. (b) ``tiers``: tiers A/B, line limit
 grid as residual trader: the min-cost flow against the LP optimum (GLOP) of the same network. (c)
 ``tiers_green``: as (b) plus green buyers paying a renewable premium, so a limited line carries two kinds
 of energy; when such a line binds and green demand on it exceeds its renewable supply, the clearing
-needs the LP (HiGHS), again checked against GLOP.
+solves a small LP over order classes (HiGHS) for each line's renewable share, then the min-cost flow with
+the line split at that share; again checked against GLOP on the full network.
 
     .venv/bin/python -m bench.market [--quick] [--seed 7]
 """

@@ -11,7 +11,9 @@ only R reaches a buyer's green node, whose arc carries the green premium. A site
 one merge arc in front of its A pools; that is exact when the site's sellers are of one origin or no
 buyer on it pays a green premium. Otherwise two kinds of energy share one capacity, which no single flow
 expresses: the limit becomes a *bundle* (a side constraint on several arcs, for the LP), or, as a
-relaxation, the merge arc feeds the renewable pool (see ``build_network``). Preferred partners get a
+relaxation, the merge arc feeds the renewable pool, or, as a restriction, it is split into a renewable and
+an other arc at a given share (see ``build_network``). ``build_class_network`` is the bundled model with
+interchangeable orders merged, small enough for a fast LP that finds the right share. Preferred partners get a
 direct arc carrying their premium. The grid, when present, sells to every buyer at its retail price and
 buys from every seller at its buy-back price (the grid's unsold supply drains through a spare arc). A
 zero-cost bypass source -> sink lets any seller's energy stay untraded.
@@ -213,3 +215,136 @@ def build_network(p: Problem, rules: Rules, shared_lines: str = "bundle",
     return Network(n_nodes=n_nodes, tail=tail, head=head, cap=cap, cost=cost, kind=kind, sell=sell, buy=buy,
                    pool=pool, tier=tier, supply=supply, pool_tier=pool_tier, pool_site=pool_site,
                    pool_renewable=pool_renewable, bundles=tuple(bundles), optimistic_sites=tuple(optimistic))
+
+
+def _classes(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Class index per order and the first order of each class, for orders keyed by several columns."""
+    if not len(keys[0]):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    _, first, inverse = np.unique(np.stack(keys, axis=1), axis=0, return_index=True, return_inverse=True)
+    return inverse.ravel().astype(np.int64), first.astype(np.int64)
+
+
+def build_class_network(p: Problem, rules: Rules) -> tuple[Network, dict[int, int]]:
+    """The exact model (shared lines as bundles) with orders merged into classes, for the LP only.
+
+    Sellers with the same site and origin have the same options and pay their ask whatever the buyer,
+    so one class node per (site, origin) carries their energy to the pools and the grid, and each seller
+    is a single arc into it; likewise buyers per (site, green premium). Orders in preferred pairs keep a
+    node of their own for their direct arcs. The LP has one row per class instead of one per order, and
+    a quarter of the columns. Returns the network and, per bundled site, the arc of renewable energy
+    over its line (its flow is the renewable share of the line at the optimum).
+    """
+    n_s, n_b, n_k = p.n_sell, p.n_buy, len(p.sites)
+    green = p.buy_bonus > 0
+    s_class, s_first = _classes(p.sell_site, p.sell_renewable.astype(np.int64))
+    b_class, b_first = _classes(p.buy_site, p.buy_bonus)
+    n_sc, n_bc = len(s_first), len(b_first)
+    pref_s = np.unique(p.pref_sell)
+    pref_b = np.unique(p.pref_buy)
+    n_pools = 2 + 2 * n_k
+    pool_base = _FIXED_NODES
+    line_base = pool_base + n_pools
+    sc_base = line_base + n_k
+    bc_base = sc_base + n_sc          # buyer class node
+    gc_base = bc_base + n_bc          # buyer class green node
+    ps_base = gc_base + n_bc          # preferred seller's own node, by position in pref_s
+    pb_base = ps_base + len(pref_s)   # preferred buyer's own node
+    pg_base = pb_base + len(pref_b)   # preferred buyer's own green node
+    n_nodes = pg_base + len(pref_b)
+    arcs = _Arcs()
+    total_sell = int(p.sell_wh.sum())
+    total_buy = int(p.buy_wh.sum())
+    s_idx, b_idx = np.arange(n_s), np.arange(n_b)
+
+    # Sellers into their class (through their own node when in a preferred pair).
+    is_ps = np.isin(s_idx, pref_s)
+    own_s = ps_base + np.searchsorted(pref_s, s_idx)
+    arcs.add(SOURCE, np.where(is_ps, own_s, sc_base + s_class), p.sell_wh, p.sell_ask, SRC_SELL, sell=s_idx)
+    arcs.add(own_s[is_ps], sc_base + s_class[is_ps], p.sell_wh[is_ps], 0, SELL_POOL, sell=s_idx[is_ps])
+    class_wh = np.bincount(s_class, weights=p.sell_wh, minlength=n_sc).astype(np.int64)
+    c_site, c_ren = p.sell_site[s_first], p.sell_renewable[s_first]
+    c_idx = np.arange(n_sc)
+    arcs.add(sc_base + c_idx, pool_base + np.where(c_ren, 0, 1), class_wh, rules.wheeling_sen, SELL_POOL)
+    site_green_buyers = np.zeros(n_k, dtype=bool)
+    if n_k:
+        site_green_buyers[p.buy_site[(p.buy_site != NO_SITE) & green]] = True
+    bundles: list[tuple[np.ndarray, int]] = []
+    renewable_arc: dict[int, int] = {}
+    for k in range(n_k):
+        members = c_idx[c_site == k]
+        if not len(members):
+            continue
+        ren = c_ren[members]
+        cap = int(p.line_cap_wh[k])
+        pools = np.where(ren, 2 + 2 * k, 3 + 2 * k)
+        if cap < 0 or (ren.any() and not ren.all() and site_green_buyers[k]):
+            idx = arcs.add(sc_base + members, pool_base + pools, class_wh[members], 0, SELL_POOL, tier=TIER_A)
+            if cap >= 0:
+                bundles.append((idx, cap))
+                renewable_arc[k] = int(idx[ren][0])
+        else:
+            target = 2 + 2 * k if ren.all() else 3 + 2 * k
+            arcs.add(sc_base + members, line_base + k, class_wh[members], 0, SELL_POOL, tier=TIER_A)
+            arcs.add(line_base + k, pool_base + target, cap, 0, LINE, tier=TIER_A)
+    big = max(total_sell, 1)
+    for pr in range(0, n_pools, 2):
+        arcs.add(pool_base + pr, pool_base + pr + 1, big, 0, TRANSFER)
+
+    # Buyer classes: from the pools (renewable ones through the green node, which adds the premium).
+    d_site, d_bonus = p.buy_site[b_first], p.buy_bonus[b_first]
+    d_idx = np.arange(n_bc)
+    demand = np.bincount(b_class, weights=p.buy_wh, minlength=n_bc).astype(np.int64)
+    has_sellers = np.zeros(n_k, dtype=bool)
+    on_site = p.sell_site != NO_SITE
+    if n_k and on_site.any():
+        has_sellers[p.sell_site[on_site]] = True
+    d_green = d_bonus > 0
+    arcs.add(pool_base + 1, bc_base + d_idx, demand, 0, POOL_BUY)
+    arcs.add(pool_base + 0, gc_base + d_idx[d_green], demand[d_green], 0, POOL_BUY)
+    arcs.add(gc_base + d_idx[d_green], bc_base + d_idx[d_green], demand[d_green], -d_bonus[d_green], GREEN)
+    local = d_idx[(d_site != NO_SITE) & has_sellers[np.maximum(d_site, 0)]] if n_k else d_idx[:0]
+    arcs.add(pool_base + 3 + 2 * d_site[local], bc_base + local, demand[local], 0, POOL_BUY, tier=TIER_A)
+    local_green = local[d_green[local]]
+    arcs.add(pool_base + 2 + 2 * d_site[local_green], gc_base + local_green, demand[local_green], 0, POOL_BUY,
+             tier=TIER_A)
+    # Buyers out of their class (through their own node when in a preferred pair).
+    is_pb = np.isin(b_idx, pref_b)
+    own_b = pb_base + np.searchsorted(pref_b, b_idx)
+    arcs.add(bc_base + b_class[is_pb], own_b[is_pb], p.buy_wh[is_pb], 0, POOL_BUY, buy=b_idx[is_pb])
+    pg = b_idx[is_pb & green]
+    own_g = pg_base + np.searchsorted(pref_b, pg)
+    arcs.add(own_g, own_b[pg], p.buy_wh[pg], -p.buy_bonus[pg], GREEN, buy=pg)
+    arcs.add(np.where(is_pb, own_b, bc_base + b_class), SINK, p.buy_wh, -p.buy_limit, BUY_SINK, buy=b_idx)
+
+    if len(p.pref_sell):
+        ps, pb = p.pref_sell, p.pref_buy
+        tail = ps_base + np.searchsorted(pref_s, ps)
+        head = np.where(green[pb] & p.sell_renewable[ps], pg_base, pb_base) + np.searchsorted(pref_b, pb)
+        cap = np.minimum(p.sell_wh[ps], p.buy_wh[pb])
+        arcs.add(tail, head, cap, rules.wheeling_sen - rules.preferred_premium_sen, DIRECT, sell=ps, buy=pb)
+        same = (p.sell_site[ps] != NO_SITE) & (p.sell_site[ps] == p.buy_site[pb])
+        if same.any():
+            free = same.copy()
+            free[same] = p.line_cap_wh[p.sell_site[ps][same]] < 0
+            if free.any():
+                arcs.add(tail[free], head[free], cap[free], -rules.preferred_premium_sen, DIRECT,
+                         sell=ps[free], buy=pb[free], tier=TIER_A)
+
+    supply = total_sell
+    if rules.has_grid and n_b:
+        arcs.add(SOURCE, GRID_SELLER, total_buy, 0, GRID_SRC, tier=TIER_GRID)
+        arcs.add(GRID_SELLER, bc_base + d_idx, demand, rules.grid_retail_sen, GRID_BUY, tier=TIER_GRID)
+        arcs.add(GRID_SELLER, SINK, total_buy, 0, GRID_SPARE, tier=TIER_GRID)
+        supply += total_buy
+    if rules.has_grid and n_s:
+        arcs.add(sc_base + c_idx, GRID_BUYER, class_wh, 0, SELL_GRID, tier=TIER_GRID)
+        arcs.add(GRID_BUYER, SINK, total_sell, -rules.grid_buyback_sen, GRID_SINK, tier=TIER_GRID)
+    arcs.add(SOURCE, SINK, total_sell, 0, BYPASS)
+
+    tail, head, cap, cost, kind, sell, buy, pool, tier = arcs.columns()
+    net = Network(n_nodes=n_nodes, tail=tail, head=head, cap=cap, cost=cost, kind=kind, sell=sell, buy=buy,
+                  pool=pool, tier=tier, supply=supply, pool_tier=np.zeros(0, dtype=np.int64),
+                  pool_site=np.zeros(0, dtype=np.int64), pool_renewable=np.zeros(0, dtype=bool),
+                  bundles=tuple(bundles))
+    return net, renewable_arc

@@ -2,7 +2,8 @@
 
 The flow solver handles every network without bundles; the LP also honours bundles (a line limit shared
 by renewable and other energy on a site with green buyers: two commodities on one arc, which no single
-flow can express) and serves as the reference optimum. Both are OR-Tools: the LP goes through
+flow can express) and serves as the reference optimum; on the class model (``build_class_network``) it
+is small and fast, and only guides the flow (see ``solve``). Both are OR-Tools: the LP goes through
 model_builder, filled from a sparse matrix in one call (HiGHS by default; GLOP as the independent check).
 """
 
@@ -25,6 +26,7 @@ from services.market.domain.network import (
     SOURCE,
     TIER_A,
     Network,
+    build_class_network,
     build_network,
 )
 from services.market.domain.problem import Problem, Rules
@@ -100,52 +102,45 @@ def label_violations(p: Problem, net: Network, flow: np.ndarray) -> list[int]:
     return bad
 
 
-def line_split(p: Problem, net: Network, flow: np.ndarray) -> dict[int, int]:
-    """Per optimistically modelled site, a renewable share of its line that a feasible flow close to the
-    relaxed one can use: the other sellers keep what they sent over the line (less, if green buyers took
-    more than the renewable kWh, so that enough renewable kWh fit), renewable sellers get the rest."""
-    renewable = p.sell_renewable[np.maximum(net.sell, 0)]
-    into = (net.kind == SELL_POOL) & (net.tier == TIER_A)
-    out = (net.kind == POOL_BUY) & (net.tier == TIER_A)
-    split = {}
-    for k in net.optimistic_sites:
-        pool_r = 2 + 2 * k
-        other_in = int(flow[into & (net.pool == pool_r) & ~renewable].sum())
-        green_out = int(flow[out & (net.pool == pool_r)].sum())
-        cap = int(p.line_cap_wh[k])
-        split[k] = min(cap, max(cap - other_in, green_out))
-    return split
-
-
 def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
     """The exact optimum, as cheaply as possible.
 
     1. The pure-flow network, with limited lines shared by renewable and other energy relaxed (all their
        energy may serve green buyers). If green buyers there got no more than the renewable kWh crossing
        the line, the relaxed optimum is feasible, hence optimal: done.
-    2. Else each such line is split into a renewable and an other share (``line_split``), a restriction
-       that is still a pure flow. Its optimum is feasible; if it reaches the relaxed optimum, it is
-       optimal. The relaxation is usually tight, so this mostly avoids the LP.
-    3. Otherwise the exact network with those limits as side constraints: first without them (optimal
-       if it keeps every limit), else the LP.
+    2. Else the exact model with orders merged into classes (``build_class_network``, small): its optimum,
+       and each shared line's renewable share there, come from its min-cost flow without those limits if
+       that keeps them, else from its LP. With each line split at that share into a renewable and an
+       other arc the full network is a pure flow again and a restriction of the exact model; its
+       min-cost flow is integral, and optimal when it reaches the class model's optimum (it does whenever
+       the shares are integral, as they are at an LP vertex in practice).
+    3. Otherwise the LP of the full network.
     """
     net = build_network(p, rules, shared_lines="renewable")
     solution = solve_min_cost_flow(net)
     violated = label_violations(p, net, solution.flow) if net.optimistic_sites else []
     if not violated:
         return net, solution
-    split_net = build_network(p, rules, shared_lines="renewable", split=line_split(p, net, solution.flow))
+    class_net, renewable_arc = build_class_network(p, rules)
+    guide = solve_min_cost_flow(class_net, relax_bundles=True)
+    if not bundles_respected(class_net, guide.flow):
+        guide = solve_lp(class_net, "HIGHS", _FAST_HIGHS)
+    split = {k: int(np.rint(guide.flow[arc])) for k, arc in renewable_arc.items()}
+    split_net = build_network(p, rules, shared_lines="renewable", split=split)
     restricted = solve_min_cost_flow(split_net)
-    if restricted.cost == solution.cost:
-        return split_net, restricted
+    if not split_net.optimistic_sites and restricted.cost - guide.cost <= 1e-9 * max(1.0, abs(guide.cost)):
+        name = "min_cost_flow" if guide.solver == "min_cost_flow" else f"{guide.solver}+min_cost_flow"
+        return split_net, FlowSolution(restricted.flow, restricted.cost, name)
     net = build_network(p, rules, shared_lines="bundle")
-    relaxed = solve_min_cost_flow(net, relax_bundles=True)
-    if bundles_respected(net, relaxed.flow):
-        return net, relaxed
     return net, solve_lp(net)
 
 
-def solve_lp(net: Network, solver: str = "HIGHS") -> FlowSolution:
+# HiGHS' dual simplex without presolve and with Dantzig pricing: on the class LP (a few hundred rows, one
+# column per order) presolve and steepest-edge weights cost more than the iterations they save.
+_FAST_HIGHS = "presolve=off\nsimplex_dual_edge_weight_strategy=0"
+
+
+def solve_lp(net: Network, solver: str = "HIGHS", highs_options: str = "") -> FlowSolution:
     """The same network as an LP: conservation at inner nodes, arc bounds, one row per bundle."""
     n_arcs = len(net.tail)
     inner = np.ones(net.n_nodes, dtype=bool)
@@ -173,9 +168,21 @@ def solve_lp(net: Network, solver: str = "HIGHS") -> FlowSolution:
         np.concatenate(lower), np.concatenate(upper), sp.vstack(blocks, format="csr"))
     engine = mb.Solver(solver)
     if solver.upper() == "HIGHS":
-        engine.set_solver_specific_parameters("output_flag=false")  # HiGHS prints a banner to stdout otherwise
+        # HiGHS prints a banner to stdout otherwise.
+        engine.set_solver_specific_parameters("\n".join(filter(None, ["output_flag=false", highs_options])))
     status = engine.solve(model)
     if status != mb.SolveStatus.OPTIMAL:
         raise ClearingError(f"LP ended with status {status}")
-    flow = np.asarray(engine.values(model.get_variables()), dtype=float)
+    flow = _variable_values(engine, model)
     return FlowSolution(flow=flow, cost=float(engine.objective_value), solver=f"lp:{solver}")
+
+
+def _variable_values(engine: mb.Solver, model: mb.Model) -> np.ndarray:
+    """All variable values as one array. ``Solver.values`` builds a pandas Series through one Python call
+    per variable (a tenth of a second per 50,000 columns); the solve helper returns the array at once."""
+    helper = getattr(engine, "_Solver__solve_helper", None)
+    if helper is not None and hasattr(helper, "variable_values"):
+        values = np.asarray(helper.variable_values(), dtype=float)
+        if len(values) == model.num_variables:
+            return values
+    return np.asarray(engine.values(model.get_variables()), dtype=float)
