@@ -218,7 +218,7 @@ def _print_summary(energy: dict, crowd: dict, out: Path) -> None:
         ("peer-to-peer energy", f"{energy['p2p_kwh']} kWh (renewable {energy['renewable_kwh']} kWh, "
                                 f"on-site tier A {energy['tier_a_kwh']} kWh)"),
         ("grid in the market", f"{energy['grid_import_kwh']} kWh bought from it, {energy['grid_export_kwh']} kWh "
-                               "sold to it (loads above the members' own retail contracts are not bid)"),
+                               "sold to it (members buy the rest of their load on their own retail contracts)"),
         ("avg P2P purchase price", f"{energy['avg_purchase_price']} yen/kWh incl. wheeling "
                                    f"(grid retail {energy['retail_price']})"),
         ("avg P2P sale price", f"{energy['avg_sale_price']} yen/kWh (grid buy-back {energy['buyback_price']})"),
