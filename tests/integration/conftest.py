@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -45,7 +44,6 @@ class Stack:
     database_url: str
     token_secret: str
     operator_token: str
-    logs: Path
     local: LocalStack
 
     def token(self, participant: str) -> str:
@@ -93,6 +91,6 @@ def stack(kafka_bootstrap: str, stack_database_url: str, tmp_path_factory) -> It
         "CITYMATCH_MARKET_HORIZON_DAYS": str(HORIZON_DAYS)})
     local.start()
     try:
-        yield Stack(local.gateway_url, kafka_bootstrap, stack_database_url, secret, operator, run_dir, local)
+        yield Stack(local.gateway_url, kafka_bootstrap, stack_database_url, secret, operator, local)
     finally:
         local.stop()
