@@ -23,6 +23,7 @@ KEEP = 200
 
 class RejectionReader(Protocol):
     def rejections_for(self, participant: str) -> list[dict[str, Any]]: ...
+    def close(self) -> None: ...
 
 
 def _public(r: OrderRejected) -> dict[str, Any]:
@@ -74,7 +75,10 @@ class KafkaRejectionFeed:
             return list(self._by_participant.get(participant, ()))
 
     def close(self) -> None:
+        """Stop following the topic and wait (briefly) for the thread to close its consumer."""
         self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
 
 class BusRejections:
@@ -86,3 +90,6 @@ class BusRejections:
     def rejections_for(self, participant: str) -> list[dict[str, Any]]:
         return [_public(r) for r in self.bus.events("energy.rejections")
                 if isinstance(r, OrderRejected) and r.participant == participant][-KEEP:]
+
+    def close(self) -> None:
+        return None

@@ -1,4 +1,4 @@
-"""What travels over HTTP, kept apart from the events on Kafka (the participant comes from the token)."""
+"""Orders, cancellations, trades and rejections as the app sees them (the participant comes from the token)."""
 
 from __future__ import annotations
 
@@ -47,9 +47,10 @@ class OrderAccepted(BaseModel):
     status: Literal["accepted"] = "accepted"
 
 
-class GateClosure(BaseModel):
-    slot: datetime
+class CancelRequested(BaseModel):
+    order_id: str
     event_id: str
+    status: Literal["cancel requested"] = "cancel requested"
 
 
 class TradePublic(BaseModel):
@@ -69,8 +70,3 @@ class RejectionPublic(BaseModel):
     order_id: str
     slot: str | None
     reason: str
-
-
-class RetirementCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    target: str = Field(min_length=1, max_length=128, description="the renewable target, e.g. 'FY2026 green 60 %'")

@@ -1,0 +1,15 @@
+"""One router per area. A new area (app, campaigns, charging, mobility, ...) is a module here that defines
+``router`` and one line in :data:`ROUTERS`; ``create_app`` mounts them all."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.gateway.routers import energy, ledger, operator, ops
+
+ROUTERS: tuple[APIRouter, ...] = (
+    ops.router,
+    energy.router,
+    ledger.router,
+    operator.router,
+)

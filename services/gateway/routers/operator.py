@@ -1,0 +1,42 @@
+"""The operator's controls and audits: close a gate now, verify and reconcile the ledger, per-slot totals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from services.gateway.deps import Bus, Ledger, Operator
+from services.gateway.schemas.common import error_responses
+from services.gateway.schemas.operator import GateClosure, ReconcileAnswer, SlotTotal, VerifyAnswer
+from shared.events import GateClosed, Slot
+
+router = APIRouter(prefix="/v1/operator", tags=["operator"], responses=error_responses(401, 403, 422))
+
+
+@router.get("/ledger/verify", response_model=VerifyAnswer)
+def verify_ledger(_: Operator, ledger: Ledger) -> VerifyAnswer:
+    """Recompute every hash, signature and anchor; names the first entry that does not check out."""
+    report = ledger.operator().verify()
+    bad = report.first_bad
+    return VerifyAnswer(ok=report.ok, entries=report.entries, signatures=report.signatures, anchors=report.anchors,
+                        summary=report.summary(), first_bad=vars(bad) if bad else None)
+
+
+@router.get("/ledger/reconcile", response_model=ReconcileAnswer)
+def reconcile_ledger(_: Operator, ledger: Ledger) -> dict[str, Any]:
+    """Postings sum to zero, kWh sold equals kWh bought per slot, money equals the market's trades."""
+    return ledger.operator().reconcile().to_json()
+
+
+@router.get("/ledger/slots", response_model=list[SlotTotal])
+def slot_totals(_: Operator, ledger: Ledger) -> list[dict[str, Any]]:
+    """Per-slot aggregates (no participant's detail)."""
+    return ledger.operator().slot_totals()
+
+
+@router.post("/slots/{slot}/close", response_model=GateClosure)
+def close_gate(slot: Slot, _: Operator, bus: Bus) -> GateClosure:
+    """Close the gate of a slot now, so the market clears it (the market's own clock does this too)."""
+    envelope = bus.publish("energy.orders", GateClosed(slot=slot))
+    return GateClosure(slot=envelope.body().slot, event_id=envelope.event_id)

@@ -1,0 +1,1 @@
+"""What travels over HTTP, one module per area, kept apart from the events on Kafka."""
