@@ -1,0 +1,1 @@
+"""Logistics (LaaS): parcels to homes by couriers and by EVs between their rides."""

@@ -1,0 +1,1 @@
+"""Mobility (MaaS): ride requests dispatched to shuttles, taxis and car-share EVs."""
