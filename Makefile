@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-BENCHES := pipeline market ledger sim
+BENCHES := pipeline market ledger sim routing
 
 .PHONY: sim help venv demo test test-unit test-integration lint up down bench $(addprefix bench-,$(BENCHES)) \
         kafka-fetch pg-install clean
@@ -62,6 +62,11 @@ bench-market: venv
 
 bench-sim: venv
 	@$(PY) -m bench.sim
+
+# PyVRP is the comparison solver only: installed here into the virtualenv, never part of requirements.lock.
+bench-routing: venv
+	@$(VENV)/bin/uv pip install --quiet --python $(PY) -c requirements.lock "pyvrp==0.14.1"
+	@$(PY) -m bench.routing --solomon data/vrptw/solomon --darp data/darp/cordeau_laporte --seconds 10
 
 clean:
 	rm -rf .run reports

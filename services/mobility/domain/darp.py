@@ -15,6 +15,7 @@ leave later to shorten its route's duration.
 
 from __future__ import annotations
 
+import time as _time
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -105,9 +106,11 @@ def tighten_windows(problem: DarpProblem) -> DarpProblem:
 
 
 def solve(problem: DarpProblem, seconds: float = 10.0, initial: tuple[tuple[int, ...], ...] | None = None,
-          metaheuristic: str = "GUIDED_LOCAL_SEARCH") -> DarpSolution:
+          metaheuristic: str = "GUIDED_LOCAL_SEARCH",
+          progress: list[tuple[float, int, tuple[tuple[int, ...], ...]]] | None = None) -> DarpSolution:
     """Best plan found within ``seconds``. ``initial`` (routes per vehicle) starts the search from a known
-    plan, so a re-optimisation can only keep or improve it."""
+    plan, so a re-optimisation can only keep or improve it. ``progress`` receives (seconds elapsed, cost,
+    routes) of every improving plan, so one run also says what a shorter limit would have given."""
     n, nv = len(problem.service), problem.n_vehicles
     manager = pywrapcp.RoutingIndexManager(n, nv, [int(x) for x in problem.starts], [int(x) for x in problem.ends])
     routing = pywrapcp.RoutingModel(manager)
@@ -166,6 +169,24 @@ def solve(problem: DarpProblem, seconds: float = 10.0, initial: tuple[tuple[int,
     params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
     params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, metaheuristic)
     params.time_limit.FromMilliseconds(max(1, int(seconds * 1000)))
+
+    if progress is not None:
+        started = _time.perf_counter()
+
+        def record() -> None:
+            cost = routing.CostVar().Value()
+            if progress and progress[-1][1] <= cost:
+                return
+            routes = []
+            for v in range(nv):
+                index, route = routing.NextVar(routing.Start(v)).Value(), []
+                while not routing.IsEnd(index):
+                    route.append(manager.IndexToNode(index))
+                    index = routing.NextVar(index).Value()
+                routes.append(tuple(route))
+            progress.append((_time.perf_counter() - started, cost, tuple(routes)))
+
+        routing.AddAtSolutionCallback(record)
 
     assignment = None
     if initial is not None:
