@@ -48,11 +48,33 @@ def city_monitor_service(settings: Settings) -> Service:
     return build_monitor_service(baselines_from_simulation())
 
 
+def mobility_service(settings: Settings) -> Service:
+    """Ride dispatch on the Ebina drive network (travel times by hour of day)."""
+    from services.mobility.service import build_service, scaled_clock
+    from services.mobility.settings import MobilitySettings
+    from shared.roads import load_drive_network
+
+    scale = max(1, settings.mobility_time_scale)
+    # Re-plan once a simulated minute, but not more often than every two seconds of wall time.
+    tuned = MobilitySettings(reopt_interval_s=max(2.0, 60.0 / scale))
+    return build_service(load_drive_network(), tuned, clock=scaled_clock(scale))
+
+
+def logistics_service(settings: Settings) -> Service:
+    """Parcel rounds from the shopping-centre depots, re-planned as parcels arrive."""
+    from services.logistics.service import build_service
+    from shared.roads import load_drive_network
+
+    return build_service(load_drive_network())
+
+
 SERVICES: dict[str, Callable[[Settings], Service]] = {
     "market": market_service,
     "settlement": settlement_service,
     "city-sim": city_simulator_service,
     "city-monitor": city_monitor_service,
+    "mobility": mobility_service,
+    "logistics": logistics_service,
 }
 
 

@@ -53,6 +53,9 @@ class Settings:
     log_level: str = "INFO"
     # The scenario the live city simulator replays (a shipped name or a YAML path).
     sim_scenario: str = "ebina_weekday"
+    # Mobility's clock runs this many times faster than the wall clock (1 = real time; more for demos and
+    # end-to-end tests, where a 10-minute ride then takes seconds).
+    mobility_time_scale: int = 1
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

@@ -14,7 +14,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from services.mobility.domain.fares import FarePolicy
-from services.mobility.domain.fleet import DROPOFF, PICKUP, Limits, RideRequest, Stop, Vehicle, advance
+from services.mobility.domain.fleet import (
+    DROPOFF,
+    PICKUP,
+    Limits,
+    RideRequest,
+    Stop,
+    Vehicle,
+    advance,
+    at_hour,
+    fastest,
+)
 from services.mobility.domain.insertion import apply_insertion, find_insertion, request_stops
 
 ALTERNATIVE_SHIFTS = (900, 1800, 3600)  # later pick-ups tried for a declined rider, seconds
@@ -79,7 +89,7 @@ class Dispatcher:
             return Answer(req.id, False, reason="no vehicle has room for this party"
                           + (" with a wheelchair place" if req.wheelchair else ""))
         req = replace(req, earliest_pickup=max(req.earliest_pickup, now))
-        direct = int(self.travel[req.origin, req.destination])
+        direct = int(at_hour(self.travel, req.earliest_pickup)[req.origin, req.destination])
         if req.earliest_pickup + direct + 2 * self.limits.service > req.latest_arrival:
             return Answer(req.id, False, reason="the latest arrival is earlier than the direct ride allows")
         pickup, dropoff, ride = request_stops(req, direct, self.limits)
@@ -117,7 +127,7 @@ class Dispatcher:
     def _distance(self, req: RideRequest) -> int:
         if self.distance_m is not None:
             return int(self.distance_m[req.origin, req.destination])
-        return int(self.travel[req.origin, req.destination] * 25 / 3.6)  # 25 km/h when no distances given
+        return int(fastest(self.travel)[req.origin, req.destination] * 25 / 3.6)  # 25 km/h when no distances given
 
     def _repeat(self, request_id: str) -> Answer:
         """A request seen before (redelivered) gets the same answer, not a second seat."""

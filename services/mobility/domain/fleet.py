@@ -1,7 +1,9 @@
 """The live state of the fleet: ride requests, vehicles and their planned stops, and the timing rules
 every plan must keep (pick-up windows, latest arrival, maximum ride time, seats, wheelchair places).
 
-Times are integer seconds of the service day; places are indices into the travel-time matrix. The
+Times are integer seconds of the service day; places are indices into the travel-time matrix, which is
+either one (n, n) matrix or one per hour of the day (24, n, n; the leg leaving at time t uses hour
+t // 3600, so rush hours are slower). The
 schedule of a plan is its earliest-start schedule (a vehicle leaves each stop at once and waits at the
 next one if early); :func:`simulate` computes it and says whether every rule holds. Accepting a plan only
 when that schedule is feasible is conservative: what is accepted can be driven as planned.
@@ -14,6 +16,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 PICKUP, DROPOFF = "pickup", "dropoff"
+
+
+def at_hour(travel: np.ndarray, t: int) -> np.ndarray:
+    """The (n, n) matrix for a departure at ``t``."""
+    return travel[(t // 3600) % 24] if travel.ndim == 3 else travel
+
+
+def fastest(travel: np.ndarray) -> np.ndarray:
+    """Elementwise lower bound over the day (the matrix itself when times do not vary)."""
+    return travel.min(axis=0) if travel.ndim == 3 else travel
+
+
+def slowest(travel: np.ndarray) -> np.ndarray:
+    return travel.max(axis=0) if travel.ndim == 3 else travel
 
 
 @dataclass(frozen=True)
@@ -85,7 +101,7 @@ def simulate(vehicle: Vehicle, stops: list[Stop], travel: np.ndarray, max_ride: 
     service_at_pickup: dict[str, int] = {}
     times = []
     for stop in stops:
-        leg = int(travel[place, stop.place])
+        leg = int(at_hour(travel, t)[place, stop.place])
         driven += leg
         start = max(t + leg, stop.earliest)
         if start > stop.latest:

@@ -1,10 +1,11 @@
 """Answer each ride request as it comes: the cheapest feasible insertion of its pick-up and drop-off into
 one vehicle's plan, found within a time budget.
 
-Why it is fast: a vehicle can reach the pick-up no earlier than ``free_at + travel[place, origin]``
-(travel times are shortest paths, so no detour arrives sooner); that bound, computed for the whole fleet
-in one numpy step, discards the vehicles that cannot make the window and orders the rest nearest first.
-Only the ``max_candidates`` nearest are tried, and the search stops at ``budget_s`` with the best found.
+Why it is fast: a vehicle can reach the pick-up no earlier than ``free_at + fastest[place, origin]``
+(travel times are shortest paths at the day's best speeds, so no detour arrives sooner); that bound,
+computed for the whole fleet in one numpy step, discards the vehicles that cannot make the window and
+orders the rest nearest first. Only the ``max_candidates`` nearest are tried, and the search stops at
+``budget_s`` with the best found.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from services.mobility.domain.fleet import DROPOFF, PICKUP, Limits, RideRequest, Stop, Vehicle, simulate
+from services.mobility.domain.fleet import (
+    DROPOFF,
+    PICKUP,
+    Limits,
+    RideRequest,
+    Stop,
+    Vehicle,
+    fastest,
+    simulate,
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ def request_stops(req: RideRequest, direct: int, limits: Limits) -> tuple[Stop, 
 def candidate_order(fleet: list[Vehicle], req: RideRequest, latest_pickup: int, travel: np.ndarray,
                     places: np.ndarray, free_at: np.ndarray) -> np.ndarray:
     """Indices of vehicles that might reach the pick-up in time, nearest (by the lower bound) first."""
-    bound = free_at + travel[places, req.origin]
+    bound = free_at + fastest(travel)[places, req.origin]
     fits = bound <= latest_pickup
     if req.party > 1 or req.wheelchair:
         fits &= np.array([v.capacity >= req.party and (v.wheelchair or not req.wheelchair) for v in fleet])

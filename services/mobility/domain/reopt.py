@@ -17,7 +17,7 @@ import numpy as np
 
 from services.mobility.domain import darp
 from services.mobility.domain.dispatcher import Dispatcher
-from services.mobility.domain.fleet import PICKUP, Stop, simulate
+from services.mobility.domain.fleet import PICKUP, Stop, simulate, slowest
 
 END = 0  # one open end node for every vehicle: zero travel from anywhere
 
@@ -43,7 +43,7 @@ def build_model(d: Dispatcher) -> FleetModel:
     fleet, nv = d.fleet, len(d.fleet)
     stops = [s for v in fleet for s in v.stops]
     loc = np.array([0] + [v.place for v in fleet] + [s.place for s in stops], dtype=np.int64)
-    travel = d.travel[np.ix_(loc, loc)].astype(np.int64)
+    travel = slowest(d.travel)[np.ix_(loc, loc)].astype(np.int64)  # the adoption check uses the real hours
     travel[:, END] = 0
     travel[END, :] = 0
     service = np.array([0] * (1 + nv) + [s.service for s in stops], dtype=np.int64)

@@ -1,0 +1,128 @@
+"""What mobility says on the bus: ride requests in, answers to riders, vehicle plans and completed rides out.
+
+Topics: ``mobility.requests`` (RideRequested, keyed by request), ``mobility.assignments`` (RideAnswered for
+the rider, VehiclePlanned for the driver, RideCompleted for settlement; keyed by request or vehicle).
+Times are timezone-aware datetimes on the wire; the dispatcher works in seconds of the service day.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from shared.events import Payload, register
+
+REQUESTS = "mobility.requests"
+ASSIGNMENTS = "mobility.assignments"
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must carry a time zone, e.g. 2026-12-01T08:30:00+09:00")
+    return value
+
+
+@register
+class RideRequested(Payload):
+    """A rider (from the app or the simulator) asks for a ride between two points."""
+
+    event_type: ClassVar[str] = "mobility.ride.requested"
+    request_id: str = Field(min_length=1, max_length=64)
+    rider: str = Field(min_length=1, max_length=64)
+    origin_lat: float = Field(ge=-90, le=90)
+    origin_lon: float = Field(ge=-180, le=180)
+    destination_lat: float = Field(ge=-90, le=90)
+    destination_lon: float = Field(ge=-180, le=180)
+    earliest_pickup: datetime
+    latest_arrival: datetime
+    party: int = Field(default=1, ge=1, le=8)
+    wheelchair: bool = False
+
+    _tz = field_validator("earliest_pickup", "latest_arrival")(_aware)
+
+    @model_validator(mode="after")
+    def _order(self) -> RideRequested:
+        if self.latest_arrival <= self.earliest_pickup:
+            raise ValueError("latest_arrival must be after earliest_pickup")
+        return self
+
+    def key(self) -> str:
+        return self.request_id
+
+
+@register
+class RideAnswered(Payload):
+    """The answer the rider sees: accepted with a pick-up window and a fare, or declined with the reason
+    and the nearest alternative."""
+
+    event_type: ClassVar[str] = "mobility.ride.answered"
+    request_id: str
+    rider: str
+    accepted: bool
+    vehicle: str | None = None
+    pickup_from: datetime | None = None
+    pickup_until: datetime | None = None
+    planned_dropoff: datetime | None = None
+    fare_yen: int | None = None
+    reason: str = ""
+    alternative: str = ""
+    alternative_pickup: datetime | None = None
+
+    def key(self) -> str:
+        return self.request_id
+
+
+class PlannedStop(Payload):
+    """One stop of a vehicle's plan (not an event on its own)."""
+
+    event_type: ClassVar[str] = "mobility.stop"
+    request_id: str
+    kind: Literal["pickup", "dropoff"]
+    lat: float
+    lon: float
+    planned_at: datetime
+    window_from: datetime          # the promised window (pick-up) or the latest arrival (drop-off)
+    window_until: datetime
+    seats: int = Field(ge=1)
+    service_s: int = Field(ge=0)
+    max_ride_s: int = Field(ge=0)
+
+
+@register
+class VehiclePlanned(Payload):
+    """A vehicle's whole state and plan from now on; the latest revision per vehicle is what it drives
+    (and what the dispatcher restores after a restart)."""
+
+    event_type: ClassVar[str] = "mobility.vehicle.planned"
+    vehicle: str
+    stops: tuple[PlannedStop, ...]
+    revision: int
+    reason: Literal["insertion", "reoptimisation"]
+    at_lat: float
+    at_lon: float
+    free_at: datetime
+    onboard: tuple[str, ...] = ()   # "request:seats:picked-up second" of each rider aboard
+    locked: bool = False            # already driving to its first stop
+
+    def key(self) -> str:
+        return self.vehicle
+
+
+@register
+class RideCompleted(Payload):
+    """A rider was dropped off: the fare is due from the rider and the payout to the vehicle's operator."""
+
+    event_type: ClassVar[str] = "mobility.ride.completed"
+    request_id: str
+    rider: str
+    vehicle: str
+    operator: str
+    fare_yen: int = Field(ge=0)
+    payout_yen: int = Field(ge=0)
+    picked_up_at: datetime | None = None
+    dropped_off_at: datetime
+
+    def key(self) -> str:
+        return self.request_id

@@ -1,0 +1,245 @@
+"""Mobility on the bus: ride requests in; answers, vehicle plans and completed rides out.
+
+The handler only translates: wire times and positions become seconds of the local day and road-network
+nodes, the dispatcher decides, the answer goes back as events. A timer moves the fleet to the present
+(completed rides become RideCompleted, which settlement books as a fare and a payout) and re-optimises
+the open plan without breaking a promise. A redelivered request gets its first answer again, never a
+second seat.
+
+State survives a restart through the bus: each VehiclePlanned is the vehicle's whole state (position,
+riders aboard, stops with their promised windows), and RideAnswered keeps the promises, so replaying
+``mobility.assignments`` rebuilds the fleet exactly as it was published (``Service.replay``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from services.mobility.domain.dispatcher import Answer, Dispatcher, Promise
+from services.mobility.domain.fleet import DROPOFF, RideRequest, Stop, Vehicle, simulate
+from services.mobility.domain.reopt import reoptimise
+from services.mobility.events import (
+    ASSIGNMENTS,
+    REQUESTS,
+    PlannedStop,
+    RideAnswered,
+    RideCompleted,
+    RideRequested,
+    VehiclePlanned,
+)
+from services.mobility.settings import TOKYO, MobilitySettings
+from shared.events import Envelope, Payload, utcnow
+from shared.roads import RoadNetwork
+from shared.runtime import Outgoing, Service, Timer
+
+log = logging.getLogger(__name__)
+
+
+class MobilityService:
+    """Fleet state and handlers; :func:`build_service` wraps it into a transport-free Service."""
+
+    def __init__(self, network: RoadNetwork, settings: MobilitySettings | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.settings = s = settings or MobilitySettings()
+        self.net = network
+        self.clock = clock or utcnow
+        start = self.clock().astimezone(TOKYO)
+        self.day0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        places = list(range(network.n_nodes))
+        travel = np.stack([network.seconds(places, h) for h in range(24)])
+        self.operators = {v.id: v.operator for v in s.fleet}
+        fleet = [Vehicle(v.id, self._node_tagged(*v.start_tag), self._secs(start) if v.shift[0] < self._secs(start)
+                         else v.shift[0], v.capacity, self._day_offset(start) + v.shift[1], v.wheelchair, v.kind)
+                 for v in s.fleet]
+        self.dispatcher = Dispatcher(fleet, travel, network.metres(places), s.limits, budget_s=s.answer_budget_s)
+        self.revision = dict.fromkeys(self.operators, 0)
+        self.answers: dict[str, RideAnswered] = {}
+        self.riders: dict[str, str] = {}
+        self.fares: dict[str, int] = {}
+        self.completed: set[str] = set()
+        # The Kafka adapter runs handlers and the timer in worker threads: one decision at a time.
+        self.lock = threading.Lock()
+
+    # ------------------------------------------------------------------ conversions
+    def _node_tagged(self, key: str, value: str) -> int:
+        found = self.net.nodes_with(key, value)
+        if not found:
+            raise ValueError(f"no road-network node tagged {key}={value}")
+        return found[0]
+
+    def _day_offset(self, moment: datetime) -> int:
+        return int((moment.astimezone(TOKYO).replace(hour=0, minute=0, second=0, microsecond=0)
+                    - self.day0).total_seconds())
+
+    def _secs(self, moment: datetime) -> int:
+        return int((moment - self.day0).total_seconds())
+
+    def _time(self, secs: int) -> datetime:
+        return self.day0 + timedelta(seconds=int(secs))
+
+    def now(self) -> int:
+        return self._secs(self.clock())
+
+    # ------------------------------------------------------------------ handlers
+    def on_request(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
+        if isinstance(payload, VehiclePlanned | RideAnswered):
+            return []
+        if not isinstance(payload, RideRequested):
+            log.warning("ignoring %s on %s", envelope.event_type, REQUESTS)
+            return []
+        if payload.request_id in self.answers:
+            return [Outgoing(ASSIGNMENTS, self.answers[payload.request_id])]
+        p = payload
+        origin, dest = self.net.nearest(p.origin_lat, p.origin_lon), self.net.nearest(p.destination_lat,
+                                                                                      p.destination_lon)
+        req = RideRequest(p.request_id, origin, dest, self._secs(p.earliest_pickup), self._secs(p.latest_arrival),
+                          p.party, p.wheelchair)
+        if origin == dest:
+            answer = Answer(p.request_id, False, reason="origin and destination are the same place")
+        else:
+            answer = self.dispatcher.decide(req, max(self.now(), 0))
+        out = [Outgoing(ASSIGNMENTS, self._answered(p, answer, origin, dest))]
+        if answer.accepted:
+            self.riders[p.request_id] = p.rider
+            self.fares[p.request_id] = int(answer.fare_yen or 0)
+            out.append(self._plan_of(answer.vehicle or "", "insertion"))
+        return out
+
+    def on_assignment(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
+        """Our own published state, read back on replay after a restart (and ignored when already known)."""
+        if isinstance(payload, RideAnswered) and payload.request_id not in self.answers:
+            self.answers[payload.request_id] = payload
+            if payload.accepted:
+                self.riders[payload.request_id] = payload.rider
+                self.fares[payload.request_id] = int(payload.fare_yen or 0)
+        elif isinstance(payload, VehiclePlanned) and payload.revision > self.revision.get(payload.vehicle, 0):
+            self._restore(payload)
+        elif isinstance(payload, RideCompleted):
+            self.completed.add(payload.request_id)
+        return []
+
+    def tick(self) -> Iterable[Outgoing]:
+        """Move the fleet to now, book finished rides, re-optimise; publish what changed."""
+        now = self.now()
+        before = {v.id: list(v.stops) for v in self.dispatcher.fleet}
+        out = self._completions(self.dispatcher.advance(now))
+        outcome = reoptimise(self.dispatcher, now, self.settings.reopt_search_s)
+        if outcome.adopted:
+            log.info("re-optimised %d requests: %d -> %d s of driving", outcome.requests, outcome.cost_before,
+                     outcome.cost_after)
+        for v in self.dispatcher.fleet:
+            if v.stops != before[v.id]:
+                out.append(self._plan_of(v.id, "reoptimisation" if outcome.adopted else "insertion"))
+        return out
+
+    # ------------------------------------------------------------------ helpers
+    def _completions(self, done: list[tuple[str, Stop, int]]) -> list[Outgoing]:
+        out = []
+        for vehicle, stop, start in done:
+            if stop.kind != DROPOFF or stop.request in self.completed:
+                continue
+            self.completed.add(stop.request)
+            fare = self.fares.get(stop.request, 0)
+            out.append(Outgoing(ASSIGNMENTS, RideCompleted(
+                request_id=stop.request, rider=self.riders.get(stop.request, "unknown"), vehicle=vehicle,
+                operator=self.operators.get(vehicle, "unknown"), fare_yen=fare,
+                payout_yen=self.dispatcher.fares.payout_yen(fare), dropped_off_at=self._time(start))))
+        return out
+
+    def _answered(self, p: RideRequested, a: Answer, origin: int, dest: int) -> RideAnswered:
+        alternative = ""
+        if not a.accepted:
+            metres = int(self.dispatcher.distance_m[origin, dest])
+            if a.alternative_pickup is not None:
+                alternative = f"a later pick-up at {self._time(a.alternative_pickup).astimezone(TOKYO):%H:%M}"
+            elif metres <= self.settings.walk_max_m:
+                alternative = f"walk: {metres} m, about {round(metres / (self.settings.walk_kmh / 3.6) / 60)} min"
+            else:
+                alternative = self._nearest_carshare(origin)
+        answer = RideAnswered(
+            request_id=p.request_id, rider=p.rider, accepted=a.accepted, vehicle=a.vehicle,
+            pickup_from=self._time(a.pickup_window[0]) if a.pickup_window else None,
+            pickup_until=self._time(a.pickup_window[1]) if a.pickup_window else None,
+            planned_dropoff=self._time(a.planned_dropoff) if a.planned_dropoff is not None else None,
+            fare_yen=a.fare_yen, reason=a.reason, alternative=alternative,
+            alternative_pickup=self._time(a.alternative_pickup) if a.alternative_pickup is not None else None)
+        self.answers[p.request_id] = answer
+        return answer
+
+    def _nearest_carshare(self, origin: int) -> str:
+        stations = self.net.nodes_with("amenity", "car_sharing")
+        if not stations:
+            return ""
+        best = min(stations, key=lambda n: self.dispatcher.distance_m[origin, n])
+        tags = self.net.tags[best]
+        metres = int(self.dispatcher.distance_m[origin, best])
+        return f"car share at {tags.get('name', '')} ({tags.get('ref', '')}), {metres} m"
+
+    def _plan_of(self, vehicle_id: str, reason: str) -> Outgoing:
+        v = next(x for x in self.dispatcher.fleet if x.id == vehicle_id)
+        sched = simulate(v, v.stops, self.dispatcher.travel, self.dispatcher.max_ride)
+        self.revision[v.id] += 1
+        stops = tuple(PlannedStop(
+            request_id=s.request, kind=s.kind, lat=float(self.net.lat[s.place]), lon=float(self.net.lon[s.place]),
+            planned_at=self._time(t), window_from=self._time(s.earliest), window_until=self._time(s.latest),
+            seats=abs(s.load), service_s=s.service, max_ride_s=self.dispatcher.max_ride.get(s.request, 0))
+            for s, t in zip(v.stops, sched.times, strict=False))
+        return Outgoing(ASSIGNMENTS, VehiclePlanned(
+            vehicle=v.id, stops=stops, revision=self.revision[v.id], reason=reason,  # type: ignore[arg-type]
+            at_lat=float(self.net.lat[v.place]), at_lon=float(self.net.lon[v.place]), free_at=self._time(v.free_at),
+            onboard=tuple(f"{r}:{seats}:{v.picked_at.get(r, v.free_at)}" for r, seats in v.onboard.items()),
+            locked=v.locked))
+
+    def _restore(self, plan: VehiclePlanned) -> None:
+        v = next((x for x in self.dispatcher.fleet if x.id == plan.vehicle), None)
+        if v is None:
+            return
+        d = self.dispatcher
+        v.place, v.free_at, v.locked = self.net.nearest(plan.at_lat, plan.at_lon), self._secs(plan.free_at), plan.locked
+        v.onboard, v.picked_at = {}, {}
+        for item in plan.onboard:
+            rid, seats, picked = item.rsplit(":", 2)
+            v.onboard[rid], v.picked_at[rid] = int(seats), int(picked)
+        v.stops = []
+        for s in plan.stops:
+            load = s.seats if s.kind == "pickup" else -s.seats
+            v.stops.append(Stop(s.request_id, s.kind, self.net.nearest(s.lat, s.lon), self._secs(s.window_from),
+                                self._secs(s.window_until), load, s.service_s))
+            d.max_ride[s.request_id] = s.max_ride_s
+        for s in plan.stops:
+            answer = self.answers.get(s.request_id)
+            if s.kind == DROPOFF and answer is not None and answer.pickup_from and answer.pickup_until:
+                window = (self._secs(answer.pickup_from), self._secs(answer.pickup_until))
+                d.promises[s.request_id] = Promise(window, self._secs(s.window_until), s.max_ride_s, plan.vehicle)
+                d.requests.setdefault(s.request_id, RideRequest(s.request_id, 0, 0, window[0],
+                                                                self._secs(s.window_until)))
+        self.revision[v.id] = plan.revision
+
+
+def scaled_clock(scale: int) -> Callable[[], datetime]:
+    """The wall clock, or one running ``scale`` times faster from now on."""
+    if scale <= 1:
+        return utcnow
+    start = utcnow()
+    return lambda: start + (utcnow() - start) * scale
+
+
+def build_service(network: RoadNetwork, settings: MobilitySettings | None = None,
+                  clock: Callable[[], datetime] | None = None) -> Service:
+    svc = MobilityService(network, settings, clock)
+
+    def locked(fn):
+        def run(*args):
+            with svc.lock:
+                return list(fn(*args))
+        return run
+
+    return Service(name="mobility", handlers={REQUESTS: locked(svc.on_request),
+                                              ASSIGNMENTS: locked(svc.on_assignment)},
+                   timers=[Timer(svc.settings.reopt_interval_s, locked(svc.tick))],
+                   replay={ASSIGNMENTS: timedelta(days=1)})

@@ -1,0 +1,46 @@
+"""Mobility's own settings: the fleet (where each vehicle starts, its seats, its operator) and the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from services.mobility.domain.fleet import Limits
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+@dataclass(frozen=True)
+class VehicleSpec:
+    id: str
+    kind: str              # shuttle | taxi | carshare
+    capacity: int
+    start_tag: tuple[str, str]  # (key, value) of the network node it starts at, e.g. ("ref", "LL76")
+    operator: str
+    wheelchair: bool = False
+    shift: tuple[int, int] = (6 * 3600, 23 * 3600)  # seconds of the local day
+
+
+def default_fleet() -> tuple[VehicleSpec, ...]:
+    """On-demand shuttles and taxis at the two station rotaries, and the EV car-share cars at their stations."""
+    fleet = []
+    for k in range(4):
+        side = "rotary_east" if k % 2 == 0 else "rotary_west"
+        fleet.append(VehicleSpec(f"shuttle-{k + 1}", "shuttle", 8, ("ref", side), "ebina-shuttle",
+                                 wheelchair=k < 2))
+    for k in range(6):
+        side = "rotary_east" if k % 2 else "rotary_west"
+        fleet.append(VehicleSpec(f"taxi-{k + 1}", "taxi", 4, ("ref", side), f"taxi-operator-{k % 2 + 1}"))
+    fleet.append(VehicleSpec("carshare-LL76", "carshare", 4, ("ref", "LL76"), "carshare-ebina"))
+    return tuple(fleet)
+
+
+@dataclass(frozen=True)
+class MobilitySettings:
+    fleet: tuple[VehicleSpec, ...] = field(default_factory=default_fleet)
+    limits: Limits = field(default_factory=Limits)
+    reopt_interval_s: float = 60.0      # wall-clock seconds between re-optimisations
+    reopt_search_s: float = 1.0
+    answer_budget_s: float = 0.15       # insertion search time per request
+    walk_kmh: float = 4.5
+    walk_max_m: int = 1500              # a declined rider is pointed to walking below this

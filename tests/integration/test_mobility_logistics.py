@@ -1,0 +1,96 @@
+"""Rides and parcels over the real broker: requests in; rider answers, vehicle plans, completed rides and
+courier assignments out; bad messages to the dead-letter topics."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from kafka import KafkaProducer
+
+from services.localstack import LocalStack
+from services.logistics.events import ParcelAssigned, ParcelRequested
+from services.mobility.events import RideAnswered, RideCompleted, RideRequested, VehiclePlanned
+from shared.events import Envelope, utcnow
+from shared.serialization import encode
+
+from .conftest import wait_until
+from .test_energy_pipeline import read_records, read_topic
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def fleet_stack(kafka_bootstrap, tmp_path_factory) -> LocalStack:
+    run = tmp_path_factory.mktemp("mobility")
+    stack = LocalStack(kafka_bootstrap, "sqlite://", Path(run), services=("mobility", "logistics"),
+                       env={"CITYMATCH_MOBILITY_TIME_SCALE": "120"})
+    stack.start(timeout_s=240)
+    yield stack
+    stack.stop()
+
+
+def send(bootstrap: str, topic: str, payload) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer.send(topic, key=payload.key().encode(), value=encode(Envelope.wrap(payload, "test"))).get(10)
+    producer.close()
+
+
+def test_ride_request_is_answered_planned_and_completed(fleet_stack, kafka_bootstrap):
+    """LaLaport to the east exit: accepted with a fare, the vehicle's plan published, and (on the fast clock)
+    the ride completes with the fare and the operator's payout."""
+    rid = f"ride-{uuid.uuid4().hex[:8]}"
+    now = utcnow()
+    send(kafka_bootstrap, "mobility.requests", RideRequested(
+        request_id=rid, rider="rider-1", origin_lat=35.45528, origin_lon=139.38917, destination_lat=35.451183,
+        destination_lon=139.391086, earliest_pickup=now, latest_arrival=now + timedelta(days=2)))
+
+    def mine(kind):
+        return [p for p in read_topic(kafka_bootstrap, "mobility.assignments")
+                if isinstance(p, kind) and (getattr(p, "request_id", None) == rid
+                                            or any(s.request_id == rid for s in getattr(p, "stops", ())))]
+
+    answer = wait_until(lambda: mine(RideAnswered), 90, "the rider's answer")[0]
+    assert answer.accepted and answer.fare_yen > 0 and answer.pickup_from <= answer.pickup_until
+    plan = wait_until(lambda: mine(VehiclePlanned), 30, "the vehicle's plan")[0]
+    assert plan.vehicle == answer.vehicle
+    done = wait_until(lambda: mine(RideCompleted), 120, "the completed ride")[0]
+    assert done.fare_yen == answer.fare_yen and 0 < done.payout_yen < done.fare_yen
+
+
+def test_bad_ride_request_goes_to_the_dead_letter_topic(fleet_stack, kafka_bootstrap):
+    """A request whose arrival is before its pick-up does not decode: it lands on the DLQ with the field."""
+    rid = f"bad-{uuid.uuid4().hex[:8]}"
+    now = utcnow()
+    body = RideRequested(request_id=rid, rider="r", origin_lat=35.45, origin_lon=139.39, destination_lat=35.46,
+                         destination_lon=139.38, earliest_pickup=now, latest_arrival=now + timedelta(hours=1))
+    envelope = Envelope.wrap(body, "test").model_copy(update={"payload": {**body.model_dump(mode="json"),
+                                                                          "latest_arrival": now.isoformat()}})
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    producer.send("mobility.requests", key=rid.encode(), value=encode(envelope)).get(10)
+    producer.close()
+
+    def dead():
+        return [r for r in read_records(kafka_bootstrap, "mobility.requests.dlq") if rid.encode() in r.value]
+
+    record = wait_until(dead, 60, "the bad request on mobility.requests.dlq")[0]
+    reasons = " ".join(v.decode() for k, v in record.headers if "reason" in k)
+    assert "latest_arrival" in reasons
+
+
+def test_parcel_request_is_assigned_to_a_courier(fleet_stack, kafka_bootstrap):
+    """A parcel from LaLaport to a home gets a courier and a hand-over time inside its window."""
+    pid = f"parcel-{uuid.uuid4().hex[:8]}"
+    now = utcnow()
+    send(kafka_bootstrap, "logistics.requests", ParcelRequested(
+        parcel_id=pid, sender="shop-7", depot="lalaport", lat=35.4580, lon=139.3967, deliver_from=now,
+        deliver_until=now + timedelta(hours=4), weight_kg=3.5, size_l=20))
+
+    def assigned():
+        return [p for p in read_topic(kafka_bootstrap, "logistics.assignments")
+                if isinstance(p, ParcelAssigned) and p.parcel_id == pid]
+
+    a = wait_until(assigned, 90, "the parcel's assignment")[0]
+    assert a.courier.startswith(("courier-lalaport", "ev-")) and now <= a.planned_at <= now + timedelta(hours=4)

@@ -1,0 +1,73 @@
+"""Logistics on the Ebina drive network with a hand-set clock: parcels assigned, refused, returned."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.logistics.events import (
+    DeliveryFailed,
+    ParcelAssigned,
+    ParcelRequested,
+    ParcelReturned,
+    ParcelUndeliverable,
+)
+from services.logistics.service import LogisticsService
+from shared.events import Envelope
+from shared.roads import load_drive_network
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+START = datetime(2026, 12, 1, 11, 0, tzinfo=TOKYO)
+HOMES = [(35.4580, 139.3967), (35.4510, 139.3912), (35.4470, 139.3850), (35.4600, 139.3830)]
+
+
+@pytest.fixture(scope="module")
+def network():
+    return load_drive_network()
+
+
+def parcel(pid: str, home: tuple[float, float], hours: float = 3, weight: float = 2.0) -> ParcelRequested:
+    return ParcelRequested(parcel_id=pid, sender="shop-1", depot="lalaport", lat=home[0], lon=home[1],
+                           deliver_from=START, deliver_until=START + timedelta(hours=hours), weight_kg=weight,
+                           size_l=10)
+
+
+def send(svc, payload):
+    return [o.payload for o in svc.on_request(Envelope.wrap(payload, "test"), payload)]
+
+
+def test_parcels_are_assigned_in_their_windows_and_replanned_as_they_come(network):
+    """Every parcel gets a courier and a hand-over time inside its window; a later parcel re-plans the round."""
+    svc = LogisticsService(network, clock=lambda: START)
+    out = []
+    for k, home in enumerate(HOMES):
+        out += send(svc, parcel(f"p{k}", home))
+    latest = {a.parcel_id: a for a in out if isinstance(a, ParcelAssigned)}
+    assert set(latest) == {f"p{k}" for k in range(4)}
+    assert all(START <= a.planned_at <= START + timedelta(hours=3) for a in latest.values())
+    assert max(a.plan_revision for a in latest.values()) == 4
+    assert send(svc, parcel("p0", HOMES[0])) == [svc.planned["p0"]]  # redelivered: the same assignment
+
+
+def test_impossible_parcels_are_refused_with_the_reason(network):
+    """Too heavy, a window already closed, an unknown depot: each is undeliverable with its reason."""
+    svc = LogisticsService(network, clock=lambda: START)
+    heavy = send(svc, parcel("h", HOMES[0], weight=99.0))
+    svc2 = LogisticsService(network, clock=lambda: START + timedelta(hours=5))
+    late = send(svc2, parcel("l", HOMES[1], hours=1))
+    unknown = send(svc, parcel("u", HOMES[2]).model_copy(update={"depot": "nowhere"}))
+    assert "heavier" in heavy[-1].reason and isinstance(heavy[-1], ParcelUndeliverable)
+    assert "closed" in late[-1].reason
+    assert "not served" in unknown[-1].reason
+
+
+def test_failed_delivery_returns_with_the_couriers_reason(network):
+    """A DeliveryFailed sends the parcel back to its depot with the reason, once."""
+    svc = LogisticsService(network, clock=lambda: START)
+    send(svc, parcel("p", HOMES[0]))
+    failed = DeliveryFailed(parcel_id="p", courier="courier-lalaport-1", reason="nobody home")
+    back = send(svc, failed)
+    assert back == [ParcelReturned(parcel_id="p", sender="shop-1", depot="lalaport", reason="nobody home")]
+    assert send(svc, failed) == []

@@ -1,0 +1,83 @@
+"""The mobility service's handlers on the Ebina drive network, with a hand-set clock (no broker)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from services.mobility.events import ASSIGNMENTS, RideAnswered, RideCompleted, RideRequested, VehiclePlanned
+from services.mobility.service import MobilityService
+from services.mobility.settings import TOKYO
+from shared.events import Envelope
+from shared.roads import load_drive_network
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(scope="module")
+def network():
+    return load_drive_network()
+
+
+def ride(rid: str, start: datetime, minutes: int = 60, **kw) -> RideRequested:
+    """LaLaport (west) to the car-share station LO41 near the east exit, within ``minutes``."""
+    base = dict(request_id=rid, rider=f"rider-{rid}", origin_lat=35.45528, origin_lon=139.38917,
+                destination_lat=35.451183, destination_lon=139.391086, earliest_pickup=start,
+                latest_arrival=start + timedelta(minutes=minutes))
+    return RideRequested(**{**base, **kw})
+
+
+def send(svc: MobilityService, payload) -> list:
+    return [o.payload for o in svc.on_request(Envelope.wrap(payload, "test"), payload)]
+
+
+def test_ride_is_answered_planned_completed_and_priced(network):
+    """Accepted with a window and a fare, the vehicle's plan published; once driven, the completed ride
+    carries the fare and the operator's payout."""
+    clock = Clock(datetime(2026, 12, 1, 8, 0, tzinfo=TOKYO))
+    svc = MobilityService(network, clock=clock)
+    out = send(svc, ride("r1", clock.now + timedelta(minutes=5)))
+    answer = next(p for p in out if isinstance(p, RideAnswered))
+    assert answer.accepted and answer.fare_yen > 0, answer
+    assert clock.now + timedelta(minutes=5) <= answer.pickup_from <= answer.pickup_until
+    plan = next(p for p in out if isinstance(p, VehiclePlanned))
+    assert plan.vehicle == answer.vehicle and [s.kind for s in plan.stops] == ["pickup", "dropoff"]
+    assert send(svc, ride("r1", clock.now + timedelta(minutes=5))) == [answer]  # redelivery: same answer
+    clock.now += timedelta(hours=2)
+    done = [o.payload for o in svc.tick() if isinstance(o.payload, RideCompleted)]
+    assert [d.request_id for d in done] == ["r1"]
+    assert done[0].fare_yen == answer.fare_yen and 0 < done[0].payout_yen < done[0].fare_yen
+    assert [o for o in svc.tick() if isinstance(o.payload, RideCompleted)] == []  # booked once
+
+
+def test_declined_ride_names_reason_and_an_alternative(network):
+    """A ride that must arrive before the direct drive allows is declined with the rule it breaks."""
+    clock = Clock(datetime(2026, 12, 1, 8, 0, tzinfo=TOKYO))
+    svc = MobilityService(network, clock=clock)
+    answer = send(svc, ride("r2", clock.now, minutes=1))[0]
+    assert not answer.accepted and "direct ride" in answer.reason
+
+
+def test_restart_restores_the_fleet_from_published_plans(network):
+    """A new instance fed the published assignments has the same plans and promises, and answers a
+    redelivered request as before."""
+    clock = Clock(datetime(2026, 12, 1, 8, 0, tzinfo=TOKYO))
+    first = MobilityService(network, clock=clock)
+    published = []
+    for k in range(6):
+        published += send(first, ride(f"q{k}", clock.now + timedelta(minutes=10 + 3 * k)))
+    second = MobilityService(network, clock=clock)
+    for p in published:
+        second.on_assignment(Envelope.wrap(p, "test"), p)
+    assert {v.id: v.stops for v in second.dispatcher.fleet} == {v.id: v.stops for v in first.dispatcher.fleet}
+    assert set(second.dispatcher.promises) == set(first.dispatcher.promises)
+    again = send(second, ride("q0", clock.now + timedelta(minutes=10)))
+    assert again == [next(p for p in published if isinstance(p, RideAnswered) and p.request_id == "q0")]
+    assert ASSIGNMENTS == "mobility.assignments"
