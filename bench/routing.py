@@ -82,14 +82,18 @@ def run_solomon(folder: Path, seconds: float, names: list[str] | None, seed: int
             continue
         problem = read_solomon(path)
         bks = read_sol(path.with_suffix(".sol"))[1] if path.with_suffix(".sol").exists() else None
+        cpu0 = time.process_time()
         ours = vrptw.solve(problem, seconds)
+        cpu_ours = time.process_time() - cpu0
         verdict = check_routes(problem, ours.routes)
         write_sol(path.stem, ours.routes, verdict.cost / SOLOMON_SCALE)
         row: dict[str, Any] = {"instance": path.stem, "feasible": verdict.feasible,
                                "cost": verdict.cost / SOLOMON_SCALE, "vehicles": verdict.vehicles_used,
-                               "best_known": bks,
+                               "best_known": bks, "cpu_s": round(cpu_ours, 2),
                                "violations": list(verdict.violations[:3])}
+        cpu0 = time.process_time()
         theirs = pyvrp_solve(problem, seconds, seed)
+        row["pyvrp_cpu_s"] = round(time.process_time() - cpu0, 2)
         if theirs is not None:
             pv = check_routes(problem, theirs)
             write_sol(f"{path.stem}.pyvrp", theirs, pv.cost / SOLOMON_SCALE)
@@ -120,8 +124,10 @@ def run_darp(folder: Path, limits: list[float], names: list[str] | None) -> dict
             continue
         inst = read_cordeau(path)
         progress: list = []
+        cpu0 = time.process_time()
         final = darp.solve(inst.problem, max(limits), progress=progress)
-        row: dict[str, Any] = {"instance": inst.name, "best_known": bks.get(inst.name)}
+        row: dict[str, Any] = {"instance": inst.name, "best_known": bks.get(inst.name),
+                               "cpu_s": round(time.process_time() - cpu0, 2)}
         for limit in limits:
             snapshot = [p for p in progress if p[0] <= limit]
             routes = snapshot[-1][2] if snapshot else ()
@@ -193,7 +199,9 @@ def summarise(solomon: dict | None, darp_result: dict | None, dispatch: dict | N
                        solomon_avg_gap=mean(gaps), solomon_max_gap=max(gaps) if gaps else None,
                        solomon_avg_vehicles=mean([r["vehicles"] for r in rows]),
                        pyvrp_avg_gap=mean(pgaps), pyvrp_max_gap=max(pgaps) if pgaps else None,
-                       pyvrp_avg_vehicles=mean([r["pyvrp_vehicles"] for r in rows if "pyvrp_vehicles" in r]))
+                       pyvrp_avg_vehicles=mean([r["pyvrp_vehicles"] for r in rows if "pyvrp_vehicles" in r]),
+                       solomon_avg_cpu_s=mean([r["cpu_s"] for r in rows]),
+                       pyvrp_avg_cpu_s=mean([r["pyvrp_cpu_s"] for r in rows if "pyvrp_cpu_s" in r]))
         baseline["pyvrp_avg_gap"] = metrics["pyvrp_avg_gap"]
         if gaps and pgaps:
             ratio["solomon_gap_over_pyvrp_gap"] = metrics["solomon_avg_gap"] / max(metrics["pyvrp_avg_gap"], 1e-9)
