@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-BENCHES := pipeline market ledger sim routing
+BENCHES := pipeline market ledger sim routing incentives
 
 .PHONY: sim help venv demo test test-unit test-integration lint up down bench $(addprefix bench-,$(BENCHES)) \
         kafka-fetch pg-install clean
@@ -67,6 +67,9 @@ bench-sim: venv
 bench-routing: venv
 	@$(VENV)/bin/uv pip install --quiet --python $(PY) -c requirements.lock "pyvrp==0.14.1"
 	@$(PY) -m bench.routing --solomon data/vrptw/solomon --darp data/darp/cordeau_laporte --seconds 10
+
+bench-incentives: venv
+	@$(PY) -m bench.incentives
 
 clean:
 	rm -rf .run reports

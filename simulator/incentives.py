@@ -98,7 +98,7 @@ def apply_offers(s: Scenario, demand: Demand, baseline: EngineResult, net: WalkN
             cap = offer.budget_yen // offer.reward_yen
             accept &= np.cumsum(accept) <= cap
         chosen = sent[accept]
-        _change(offer, trips, chosen, baseline, demand, net, reroute)
+        change_trips(offer, trips, chosen, baseline, demand, net, reroute)
         changed[chosen] = True
         kwh = float(len(chosen) * s.ev_session_kwh) if offer.type == "ev_charge_now" else 0.0
         outcomes.append(OfferOutcome(index=i, type=offer.type, reward_yen=offer.reward_yen, eligible=len(cand),
@@ -112,7 +112,7 @@ def apply_offers(s: Scenario, demand: Demand, baseline: EngineResult, net: WalkN
         outcomes, changed
 
 
-def _change(offer: Offer, trips: Trips, chosen: np.ndarray, baseline: EngineResult, demand: Demand,
+def change_trips(offer: Offer, trips: Trips, chosen: np.ndarray, baseline: EngineResult, demand: Demand,
             net: WalkNetwork, reroute: np.ndarray) -> None:
     """Rewrite the accepted trips in place."""
     if len(chosen) == 0:
