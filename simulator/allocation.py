@@ -86,14 +86,17 @@ def answers(trip: np.ndarray, probability: np.ndarray, seed: int) -> np.ndarray:
 
 def apply_allocation(demand: Demand, baseline: EngineResult, net: WalkNetwork, trip: np.ndarray,
                      offer: np.ndarray, catalogue: list[SimOffer], *, seed: int, budget_yen: int | None = None,
-                     chokepoint: str | None = None, params: ChoiceParams = CALIBRATED
-                     ) -> tuple[Demand, AppliedOutcome]:
+                     chokepoint: str | None = None, params: ChoiceParams = CALIBRATED,
+                     accepted: np.ndarray | None = None) -> tuple[Demand, AppliedOutcome]:
     """The day's demand after ``trip[i]`` was sent ``catalogue[offer[i]]``; payments stop at ``budget_yen``
-    (answers past it are treated as refused by the operator, as the broadcast does)."""
+    (answers past it are treated as refused by the operator, as the broadcast does). ``accepted`` gives the
+    answers when they are already known (a campaign run that drew them round by round)."""
     trips = demand.trips.copy()
-    prob = acceptance(trips.purpose[trip], catalogue, params)[np.arange(len(trip)), offer] if len(trip) else \
-        np.zeros(0)
-    accepted = answers(trip, prob, seed)
+    if accepted is None:
+        prob = acceptance(trips.purpose[trip], catalogue, params)[np.arange(len(trip)), offer] if len(trip) \
+            else np.zeros(0)
+        accepted = answers(trip, prob, seed)
+    accepted = accepted.copy()
     reward = np.array([catalogue[o].reward_yen for o in offer], dtype=np.int64)
     if budget_yen is not None:
         accepted &= np.cumsum(np.where(accepted, reward, 0)) <= budget_yen

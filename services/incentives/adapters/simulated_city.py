@@ -15,7 +15,7 @@ import numpy as np
 from services.incentives.domain.campaign import Campaign
 from services.incentives.domain.effects import load_cut_effect
 from services.incentives.domain.rounds import RoundInput
-from simulator.allocation import Crossings, SimOffer, acceptance, apply_allocation, crossings
+from simulator.allocation import Crossings, SimOffer, acceptance, answers, apply_allocation, crossings
 from simulator.demand import PURPOSES
 from simulator.engine import simulate
 from simulator.kpis import rolling_mean
@@ -108,14 +108,24 @@ class Replay:
         return self.window_removed / self.paid_yen * 1e6 if self.paid_yen else None
 
 
+def answer(peak: SimulatedPeak, rows: np.ndarray, offers: np.ndarray, catalogue: list[SimOffer],
+           seed: int | None = None) -> np.ndarray:
+    """The simulated people's answers (the same draws ``replay`` would make for the same people)."""
+    trips = peak.crossings.trip[rows]
+    p = acceptance(peak.crossings.purpose[rows], catalogue)[np.arange(len(rows)), offers] if len(rows) else \
+        np.zeros(0)
+    return answers(trips, p, peak.seed if seed is None else seed)
+
+
 def replay(peak: SimulatedPeak, rows: np.ndarray, offers: np.ndarray, catalogue: list[SimOffer], *,
-           budget_yen: int | None = None, seed: int | None = None) -> Replay:
-    """Send ``catalogue[offers[i]]`` to candidate ``rows[i]``, let the choice model answer, walk the day again."""
+           budget_yen: int | None = None, seed: int | None = None, accepted: np.ndarray | None = None) -> Replay:
+    """Send ``catalogue[offers[i]]`` to candidate ``rows[i]``, let the choice model answer (or take the
+    answers given), walk the day again."""
     sim = peak.sim
     trips = peak.crossings.trip[rows]
     changed, outcome = apply_allocation(sim.demand, sim.result, sim.network, trips, offers, catalogue,
                                         seed=peak.seed if seed is None else seed, budget_yen=budget_yen,
-                                        chokepoint=peak.chokepoint)
+                                        chokepoint=peak.chokepoint, accepted=accepted)
     after = simulate(changed.trips, changed.paths, sim.network).flow[:, peak.crossings.link].astype(np.int64)
     a, b = peak.window
     peak_after = float(rolling_mean(after, PEAK_MIN)[a + PEAK_MIN - 1:b].max())
