@@ -18,6 +18,7 @@ class BudgetBook:
     paid_yen: int = 0
     open_offers: dict[str, tuple[int, float]] = field(default_factory=dict)  # offer -> (face yen, P(accept))
     accepted_unpaid: dict[str, int] = field(default_factory=dict)  # accepted, not yet redeemed
+    paid_offers: set[str] = field(default_factory=set)
 
     def issue(self, offer_id: str, face_yen: int, probability: float) -> None:
         self.open_offers[offer_id] = (face_yen, probability)
@@ -33,8 +34,12 @@ class BudgetBook:
         self.accepted_unpaid.pop(offer_id, None)
 
     def redeemed(self, offer_id: str, yen: int) -> None:
+        """Paid once per offer, however often the redemption is read."""
+        if offer_id in self.paid_offers:
+            return
         self.accepted_unpaid.pop(offer_id, None)
         self.open_offers.pop(offer_id, None)
+        self.paid_offers.add(offer_id)
         self.paid_yen += yen
 
     @property

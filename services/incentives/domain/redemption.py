@@ -83,6 +83,13 @@ class OfferBook:
             raise AnswerRefused(f"offer {offer_id} expired at minute {record.expires_minute}")
         return self._set(replace(record, status=wanted)), True
 
+    def lapse(self, offer_id: str) -> tuple[OfferRecord, bool]:
+        """One offer lapses (its expiry was decided elsewhere, e.g. read back from the log)."""
+        record = self._get(offer_id)
+        if record.status != "sent":
+            return record, False
+        return self._set(replace(record, status="expired")), True
+
     def expire(self, minute: int) -> list[OfferRecord]:
         """Offers still unanswered past their time: they lapse (and count as a no for the estimates)."""
         due = [r for r in self.records.values() if r.status == "sent" and minute > r.expires_minute]
