@@ -111,7 +111,11 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def sim_main(argv: list[str]) -> int:
-    """``citymatch sim run|compare|sweep|list|calibration``."""
+    """``citymatch sim run|compare|sweep|list|calibration|campaign``."""
+    if argv[:1] == ["campaign"]:  # a campaign's day and its counterfactual (the campaign service's optimiser)
+        from services.incentives.cli import campaign_main
+
+        return campaign_main(argv[1:])
     parser = argparse.ArgumentParser(prog="citymatch sim", description="Ebina AI-city simulator")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a scenario and write the report")
@@ -139,6 +143,7 @@ def sim_main(argv: list[str]) -> int:
     cal = sub.add_parser("calibration", help="choice-model calibration table")
     cal.add_argument("--reward", type=int, default=100, help="offer value in yen for the Ebina table")
     cal.set_defaults(fn=_cmd_calibration)
+    sub.add_parser("campaign", help="a campaign's day, round by round, against the day without it (report)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     try:
