@@ -38,7 +38,16 @@ def city_simulator_service(settings: Settings) -> Service:
     """The simulated city, live: publishes crowd counts minute by minute and answers incentive offers."""
     from simulator.live import build_simulator_service
 
-    return build_simulator_service(settings.sim_scenario)
+    return build_simulator_service(settings.sim_scenario, agents=settings.sim_agents)
+
+
+def incentives_service(settings: Settings) -> Service:
+    """Incentive campaigns: rounds of offers chosen by the optimiser, answers, one-time redemptions."""
+    from services.incentives.service import build_service
+    from services.incentives.settings import IncentiveSettings
+
+    return build_service(IncentiveSettings(code_secret=settings.incentives_code_secret,
+                                           round_seconds=float(settings.incentives_round_seconds)))
 
 
 def city_monitor_service(settings: Settings) -> Service:
@@ -73,6 +82,7 @@ SERVICES: dict[str, Callable[[Settings], Service]] = {
     "settlement": settlement_service,
     "city-sim": city_simulator_service,
     "city-monitor": city_monitor_service,
+    "incentives": incentives_service,
     "mobility": mobility_service,
     "logistics": logistics_service,
 }

@@ -53,6 +53,11 @@ class Settings:
     log_level: str = "INFO"
     # The scenario the live city simulator replays (a shipped name or a YAML path).
     sim_scenario: str = "ebina_weekday"
+    # People the live city simulator simulates (its crowd counts, forecasts and answers to offers).
+    sim_agents: int = 20_000
+    # The campaign service: seconds between a campaign's rounds, and the key of its redemption codes.
+    incentives_round_seconds: int = 300
+    incentives_code_secret: str = "dev-only-redemption-secret"
     # Mobility's clock runs this many times faster than the wall clock (1 = real time; more for demos and
     # end-to-end tests, where a 10-minute ride then takes seconds).
     mobility_time_scale: int = 1
@@ -81,5 +86,7 @@ class Settings:
             raise ConfigError("CITYMATCH_TOKEN_SECRET must be set to a real secret in production")
         if self.environment == "production" and self.operator_token == "operator-dev-token":
             raise ConfigError("CITYMATCH_OPERATOR_TOKEN must be set to a real secret in production")
+        if self.environment == "production" and self.incentives_code_secret == "dev-only-redemption-secret":
+            raise ConfigError("CITYMATCH_INCENTIVES_CODE_SECRET must be set to a real secret in production")
         if self.environment == "production" and not self.ledger_signing_key:
             raise ConfigError("CITYMATCH_LEDGER_SIGNING_KEY must be set in production (citymatch ledger keygen)")

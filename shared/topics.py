@@ -42,6 +42,8 @@ CATALOGUE: dict[str, Topic] = {
         Topic("incentives.campaigns", key="campaign"),
         Topic("incentives.offers", key="user"),
         Topic("incentives.responses", key="user"),
+        Topic("incentives.users", key="user"),
+        Topic("incentives.redemptions", key="code", retention_ms=None),
         Topic("ledger.receipts", key="participant", retention_ms=None),
         Topic("ledger.anchors", key="slot", retention_ms=None, compacted=True),
         Topic("ledger.retirements", key="participant", retention_ms=None),

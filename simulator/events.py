@@ -2,15 +2,18 @@
 
 ``crowd.counts``: people crossing a watched zone per minute; ``incentives.offers``: an offer to one
 person (the simulator also answers offers of any type that carries the same fields);
-``incentives.responses``: the answer; ``city.anomalies``: a count far from its usual level.
+``incentives.responses``: the answer (or its expiry); ``city.anomalies``: a count far from its usual level.
+The campaign service's contracts live here too: ``incentives.campaigns`` (launch, stop, each round's
+summary), ``incentives.users`` (expected trips, opt-outs), ``incentives.redemptions`` (codes presented,
+rewards redeemed once, refusals) and ``crowd.forecasts`` (a zone's expected load over a day).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar, Literal
+from datetime import date, datetime
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events import Payload, register
 
@@ -46,6 +49,17 @@ class IncentiveOfferMade(Payload):
     purpose: str | None = Field(default=None, max_length=32, description="trip purpose if known")
     zone: str | None = Field(default=None, max_length=64)
     campaign: str | None = Field(default=None, max_length=64)
+    # From the campaign service: what was offered, the code to redeem, and why (the decision's numbers).
+    catalogue_offer: str | None = Field(default=None, max_length=64)
+    shop: str | None = Field(default=None, max_length=64)
+    code: str | None = Field(default=None, max_length=32)
+    made_at: datetime | None = None
+    expires_at: datetime | None = None
+    acceptance: float | None = Field(default=None, ge=0, le=1)
+    expected_effect: float | None = Field(default=None, ge=0)
+    expected_cost_yen: float | None = Field(default=None, ge=0)
+    why_user: str | None = Field(default=None, max_length=500)
+    why_offer: str | None = Field(default=None, max_length=500)
 
     def key(self) -> str:
         return self.user
@@ -77,6 +91,220 @@ class CrowdAnomalyDetected(Payload):
     observed: int
     expected: float
     robust_z: float
+
+    def key(self) -> str:
+        return self.zone
+
+
+CatalogueKind = Literal["coupon", "shift_later", "shift_earlier", "other_exit", "other_mall", "shared_mobility",
+                        "ev_charge_now"]
+ClockTime = Annotated[str, Field(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", description="hh:mm local")]
+
+
+def _minutes(value: str) -> int:
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+# --------------------------------------------------------------------------- campaigns (operators)
+
+
+class CatalogueOffer(BaseModel):
+    """One offer of a campaign's catalogue (what the person is asked, what they get when it is redeemed)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    offer_id: str = Field(min_length=1, max_length=64)
+    kind: CatalogueKind
+    reward_yen: int = Field(gt=0, le=100_000)
+    shift_min: int = Field(default=0, ge=0, le=240)
+    shop: str | None = Field(default=None, max_length=64)
+    label: str = Field(default="", max_length=200)
+
+
+@register
+class CampaignLaunched(Payload):
+    """An operator's campaign: goal, budget, catalogue, targeting and fairness caps, for one service day.
+
+    Times of day are ``hh:mm`` local time; ``day`` is the local date the campaign runs. ``guard_yen`` is what
+    the operator funds: the most the campaign could owe if every open offer were accepted.
+    """
+
+    event_type: ClassVar[str] = "incentives.campaign.launched"
+    campaign_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    operator: str = Field(min_length=1, max_length=64)
+    day: date
+    goal_kind: Literal["cut_load", "lift_footfall", "fill_chargers"]
+    place: str = Field(min_length=1, max_length=64)
+    window: tuple[ClockTime, ClockTime]
+    share: float = Field(gt=0, le=1)
+    focus: Literal["window", "peak"] = "window"
+    daily_budget_yen: int = Field(gt=0, le=1_000_000_000)
+    guard_yen: int = Field(gt=0, le=10_000_000_000)
+    offers: tuple[CatalogueOffer, ...] = Field(min_length=1, max_length=32)
+    excluded_segments: dict[str, str] = Field(default_factory=dict)
+    segments: tuple[str, ...] | None = None
+    segments_reason: str = ""
+    max_offers_per_user_per_day: int = Field(default=2, ge=1, le=50)
+    quiet_hours: tuple[ClockTime, ClockTime] | None = ("22:00", "06:00")
+    pause_after_declines: int = Field(default=3, ge=1, le=100)
+    decline_factor: float = Field(default=0.6, gt=0, le=1)
+    min_offers_per_segment: int = Field(default=0, ge=0, le=1000)
+    round_minutes: int = Field(default=5, ge=1, le=120)
+    valid_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    prior_acceptance: float = Field(default=0.15, gt=0, lt=1, description="acceptance guess before any answer")
+
+    @model_validator(mode="after")
+    def _rules(self) -> CampaignLaunched:
+        if _minutes(self.window[0]) >= _minutes(self.window[1]):
+            raise ValueError("window: the start must come before the end")
+        if self.guard_yen < self.daily_budget_yen:
+            raise ValueError("guard_yen: must be at least daily_budget_yen (it is the funded maximum)")
+        ids = [o.offer_id for o in self.offers]
+        if len(set(ids)) != len(ids):
+            raise ValueError("offers: offer ids must be unique")
+        for o in self.offers:
+            if o.kind in ("shift_later", "shift_earlier", "coupon") and o.shift_min == 0:
+                raise ValueError(f"offers.{o.offer_id}.shift_min: a {o.kind} offer moves the trip by at least 1 min")
+            if o.kind == "coupon" and not o.shop:
+                raise ValueError(f"offers.{o.offer_id}.shop: a coupon names the shop that redeems it")
+        for segment, why in self.excluded_segments.items():
+            if not why.strip():
+                raise ValueError(f"excluded_segments.{segment}: a segment is left out only with a reason")
+        if self.segments is not None and not self.segments_reason.strip():
+            raise ValueError("segments_reason: limiting offers to some segments needs a reason")
+        if self.goal_kind == "fill_chargers" and not any(o.kind == "ev_charge_now" for o in self.offers):
+            raise ValueError("offers: a fill_chargers goal needs an ev_charge_now offer")
+        return self
+
+    def key(self) -> str:
+        return self.campaign_id
+
+
+@register
+class CampaignStopped(Payload):
+    event_type: ClassVar[str] = "incentives.campaign.stopped"
+    campaign_id: str
+    reason: str = Field(default="", max_length=200)
+
+    def key(self) -> str:
+        return self.campaign_id
+
+
+@register
+class CampaignRoundPlanned(Payload):
+    """What one round decided, with the optimiser's bound and the estimates it used (for the report)."""
+
+    event_type: ClassVar[str] = "incentives.round.planned"
+    campaign_id: str
+    round_at: datetime
+    candidates: int = Field(ge=0)
+    offers: int = Field(ge=0)
+    expected_effect: float = Field(ge=0)
+    expected_cost_yen: float = Field(ge=0)
+    gap: float = Field(ge=0)
+    method: str
+    estimates: tuple[tuple[str, str, float, float], ...] = ()  # (segment, offer, mean, answers)
+
+    def key(self) -> str:
+        return self.campaign_id
+
+
+# --------------------------------------------------------------------------- app users
+
+
+@register
+class TripExpected(Payload):
+    """An app user's expected trip through a watched place (from their plan or habit), for targeting."""
+
+    event_type: ClassVar[str] = "incentives.trip.expected"
+    user: str = Field(min_length=1, max_length=64)
+    segment: str = Field(min_length=1, max_length=32)
+    place: str = Field(min_length=1, max_length=64)
+    at: datetime
+
+    def key(self) -> str:
+        return self.user
+
+
+@register
+class OffersPreference(Payload):
+    """An app user opts out of offers (or back in); an opted-out user never receives one."""
+
+    event_type: ClassVar[str] = "incentives.user.preference"
+    user: str = Field(min_length=1, max_length=64)
+    opted_out: bool
+
+    def key(self) -> str:
+        return self.user
+
+
+@register
+class IncentiveOfferExpired(Payload):
+    """An offer nobody answered in time: it lapses and counts as a no."""
+
+    event_type: ClassVar[str] = "incentives.offer.expired"
+    offer_id: str
+    user: str
+    campaign: str | None = None
+
+    def key(self) -> str:
+        return self.user
+
+
+# --------------------------------------------------------------------------- redemptions
+
+
+@register
+class RedemptionRequested(Payload):
+    """A shop or operator presents a code for redemption."""
+
+    event_type: ClassVar[str] = "incentives.redemption.requested"
+    code: str = Field(min_length=4, max_length=32)
+    redeemer: str = Field(min_length=1, max_length=64)
+
+    def key(self) -> str:
+        return self.code.strip().upper()
+
+
+@register
+class RewardRedeemed(Payload):
+    """A code checked and accepted, once: the reward is owed to the user from the campaign's account."""
+
+    event_type: ClassVar[str] = "incentives.reward.redeemed"
+    code: str
+    offer_id: str
+    campaign_id: str
+    operator: str
+    user: str
+    reward_yen: int = Field(gt=0, le=100_000)
+    redeemer: str
+    at: datetime
+
+    def key(self) -> str:
+        return self.code
+
+
+@register
+class RedemptionRefused(Payload):
+    event_type: ClassVar[str] = "incentives.redemption.refused"
+    code: str
+    redeemer: str
+    reason: str
+
+    def key(self) -> str:
+        return self.code.strip().upper()
+
+
+@register
+class CrowdForecastPublished(Payload):
+    """The expected walkers entering a zone per minute over one local day (1,440 values), e.g. the day
+    without offers from the simulator, or a forecast from sensors; campaigns judge their goal on it."""
+
+    event_type: ClassVar[str] = "crowd.forecast.published"
+    zone: str = Field(min_length=1, max_length=64)
+    day: date
+    persons: tuple[int, ...] = Field(min_length=1440, max_length=1440)
+    source: str = Field(default="simulator", max_length=64)
 
     def key(self) -> str:
         return self.zone

@@ -1,8 +1,9 @@
 """Live mode: the simulator as a :class:`shared.runtime.Service`, run on Kafka or on the in-process bus.
 
 ``build_simulator_service`` replays a simulated day minute by minute (one timer tick per simulated
-minute), publishing counts at the chokepoints, and answers incentive offers with the calibrated choice
-model; an accepted time shift for a zone moves one person in the replayed counts.
+minute), publishing counts at the chokepoints (and, at the start of each replayed day, the day without
+offers as the forecast per chokepoint on ``crowd.forecasts``), and answers incentive offers with the
+calibrated choice model; an accepted time shift for a zone moves one person in the replayed counts.
 ``build_monitor_service`` consumes counts (from the simulator or from real sensors) and publishes
 anomalies against a seasonal baseline learnt from simulated normal days. Everything heavy happens when
 the service is built; handlers only index arrays.
@@ -21,7 +22,12 @@ import numpy as np
 from shared.events import Envelope, Payload
 from shared.runtime import Outgoing, Service, Timer
 from simulator.choice import CALIBRATED, OFFER_OFFSET, PURPOSE_OFFSET
-from simulator.events import CrowdAnomalyDetected, CrowdCountObserved, IncentiveOfferAnswered
+from simulator.events import (
+    CrowdAnomalyDetected,
+    CrowdCountObserved,
+    CrowdForecastPublished,
+    IncentiveOfferAnswered,
+)
 from simulator.los import los_from_flow
 from simulator.monitor import SeasonalBaseline, detect
 from simulator.run import run_scenario
@@ -32,6 +38,7 @@ TOPIC_COUNTS = "crowd.counts"
 TOPIC_OFFERS = "incentives.offers"
 TOPIC_RESPONSES = "incentives.responses"
 TOPIC_ANOMALIES = "city.anomalies"
+TOPIC_FORECASTS = "crowd.forecasts"
 
 
 def _stable_uniform(*parts: str) -> float:
@@ -71,11 +78,17 @@ def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agent
     minutes = sim.result.flow.shape[0]
     moved = {zone: np.zeros(minutes, dtype=np.int64) for zone in zones}  # people moved by accepted offers
 
+    forecast_day = sim.baseline if sim.baseline is not None else sim.result  # the day without offers
+
     def tick() -> Iterable[Outgoing]:
         t = state["minute"] % minutes
         state["minute"] += 1
         when = start + timedelta(minutes=int(t))
         out = []
+        if t == 0:  # each replayed day starts with the forecast campaigns plan on
+            out += [Outgoing(TOPIC_FORECASTS, CrowdForecastPublished(
+                zone=zone, day=start.date(), persons=tuple(int(v) for v in forecast_day.flow[:, link])))
+                for zone, link in zones.items()]
         for zone, link in zones.items():
             persons = max(int(sim.result.flow[t, link]) + int(moved[zone][t]), 0)
             moved[zone][t] = 0  # the replay loops over the day: an adjustment applies once

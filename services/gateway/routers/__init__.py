@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.gateway.routers import energy, ledger, operator, ops
+from services.gateway.routers import campaigns, energy, ledger, operator, ops
 
 ROUTERS: tuple[APIRouter, ...] = (
     ops.router,
     energy.router,
     ledger.router,
     operator.router,
+    campaigns.router,
 )

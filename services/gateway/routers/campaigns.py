@@ -1,0 +1,75 @@
+"""Campaigns over HTTP: operators launch and stop campaigns; shops redeem codes; app users answer offers,
+declare the trips they expect and opt out of offers.
+
+Routes only translate: the body is the campaign's contract (validated there, errors name the field), the
+caller comes from the bearer token, and the event goes to its topic; the campaign service decides.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.gateway.deps import Bus, Operator, Participant
+from services.gateway.schemas.campaigns import (
+    Accepted,
+    AnswerBody,
+    PreferenceBody,
+    RedemptionBody,
+    StopBody,
+    TripBody,
+)
+from services.gateway.schemas.common import error_responses
+from simulator.events import (
+    CampaignLaunched,
+    CampaignStopped,
+    IncentiveOfferAnswered,
+    OffersPreference,
+    RedemptionRequested,
+    TripExpected,
+)
+
+CAMPAIGNS, USERS = "incentives.campaigns", "incentives.users"
+RESPONSES, REDEMPTIONS = "incentives.responses", "incentives.redemptions"
+
+router = APIRouter(prefix="/v1", tags=["campaigns"], responses=error_responses(401, 403, 422))
+
+
+@router.post("/operator/campaigns", status_code=202, response_model=Accepted)
+def launch_campaign(body: CampaignLaunched, _: Operator, bus: Bus) -> Accepted:
+    """Launch a campaign (goal, budget and guard, catalogue, targeting, caps); its rounds start at once."""
+    envelope = bus.publish(CAMPAIGNS, body)
+    return Accepted(id=body.campaign_id, event_id=envelope.event_id)
+
+
+@router.post("/operator/campaigns/{campaign_id}/stop", status_code=202, response_model=Accepted)
+def stop_campaign(campaign_id: str, body: StopBody, _: Operator, bus: Bus) -> Accepted:
+    envelope = bus.publish(CAMPAIGNS, CampaignStopped(campaign_id=campaign_id, reason=body.reason))
+    return Accepted(id=campaign_id, event_id=envelope.event_id)
+
+
+@router.post("/campaigns/redemptions", status_code=202, response_model=Accepted)
+def redeem(body: RedemptionBody, redeemer: Participant, bus: Bus) -> Accepted:
+    """A shop (the caller) presents a code; the result (paid once, or refused with the reason) follows on
+    incentives.redemptions and the reward on the ledger."""
+    envelope = bus.publish(REDEMPTIONS, RedemptionRequested(code=body.code, redeemer=redeemer))
+    return Accepted(id=body.code.strip().upper(), event_id=envelope.event_id)
+
+
+@router.post("/app/offers/{offer_id}/answer", status_code=202, response_model=Accepted)
+def answer_offer(offer_id: str, body: AnswerBody, user: Participant, bus: Bus) -> Accepted:
+    envelope = bus.publish(RESPONSES, IncentiveOfferAnswered(offer_id=offer_id, user=user, accepted=body.accept,
+                                                             responder="app"))
+    return Accepted(id=offer_id, event_id=envelope.event_id)
+
+
+@router.post("/app/trips", status_code=202, response_model=Accepted)
+def expect_trip(body: TripBody, user: Participant, bus: Bus) -> Accepted:
+    envelope = bus.publish(USERS, TripExpected(user=user, segment=body.segment, place=body.place, at=body.at))
+    return Accepted(id=user, event_id=envelope.event_id)
+
+
+@router.post("/app/offers/preference", status_code=202, response_model=Accepted)
+def offers_preference(body: PreferenceBody, user: Participant, bus: Bus) -> Accepted:
+    """Opt out of offers (or back in); an opted-out user never receives one."""
+    envelope = bus.publish(USERS, OffersPreference(user=user, opted_out=body.opted_out))
+    return Accepted(id=user, event_id=envelope.event_id)

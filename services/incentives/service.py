@@ -1,0 +1,306 @@
+"""The campaign service as a :class:`shared.runtime.Service`: campaigns, trips and answers in, offers out.
+
+Topics: consumes ``incentives.campaigns`` (launch, stop), ``incentives.users`` (expected trips, opt-outs),
+``crowd.forecasts`` (the load curve each goal is judged on), ``incentives.offers`` (its own offers, so the
+offer book is rebuilt on restart), ``incentives.responses`` (answers and expiries) and
+``incentives.redemptions`` (codes presented; its own redemption results); publishes offers, expiries,
+round summaries and redemption results. A timer runs the rounds. All state lives in memory and is rebuilt
+from those topics at start-up (``Service.replay``); offer ids derive from campaign, user and round, so a
+round repeated after a crash sends the same offers, and the ledger pays a reward once per offer id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from services.incentives.contracts_map import campaign_from_event
+from services.incentives.domain.acceptance import AcceptanceEstimates
+from services.incentives.domain.budget import BudgetBook
+from services.incentives.domain.campaign import Campaign
+from services.incentives.domain.effects import load_cut_effect
+from services.incentives.domain.people import UserHistory
+from services.incentives.domain.redemption import AnswerRefused, OfferBook, RedemptionRefused
+from services.incentives.domain.rounds import RoundInput, plan_round
+from services.incentives.settings import IncentiveSettings
+from shared.errors import DomainError
+from shared.events import Envelope, Payload, utcnow
+from shared.runtime import Outgoing, Service, Timer
+from simulator.events import (
+    CampaignLaunched,
+    CampaignRoundPlanned,
+    CampaignStopped,
+    CrowdForecastPublished,
+    IncentiveOfferAnswered,
+    IncentiveOfferExpired,
+    IncentiveOfferMade,
+    OffersPreference,
+    RedemptionRequested,
+    RewardRedeemed,
+    TripExpected,
+)
+from simulator.events import (
+    RedemptionRefused as RefusedEvent,
+)
+
+CAMPAIGNS, USERS, FORECASTS = "incentives.campaigns", "incentives.users", "crowd.forecasts"
+OFFERS, RESPONSES, REDEMPTIONS = "incentives.offers", "incentives.responses", "incentives.redemptions"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CampaignState:
+    event: CampaignLaunched
+    campaign: Campaign
+    estimates: AcceptanceEstimates
+    budget: BudgetBook
+    stopped: bool = False
+    next_round: datetime | None = None
+    offered_users: set[str] = field(default_factory=set)
+
+
+class IncentivesService:
+    def __init__(self, settings: IncentiveSettings | None = None, clock: Callable[[], datetime] | None = None):
+        self.settings = settings or IncentiveSettings()
+        self.clock = clock or utcnow
+        self.campaigns: dict[str, CampaignState] = {}
+        self.trips: dict[str, TripExpected] = {}
+        self.history = UserHistory()
+        self.book = OfferBook.empty(self.settings.code_secret.encode())
+        self.forecasts: dict[str, CrowdForecastPublished] = {}
+        self.offers: dict[str, IncentiveOfferMade] = {}
+        self.pending_answers: dict[str, list[tuple[Envelope, object]]] = {}
+        self.rng = np.random.default_rng(self.settings.seed)
+
+    # ------------------------------------------------------------------ helpers
+    def _minute(self, moment: datetime) -> int:
+        local = moment.astimezone(self.settings.zone)
+        return local.hour * 60 + local.minute
+
+    def _day_start(self, state: CampaignState) -> datetime:
+        return datetime.combine(state.event.day, datetime.min.time(), self.settings.zone)
+
+    # ------------------------------------------------------------------ campaigns, users, forecasts
+    def on_launched(self, _envelope: Envelope, payload: CampaignLaunched) -> Iterable[Outgoing]:
+        if payload.campaign_id in self.campaigns:
+            return []
+        try:
+            campaign = campaign_from_event(payload)
+        except ValueError as exc:  # a rule the contract cannot check alone: dead-lettered with the reason
+            raise DomainError(f"campaign {payload.campaign_id}: {exc}") from None
+        segments = self.settings.segments
+        offers = tuple(o.offer_id for o in campaign.catalogue)
+        prior = np.full((len(segments), len(offers)), payload.prior_acceptance)
+        self.campaigns[payload.campaign_id] = CampaignState(
+            payload, campaign, AcceptanceEstimates.from_prior(segments, offers, prior, self.settings.prior_strength),
+            BudgetBook(campaign.budget))
+        log.info("campaign %s launched: %s", payload.campaign_id, campaign.goal.describe())
+        return []
+
+    def on_stopped(self, _envelope: Envelope, payload: CampaignStopped) -> Iterable[Outgoing]:
+        if payload.campaign_id in self.campaigns:
+            self.campaigns[payload.campaign_id].stopped = True
+        return []
+
+    def on_trip(self, _envelope: Envelope, payload: TripExpected) -> Iterable[Outgoing]:
+        if payload.segment not in self.settings.segments:
+            raise DomainError(f"segment: {payload.segment!r} is not one of {', '.join(self.settings.segments)}")
+        self.trips[payload.user] = payload
+        return []
+
+    def on_preference(self, _envelope: Envelope, payload: OffersPreference) -> Iterable[Outgoing]:
+        (self.history.opt_out if payload.opted_out else self.history.opt_in)(payload.user)
+        return []
+
+    def on_forecast(self, _envelope: Envelope, payload: CrowdForecastPublished) -> Iterable[Outgoing]:
+        self.forecasts[payload.zone] = payload
+        return []
+
+    # ------------------------------------------------------------------ offers and answers
+    def on_offer(self, _envelope: Envelope, payload: IncentiveOfferMade) -> Iterable[Outgoing]:
+        """Its own offers, read back: the offer book, budget and caps survive a restart."""
+        self._register(payload)
+        for envelope, answer in self.pending_answers.pop(payload.offer_id, []):
+            self._apply_answer(envelope, answer)
+        return []
+
+    def _register(self, offer: IncentiveOfferMade) -> None:
+        if offer.offer_id in self.offers:
+            return
+        self.offers[offer.offer_id] = offer
+        state = self.campaigns.get(offer.campaign or "")
+        minute = int((offer.made_at - self._day_start(state)).total_seconds() // 60) if state else 0
+        self.book.issue(offer.offer_id, offer.campaign or "", offer.user, offer.catalogue_offer or offer.offer_type,
+                        offer.purpose or "", offer.reward_yen, minute, self.settings.valid_minutes)
+        self.history.offered(offer.user)
+        if state:
+            state.budget.issue(offer.offer_id, offer.reward_yen, offer.acceptance or 0.0)
+            state.offered_users.add(offer.user)
+
+    def on_answer(self, envelope: Envelope, payload: IncentiveOfferAnswered) -> Iterable[Outgoing]:
+        if payload.offer_id not in self.offers:
+            self.pending_answers.setdefault(payload.offer_id, []).append((envelope, payload))
+            return []
+        self._apply_answer(envelope, payload)
+        return []
+
+    def on_expired(self, envelope: Envelope, payload: IncentiveOfferExpired) -> Iterable[Outgoing]:
+        if payload.offer_id not in self.offers:
+            self.pending_answers.setdefault(payload.offer_id, []).append((envelope, payload))
+            return []
+        self._apply_answer(envelope, payload)
+        return []
+
+    def _apply_answer(self, envelope: Envelope, payload: object) -> None:
+        offer = self.offers[payload.offer_id]  # type: ignore[attr-defined]
+        accepted = isinstance(payload, IncentiveOfferAnswered) and payload.accepted
+        if isinstance(payload, IncentiveOfferExpired):
+            _, changed = self.book.lapse(offer.offer_id)
+        else:
+            state = self.campaigns.get(offer.campaign or "")
+            minute = int((envelope.occurred_at - self._day_start(state)).total_seconds() // 60) if state else 0
+            try:
+                _, changed = self.book.answer(offer.offer_id, accepted, minute)
+            except AnswerRefused as exc:
+                log.info("answer to %s ignored: %s", offer.offer_id, exc)
+                return
+        if not changed:
+            return
+        self.history.answered(offer.user, accepted)
+        state = self.campaigns.get(offer.campaign or "")
+        if state is None:
+            return
+        if offer.purpose in state.estimates.segments and (offer.catalogue_offer or "") in state.estimates.offers:
+            state.estimates.record(offer.purpose, offer.catalogue_offer, accepted)
+        (state.budget.accepted if accepted else state.budget.closed)(offer.offer_id)
+
+    # ------------------------------------------------------------------ redemption
+    def on_redemption(self, _envelope: Envelope, payload: RedemptionRequested) -> Iterable[Outgoing]:
+        code = payload.code.strip().upper()
+        offer_id = self.book.by_code.get(code)
+        record = self.book.records.get(offer_id) if offer_id else None
+        if record is not None and record.status == "redeemed" and record.redeemed_by == payload.redeemer:
+            return [self._redeemed(code, record.offer_id, payload.redeemer)]  # a redelivery: the same result
+        try:
+            record = self.book.redeem(code, payload.redeemer)
+        except RedemptionRefused as exc:  # the domain's refusal, published with its reason
+            return [Outgoing(REDEMPTIONS, RefusedEvent(code=code, redeemer=payload.redeemer, reason=str(exc)))]
+        return [self._redeemed(code, record.offer_id, payload.redeemer)]
+
+    def _redeemed(self, code: str, offer_id: str, redeemer: str) -> Outgoing:
+        offer = self.offers[offer_id]
+        state = self.campaigns.get(offer.campaign or "")
+        return Outgoing(REDEMPTIONS, RewardRedeemed(
+            code=code, offer_id=offer_id, campaign_id=offer.campaign or "",
+            operator=state.event.operator if state else "", user=offer.user, reward_yen=offer.reward_yen,
+            redeemer=redeemer, at=self.clock()))
+
+    def on_reward(self, _envelope: Envelope, payload: RewardRedeemed) -> Iterable[Outgoing]:
+        """Its own redemption results, read back: a code redeemed before a restart stays redeemed."""
+        record = self.book.records.get(payload.offer_id)
+        if record is None:
+            return []
+        if record.status != "redeemed":
+            if record.status == "sent":
+                self.book.answer(payload.offer_id, True, record.sent_minute)
+            self.book.redeem(payload.code, payload.redeemer)
+        state = self.campaigns.get(payload.campaign_id)
+        if state:
+            state.budget.redeemed(payload.offer_id, payload.reward_yen)
+        return []
+
+    # ------------------------------------------------------------------ rounds
+    def tick(self) -> Iterable[Outgoing]:
+        now = self.clock()
+        out: list[Outgoing] = []
+        for record in self.book.records.values():
+            if record.status == "sent" and record.offer_id in self.offers:
+                offer = self.offers[record.offer_id]
+                if offer.expires_at and offer.expires_at < now:
+                    out.append(Outgoing(RESPONSES, IncentiveOfferExpired(offer_id=offer.offer_id, user=offer.user,
+                                                                         campaign=offer.campaign)))
+        for state in self.campaigns.values():
+            if state.stopped or (state.next_round and now < state.next_round):
+                continue
+            state.next_round = now + timedelta(seconds=self.settings.round_seconds)
+            out += self._round(state, now)
+        return out
+
+    def _round(self, state: CampaignState, now: datetime) -> list[Outgoing]:
+        campaign = state.campaign
+        day0 = self._day_start(state)
+        a, b = campaign.goal.window
+        horizon = now + timedelta(minutes=self.settings.horizon_minutes)
+        users = [t for t in self.trips.values()
+                 if t.place == campaign.goal.place and now < t.at <= horizon and t.user not in state.offered_users
+                 and a - 60 <= int((t.at - day0).total_seconds() // 60) < b + 60]
+        if not users:
+            return []
+        segments = self.settings.segments
+        crossing = np.array([int((t.at - day0).total_seconds() // 60) for t in users])
+        forecast = self.forecasts.get(campaign.goal.place)
+        load = np.asarray(forecast.persons, dtype=float) if forecast is not None else np.ones(1440)
+        effect, applicable = load_cut_effect(campaign.goal, campaign.catalogue, crossing, load)
+        inputs = RoundInput(minute=self._minute(now), users=np.array([t.user for t in users]),
+                            segment=np.array([segments.index(t.segment) for t in users]), segments=segments,
+                            effect=effect, applicable=applicable, crossing_minute=crossing)
+        plan = plan_round(campaign, inputs, state.estimates, self.history, state.budget.remaining_expected(),
+                          state.budget.remaining_worst_case(), self.rng)
+        out: list[Outgoing] = []
+        for d in plan.decisions:
+            spec = campaign.offer(d.offer)
+            offer_id = hashlib.sha256(f"{campaign.campaign_id}/{d.user}/{now.isoformat()}".encode()).hexdigest()[:24]
+            code = self.book.issue(offer_id, campaign.campaign_id, d.user, d.offer, d.segment, d.reward_yen,
+                                   inputs.minute, self.settings.valid_minutes).code
+            offer = IncentiveOfferMade(
+                offer_id=offer_id, user=d.user, offer_type=spec.behaviour, reward_yen=d.reward_yen,
+                shift_min=spec.shift_min, purpose=d.segment, zone=campaign.goal.place, campaign=campaign.campaign_id,
+                catalogue_offer=d.offer, shop=spec.shop, code=code, made_at=now,
+                expires_at=now + timedelta(minutes=self.settings.valid_minutes), acceptance=d.acceptance_sampled,
+                expected_effect=d.expected_effect, expected_cost_yen=d.expected_cost_yen, why_user=d.why_user,
+                why_offer=d.why_offer)
+            self._register(offer)
+            out.append(Outgoing(OFFERS, offer))
+        alloc = plan.allocation
+        out.append(Outgoing(CAMPAIGNS, CampaignRoundPlanned(
+            campaign_id=campaign.campaign_id, round_at=now, candidates=len(users), offers=len(plan.decisions),
+            expected_effect=round(plan.expected_effect, 4), expected_cost_yen=round(plan.expected_cost_yen, 2),
+            gap=alloc.gap if alloc else 0.0, method=alloc.method if alloc else (plan.skipped or "-"),
+            estimates=tuple((r["segment"], r["offer"], r["mean"], r["answers"])
+                            for r in state.estimates.snapshot()))))
+        return out
+
+
+def _by_type(table: dict[type, Callable[[Envelope, Any], Iterable[Outgoing]]]):
+    """One handler per topic that dispatches on the payload's type (types not listed are read past)."""
+    def handle(envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
+        handler = table.get(type(payload))
+        return handler(envelope, payload) if handler else []
+    return handle
+
+
+def build_service(settings: IncentiveSettings | None = None, clock: Callable[[], datetime] | None = None) -> Service:
+    core = IncentivesService(settings, clock)
+    keep = timedelta(days=2)
+    service = Service(
+        name="incentives",
+        handlers={
+            CAMPAIGNS: _by_type({CampaignLaunched: core.on_launched, CampaignStopped: core.on_stopped}),
+            USERS: _by_type({TripExpected: core.on_trip, OffersPreference: core.on_preference}),
+            FORECASTS: _by_type({CrowdForecastPublished: core.on_forecast}),
+            OFFERS: _by_type({IncentiveOfferMade: core.on_offer}),
+            RESPONSES: _by_type({IncentiveOfferAnswered: core.on_answer, IncentiveOfferExpired: core.on_expired}),
+            REDEMPTIONS: _by_type({RedemptionRequested: core.on_redemption, RewardRedeemed: core.on_reward}),
+        },
+        timers=[Timer(interval_s=core.settings.timer_interval_s, tick=core.tick)],
+        replay={name: keep for name in (CAMPAIGNS, USERS, FORECASTS, OFFERS, RESPONSES, REDEMPTIONS)},
+    )
+    service.incentives = core  # type: ignore[attr-defined]
+    return service
