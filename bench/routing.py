@@ -28,7 +28,7 @@ import numpy as np
 from bench.common import REPORT_DIR, write_report
 from services.logistics.adapters.solomon import SCALE as SOLOMON_SCALE
 from services.logistics.adapters.solomon import read_sol, read_solomon
-from services.logistics.domain import vrptw
+from services.logistics.domain import anomalies, vrptw
 from services.logistics.domain.check import check_routes
 from services.mobility.adapters.cordeau import read_cordeau
 from services.mobility.domain import darp
@@ -182,6 +182,18 @@ def run_dispatch(n_requests: int, n_vehicles: int, seed: int, reopt_every: int, 
     return out
 
 
+def run_anomalies(seed: int) -> dict[str, float]:
+    """Day-level precision and recall of the shop-stream rules on a seeded month with injected anomalies."""
+    records, truth = anomalies.synthetic_stream(seed)
+    alerts = anomalies.detect(records)
+    out = {}
+    for kind, real in (("surge", truth.surges), ("stockout", truth.stockouts), ("waste", truth.waste)):
+        out[f"anomaly_{kind}_precision"], out[f"anomaly_{kind}_recall"] = anomalies.precision_recall(
+            alerts, kind, real, after_day=7)
+    print(f"anomalies: {out}", flush=True)
+    return out
+
+
 def mean(values: list[float]) -> float | None:
     return float(np.mean(values)) if values else None
 
@@ -251,6 +263,7 @@ def main(argv: list[str] | None = None) -> None:
     dispatch = None if args.no_dispatch else run_dispatch(args.requests, args.vehicles, args.seed,
                                                            args.reopt_every, args.reopt_seconds)
     metrics, baseline, ratio = summarise(solomon, darp_result, dispatch, limits)
+    metrics.update(run_anomalies(args.seed))
     params = {"seconds": args.seconds, "darp_seconds": limits, "requests": args.requests, "vehicles": args.vehicles,
               "reopt_every_s": args.reopt_every, "reopt_seconds": args.reopt_seconds, "seed": args.seed,
               "solomon": str(args.solomon) if args.solomon else None, "darp": str(args.darp) if args.darp else None,
