@@ -93,8 +93,9 @@ class Truth:
 
 def synthetic_stream(seed: int, shops: int = 20, items: int = 10, days: int = 42, surges: int = 12,
                      wastes: int = 8) -> tuple[list[DayRecord], Truth]:
-    """Poisson daily sales with a weekly rhythm; injected surges (x2.5-8 for 1-3 days, so some are too small to tell from noise; stock runs out on the
-    last day when the surge outruns the restock) and waste days (a third of the stock written off)."""
+    """Poisson daily sales with a weekly rhythm; injected surges (x2.5-8 for 1-3 days, so some are too small
+    to tell from noise; stock runs out when a surge outruns the restock) and waste days (a third of the stock
+    written off)."""
     rng = np.random.default_rng(seed)
     base = rng.gamma(3.0, 8.0, (shops, items)) + 2
     weekly = np.array([1.0, 0.9, 0.9, 1.0, 1.1, 1.4, 1.3])
