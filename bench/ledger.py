@@ -23,11 +23,11 @@ from sqlalchemy import delete, select
 from bench.common import timed, write_report
 from services.settlement import schema as t
 from services.settlement.domain.chain import GENESIS_HASH, Entry, canonical_json
-from services.settlement.domain.entries import trade_draft
+from services.settlement.domain.kinds.trade import trade_draft
 from services.settlement.domain.postings import TradeFact
 from services.settlement.domain.verify import verify
-from services.settlement.sql import rows_for_trade, write_rows
-from services.settlement.store import Ledger, open_ledger
+from services.settlement.sql import derived_writes, entry_rows, write_rows
+from services.settlement.store import SqlLedger, open_ledger
 from shared.events import TradeMatched
 
 log = logging.getLogger("bench.ledger")
@@ -45,33 +45,24 @@ def make_trades(n: int, prefix: str) -> list[TradeMatched]:
     ]
 
 
-def plain_insert(ledger: Ledger, trades: list[TradeMatched], chain: str, batch: int) -> None:
+def plain_insert(ledger: SqlLedger, trades: list[TradeMatched], chain: str, batch: int) -> None:
     """The same rows the ledger writes, in the same transactions, without chain, lock, hash or signature."""
     now = datetime.now(UTC)
     seq = 0
     for start in range(0, len(trades), batch):
         with ledger.engine.begin() as conn:
-            entry_rows, trade_rows, posting_rows, cert_rows = [], [], [], []
+            entries = []
             for tr in trades[start:start + batch]:
                 seq += 1
-                fact = TradeFact.from_event(tr)
-                draft = trade_draft(fact, ledger.fees, now)
+                draft = trade_draft(TradeFact.from_event(tr), ledger.fees, now)
                 body_json = canonical_json(draft.body).decode()
-                entry = Entry(chain, seq, draft.kind, draft.ref, draft.slot, body_json, GENESIS_HASH,
-                              GENESIS_HASH).with_parsed_body(draft.body)
-                entry_rows.append({"chain": chain, "seq": seq, "kind": draft.kind, "ref": draft.ref,
-                                   "slot": fact.slot, "body": body_json, "prev_hash": GENESIS_HASH,
-                                   "hash": GENESIS_HASH, "signature": None, "key_id": None})
-                trade_row, postings, cert_row = rows_for_trade(fact, entry)
-                trade_rows.append(trade_row)
-                posting_rows += postings
-                if cert_row is not None:
-                    cert_rows.append(cert_row)
-            write_rows(conn, [(t.entries, entry_rows), (t.trades, trade_rows), (t.postings, posting_rows),
-                              (t.certificates, cert_rows)])
+                entries.append(Entry(chain, seq, draft.kind, draft.ref, draft.slot, body_json, GENESIS_HASH,
+                                     GENESIS_HASH).with_parsed_body(draft.body))
+            writes, _ = derived_writes(entries)
+            write_rows(conn, [(t.entries, entry_rows(entries)), *writes])
 
 
-def cleanup(ledger: Ledger, chains: list[str]) -> None:
+def cleanup(ledger: SqlLedger, chains: list[str]) -> None:
     """Remove this run's rows so the benchmark can share a database with a live ledger."""
     with ledger.engine.begin() as conn:
         conn.execute(delete(t.certificates).where(t.certificates.c.trade_id.in_(
@@ -96,7 +87,7 @@ def run(n: int, batch: int, single: int, rounds: int, url: str) -> dict[str, flo
             t0 = time.perf_counter()
             plain_insert(ledger, make_trades(n, f"{run_id}-{r}-plain-"), plain_chain, batch)
             plain_s.append(time.perf_counter() - t0)
-            writer = Ledger(ledger.engine, ledger.signer, chain=chain, fees=ledger.fees)
+            writer = SqlLedger(ledger.engine, ledger.signer, chain=chain, fees=ledger.fees)
             writer.register()
             t0 = time.perf_counter()
             for start in range(0, n, batch):
@@ -111,7 +102,7 @@ def run(n: int, batch: int, single: int, rounds: int, url: str) -> dict[str, flo
             raise RuntimeError(report.summary())
 
         # The live service settles one trade per transaction: one signature per entry.
-        singles_ledger = Ledger(ledger.engine, ledger.signer, chain=f"single-{run_id}", fees=ledger.fees)
+        singles_ledger = SqlLedger(ledger.engine, ledger.signer, chain=f"single-{run_id}", fees=ledger.fees)
         singles_ledger.register()
         singles = make_trades(single, f"{run_id}-one-")
         t0 = time.perf_counter()

@@ -1,7 +1,9 @@
-"""``citymatch ledger ...``: verify, reconcile and read statements from a ledger database; make keys.
+"""``citymatch ledger ...``: verify, reconcile, export and read statements from a ledger database; make keys.
 
-Exit status 0 means the ledger checks out (verify, reconcile) or the statement was printed; 1 means the
-ledger is broken; 2 means bad usage. Reading never writes: no key is registered, nothing is signed.
+Exit status 0 means the ledger checks out (verify, reconcile) or the output was printed; 1 means the
+ledger is broken; 2 means bad usage; 3 means there is no ledger to read (missing file, unreachable or
+unmigrated database), said in one line. Every command but ``keygen`` only reads: the database is opened
+read-only (``read_model.open_read_model``), nothing is migrated, registered or signed.
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from sqlalchemy.exc import SQLAlchemyError
 
 from services.settlement.domain.signing import Signer, load_public_key, public_bytes
 from services.settlement.domain.verify import PublishedAnchor, anchor_mismatches
-from services.settlement.store import Ledger, open_ledger
+from services.settlement.export import export_lines
+from services.settlement.ports import LedgerReadModel, LedgerUnavailable
+from services.settlement.read_model import describe, open_read_model
+
+EXIT_BROKEN, EXIT_USAGE, EXIT_NO_LEDGER = 1, 2, 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     statement.add_argument("--html", type=Path, help="also write an HTML rendering to this file")
     sub.add_parser("totals", parents=[common], help="per-slot aggregates for operators")
     sub.add_parser("anchors", parents=[common], help="the anchors on the ledger, as JSON lines (what --anchors reads)")
+    export = sub.add_parser("export", parents=[common],
+                            help="every entry as JSON lines (docs/ledger-format.md), for tools/verify_ledger.py")
+    export.add_argument("--output", "-o", type=Path, help="write to this file instead of standard output")
     sub.add_parser("keygen", help="make an Ed25519 key pair for the settlement service (hex, as JSON)")
     return parser
 
@@ -56,12 +66,12 @@ def _keygen() -> int:
     return 0
 
 
-def _verify(ledger: Ledger, args: argparse.Namespace) -> int:
+def _verify(ledger: LedgerReadModel, args: argparse.Namespace) -> int:
     try:
         keys = [load_public_key(k) for k in args.public_key]
     except ValueError as exc:
         print(f"bad --public-key: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     report = ledger.verify(keys or None, every_signature=not args.tip_only)
     mismatches = anchor_mismatches(ledger.entries(), _read_anchors(args.anchors)) if args.anchors else []
     if args.json:
@@ -92,7 +102,7 @@ def _read_anchors(path: Path) -> list[PublishedAnchor]:
     return anchors
 
 
-def _reconcile(ledger: Ledger, args: argparse.Namespace) -> int:
+def _reconcile(ledger: LedgerReadModel, args: argparse.Namespace) -> int:
     report = ledger.reconcile()
     if args.json:
         print(json.dumps(report.to_json()))
@@ -104,7 +114,7 @@ def _reconcile(ledger: Ledger, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _statement(ledger: Ledger, args: argparse.Namespace) -> int:
+def _statement(ledger: LedgerReadModel, args: argparse.Namespace) -> int:
     statement = ledger.statement(args.participant, args.start, args.end)
     print(json.dumps(statement.to_json(), indent=None if args.json else 2, ensure_ascii=False))
     if args.html:
@@ -112,19 +122,32 @@ def _statement(ledger: Ledger, args: argparse.Namespace) -> int:
     return 0
 
 
-def _totals(ledger: Ledger, args: argparse.Namespace) -> int:
-    print(json.dumps(ledger.slot_totals(), indent=None if args.json else 2))
+def _totals(ledger: LedgerReadModel, args: argparse.Namespace) -> int:
+    print(json.dumps([row.to_json() for row in ledger.slot_totals()], indent=None if args.json else 2))
     return 0
 
 
-def _anchors(ledger: Ledger, args: argparse.Namespace) -> int:
+def _anchors(ledger: LedgerReadModel, args: argparse.Namespace) -> int:
     for anchor in ledger.anchors():
-        print(json.dumps({k: anchor[k] for k in ("chain", "slot", "merkle_root", "entries")}))
+        row = anchor.to_json()
+        print(json.dumps({k: row[k] for k in ("chain", "slot", "merkle_root", "entries")}))
+    return 0
+
+
+def _export(ledger: LedgerReadModel, args: argparse.Namespace) -> int:
+    lines = export_lines(ledger.entries())
+    if args.output is None:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        return 0
+    with args.output.open("w", encoding="utf-8") as out:
+        for line in lines:
+            out.write(line + "\n")
     return 0
 
 
 COMMANDS = {"verify": _verify, "reconcile": _reconcile, "statement": _statement, "totals": _totals,
-            "anchors": _anchors}
+            "anchors": _anchors, "export": _export}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,10 +163,19 @@ def main(argv: list[str] | None = None) -> int:
         return _keygen()
     if not args.database_url:
         print("no database: pass --database-url or set DATABASE_URL", file=sys.stderr)
-        return 2
-    ledger = open_ledger(args.database_url)
+        return EXIT_USAGE
+    try:
+        ledger = open_read_model(args.database_url)
+    except LedgerUnavailable as exc:
+        print(f"citymatch ledger {args.command}: {exc}", file=sys.stderr)
+        return EXIT_NO_LEDGER
     try:
         return COMMANDS[args.command](ledger, args)
+    except SQLAlchemyError as exc:  # the database went away mid-command: one line, not a traceback
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[:1] or [type(exc).__name__]
+        print(f"citymatch ledger {args.command}: ledger at {describe(args.database_url)} failed: {reason[0]}",
+              file=sys.stderr)
+        return EXIT_NO_LEDGER
     finally:
         ledger.close()
 

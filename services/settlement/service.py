@@ -18,8 +18,7 @@ import logging
 from collections.abc import Iterable
 
 from services.settlement.events import RETIREMENTS, CertificateRetired, CertificateRetirementRequested
-from services.settlement.store import Ledger
-from shared.errors import DomainError
+from services.settlement.ports import Ledger
 from shared.events import Envelope, Payload, TradeMatched
 from shared.runtime import Outgoing, Service, Timer
 
@@ -31,7 +30,10 @@ ANCHORS = "ledger.anchors"
 
 
 def build_service(ledger: Ledger, anchor_interval_s: float = 5.0) -> Service:
-    """A ``Service`` named "settlement" that records each trade once and anchors slots periodically."""
+    """A ``Service`` named "settlement" that records each trade once and anchors slots periodically.
+
+    ``ledger`` is any adapter of the ``Ledger`` port: ``store.open_ledger`` (SQL) or ``memory.InMemoryLedger``.
+    """
 
     def on_trade(envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
         if not isinstance(payload, TradeMatched):
@@ -62,12 +64,11 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0) -> Service:
             log.warning("ignoring %s on %s (event %s)", envelope.event_type, RETIREMENTS, envelope.event_id)
             return []
         answer = {"cert_id": payload.cert_id, "participant": payload.participant, "target": payload.target}
-        try:
-            entry = ledger.retire_certificate(payload.cert_id, payload.participant, payload.target)
-        except DomainError as exc:
-            return [Outgoing(RECEIPTS, CertificateRetired(**answer, accepted=False, reason=str(exc)))]
-        return [Outgoing(RECEIPTS, CertificateRetired(**answer, accepted=True, entry_seq=entry.seq,
-                                                      entry_hash=entry.hash))]
+        outcome = ledger.retire_certificate(payload.cert_id, payload.participant, payload.target)
+        if not outcome.accepted or outcome.entry is None:
+            return [Outgoing(RECEIPTS, CertificateRetired(**answer, accepted=False, reason=outcome.decision.reason))]
+        return [Outgoing(RECEIPTS, CertificateRetired(**answer, accepted=True, entry_seq=outcome.entry.seq,
+                                                      entry_hash=outcome.entry.hash))]
 
     def anchor() -> Iterable[Outgoing]:
         return [Outgoing(ANCHORS, a) for a in ledger.anchor_pending()]

@@ -16,9 +16,8 @@ from sqlalchemy.types import TypeEngine
 
 from services.settlement import schema as t
 from services.settlement.domain.chain import ChainHead, Entry
-from services.settlement.domain.entries import certificate_of, postings_of
-from services.settlement.domain.money import SEN_PER_YEN, kwh_to_wh
-from services.settlement.domain.postings import TradeFact, paid_for
+from services.settlement.domain.kinds.base import ProjectedRow
+from services.settlement.domain.kinds.registry import KINDS
 from services.settlement.migrate import WRITE
 
 Row = dict[str, Any]
@@ -47,10 +46,16 @@ def comparable(value: Any) -> Any:
     return value
 
 
+def postgres_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` URLs go through psycopg 3."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
 def make_engine(url: str) -> Engine:
     """PostgreSQL through psycopg 3; SQLite with writers serialised by ``BEGIN IMMEDIATE``."""
-    if url.startswith(("postgresql://", "postgres://")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    url = postgres_url(url)
     if not url.startswith("sqlite"):
         return create_engine(url, pool_recycle=1800)
     memory = url in ("sqlite://", "sqlite:///:memory:")
@@ -80,28 +85,32 @@ def entry_rows(entries: Sequence[Entry]) -> list[Row]:
     ]
 
 
-def rows_for_trade(fact: TradeFact, entry: Entry) -> tuple[Row, list[Row], Row | None]:
-    """The query-side rows a trade entry implies: the trade, its postings and its certificate (if any)."""
-    legs = postings_of(entry)
-    trade_row = {
-        "trade_id": fact.trade_id, "chain": entry.chain, "seq": entry.seq, "slot": fact.slot,
-        "seller": fact.seller, "buyer": fact.buyer, "wh": kwh_to_wh(fact.kwh),
-        "price_sen": int(fact.price * SEN_PER_YEN), "wheeling_sen": int(fact.wheeling_fee * SEN_PER_YEN),
-        "energy_sen": paid_for(legs, "energy"), "tier": fact.tier, "renewable": fact.renewable,
-        "seller_site": fact.seller_site, "buyer_site": fact.buyer_site,
-    }
-    posting_rows = [
-        {"chain": entry.chain, "seq": entry.seq, "idx": i, "account": p.account, "commodity": p.commodity,
-         "amount": p.amount, "kind": p.kind, "slot": fact.slot}
-        for i, p in enumerate(legs)
-    ]
-    cert = certificate_of(entry)
-    cert_row = None if cert is None else {
-        "cert_id": cert.cert_id, "trade_id": cert.trade_id, "slot": fact.slot,
-        "source_participant": cert.source_participant, "source_site": cert.source_site, "wh": cert.wh,
-        "owner": cert.owner, "issued_seq": entry.seq,
-    }
-    return trade_row, posting_rows, cert_row
+def derived_writes(entries: Sequence[Entry]) -> tuple[list[tuple[Table, list[Row]]], list[ProjectedRow]]:
+    """What appending ``entries`` writes besides the entries: every kind's postings (one table for all
+    kinds) and the query rows its kind projects, split into inserts (per table) and keyed updates."""
+    postings: list[Row] = []
+    inserts: dict[str, list[Row]] = {}
+    updates: list[ProjectedRow] = []
+    for e in entries:
+        kind = KINDS[e.kind]
+        slot = datetime.fromisoformat(e.slot) if e.slot else None
+        postings += [{"chain": e.chain, "seq": e.seq, "idx": i, "account": p.account, "commodity": p.commodity,
+                      "amount": p.amount, "kind": p.kind, "slot": slot}
+                     for i, p in enumerate(kind.postings(e.body))]
+        for row in kind.rows(e):
+            if row.key:
+                updates.append(row)
+            else:
+                inserts.setdefault(row.table, []).append(dict(row.values))
+    writes = [(t.postings, postings)] + [(t.metadata.tables[name], rows) for name, rows in inserts.items()]
+    return writes, updates
+
+
+def apply_updates(conn: Connection, updates: Sequence[ProjectedRow]) -> None:
+    for row in updates:
+        table = t.metadata.tables[row.table]
+        conn.execute(update(table).where(*(table.c[k] == row.values[k] for k in row.key))
+                     .values({k: v for k, v in row.values.items() if k not in row.key}))
 
 
 def write_rows(conn: Connection, writes: Sequence[tuple[Table, Sequence[Row]]], head: ChainHead | None = None) -> None:

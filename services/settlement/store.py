@@ -1,4 +1,6 @@
-"""The ledger on PostgreSQL (or SQLite for development): the only module here that speaks SQL.
+"""The SQL adapter of the ``Ledger`` port (PostgreSQL, or SQLite for development): the writes.
+
+Reads come from ``read_model.SqlReadModel``, which this class extends; ``sql.py`` holds the row plumbing.
 
 Writers and the chain
 ---------------------
@@ -22,125 +24,65 @@ leaves either the whole trade or nothing; the redelivered trade is then a no-op.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from services.settlement import schema as t
-from services.settlement.domain.certificates import Retirement, retirement_problem
-from services.settlement.domain.chain import RETIREMENT, TRADE, ChainHead, Draft, Entry, append
-from services.settlement.domain.entries import (
-    anchor_draft,
-    certificate_of,
-    fact_of,
-    postings_of,
-    retirement_draft,
-    trade_draft,
-)
-from services.settlement.domain.merkle import inclusion_proof, merkle_root
-from services.settlement.domain.money import FeeSchedule, sen_to_yen, wh_to_kwh
-from services.settlement.domain.postings import (
-    JPY,
-    KWH,
-    Posting,
-    TradeFact,
-    net_for,
-    participant_account,
-)
-from services.settlement.domain.reconcile import ReconcileReport, reconcile
-from services.settlement.domain.signing import Signer, load_public_key, public_bytes
-from services.settlement.domain.statement import Statement, build_statement
-from services.settlement.domain.verify import VerifyReport, verify
+from services.settlement.domain.certificates import decide_retirement
+from services.settlement.domain.chain import ChainHead, Draft, Entry, append
+from services.settlement.domain.kinds.anchor import NAME as ANCHOR
+from services.settlement.domain.kinds.anchor import anchor_draft
+from services.settlement.domain.kinds.registry import KINDS
+from services.settlement.domain.kinds.retirement import NAME as RETIREMENT
+from services.settlement.domain.kinds.retirement import retirement_draft
+from services.settlement.domain.kinds.trade import NAME as TRADE
+from services.settlement.domain.kinds.trade import certificate_of, trade_draft
+from services.settlement.domain.merkle import merkle_root
+from services.settlement.domain.money import FeeSchedule
+from services.settlement.domain.postings import TradeFact
+from services.settlement.domain.signing import Signer, public_bytes
 from services.settlement.migrate import WRITE, migrate
-from services.settlement.sql import (
-    Row,
-    comparable,
-    entry_rows,
-    make_engine,
-    rows_for_trade,
-    slot_str,
-    utc,
-    write_rows,
-)
-from shared.errors import DomainError
-from shared.events import LedgerAnchor, LedgerReceipt, TradeMatched
+from services.settlement.ports import RecordResult, RetirementOutcome, result_for
+from services.settlement.read_model import SqlReadModel
+from services.settlement.sql import apply_updates, derived_writes, entry_rows, make_engine, utc, write_rows
+from shared.events import LedgerAnchor, TradeMatched
 
 log = logging.getLogger(__name__)
 
-_IN_CHUNK = 500  # ids per IN (...) list
-_ENTRY_COLUMNS = ("chain", "seq", "kind", "ref", "slot", "body", "prev_hash", "hash", "signature", "key_id")
-
-
-@dataclass(frozen=True)
-class RecordResult:
-    """A trade newly on the ledger: where its entry sits and what each side's account moved by."""
-
-    trade_id: str
-    chain: str
-    entry_seq: int
-    entry_hash: str
-    buyer: str
-    seller: str
-    buyer_yen: Decimal  # negative: the buyer paid
-    seller_yen: Decimal  # positive: the seller's proceeds after fees
-
-    def receipts(self) -> list[LedgerReceipt]:
-        return [
-            LedgerReceipt(trade_id=self.trade_id, participant=who, entry_seq=self.entry_seq,
-                          entry_hash=self.entry_hash, amount_yen=amount)
-            for who, amount in ((self.buyer, self.buyer_yen), (self.seller, self.seller_yen))
-        ]
-
-
-@dataclass(frozen=True)
-class Balance:
-    participant: str
-    yen: Decimal  # received minus paid
-    kwh: Decimal  # bought minus sold
+_IN_CHUNK = 500  # refs per IN (...) list
 
 
 def open_ledger(url: str, signing_key: bytes | None = None, *, chain: str = "main",
-                fees: FeeSchedule | None = None) -> Ledger:
-    """Open (creating or migrating the schema) the ledger at ``url``.
+                fees: FeeSchedule | None = None) -> SqlLedger:
+    """Open (creating or migrating the schema) the ledger at ``url`` for writing: the settlement service's.
 
     ``signing_key`` is the service's 32-byte raw Ed25519 private key; without one a throwaway key is made
     (fine for demos and tests, useless for audits — its public key is only recorded in the database).
+    Readers use ``read_model.open_read_model`` instead, which never writes.
     """
     engine = make_engine(url)
     migrate(engine)
     signer = Signer.generate() if signing_key is None else Signer.from_bytes(signing_key)
-    ledger = Ledger(engine, signer, chain=chain, fees=fees or FeeSchedule(), throwaway_key=signing_key is None)
+    ledger = SqlLedger(engine, signer, chain=chain, fees=fees or FeeSchedule(), throwaway_key=signing_key is None)
     ledger.register()
     return ledger
 
 
-class Ledger:
-    """Write trades, retirements and anchors to the chain; read statements scoped to one participant."""
+class SqlLedger(SqlReadModel):
+    """Write trades, retirements, anchors (and entries of any registered kind) to the chain."""
 
     def __init__(self, engine: Engine, signer: Signer, *, chain: str = "main",
                  fees: FeeSchedule | None = None, throwaway_key: bool = False) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self.signer = signer
         self.chain = chain
         self.fees = fees or FeeSchedule()
-        self._postgres = engine.dialect.name == "postgresql"
         self._key_known = False
         self._throwaway_key = throwaway_key
         self._write_lock = threading.Lock()
@@ -181,9 +123,6 @@ class Ledger:
     def public_key_hex(self) -> str:
         return public_bytes(self.signer.public_key).hex()
 
-    def close(self) -> None:
-        self.engine.dispose()
-
     def _now(self) -> datetime:
         return datetime.now(UTC)
 
@@ -195,7 +134,51 @@ class Ledger:
         row = conn.execute(query).one()
         return ChainHead(self.chain, int(row.head_seq), row.head_hash)
 
+    def _append(self, conn: Connection, head: ChainHead, drafts: Sequence[Draft]) -> list[Entry]:
+        """Chain, sign and write ``drafts`` with everything their kinds derive, inside the transaction."""
+        entries, new_head = append(head, drafts, self.signer)
+        writes, updates = derived_writes(entries)
+        write_rows(conn, [(t.entries, entry_rows(entries)), *writes], new_head)
+        apply_updates(conn, updates)
+        return entries
+
+    def _known(self, conn: Connection, kind: str, refs: Sequence[str]) -> set[str]:
+        known: set[str] = set()
+        for i in range(0, len(refs), _IN_CHUNK):
+            chunk = refs[i:i + _IN_CHUNK]
+            known.update(conn.execute(select(t.entries.c.ref).where(
+                t.entries.c.kind == kind, t.entries.c.ref.in_(chunk))).scalars())
+        return known
+
     # ------------------------------------------------------------------ writes
+
+    def record(self, drafts: Sequence[Draft]) -> list[Entry | None]:
+        """Append drafts of any registered kind once each; ``None`` for a ``(kind, ref)`` already recorded."""
+        for draft in drafts:
+            KINDS[draft.kind]  # an unregistered kind fails here, before anything is written
+        for attempt in (1, 2):
+            try:
+                return self._record(drafts)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                log.info("concurrent writer recorded some of these entries first; retrying the batch")
+        raise AssertionError("unreachable")
+
+    def _record(self, drafts: Sequence[Draft]) -> list[Entry | None]:
+        with self._writing() as (conn, head):
+            known: set[tuple[str, str]] = set()
+            for kind in {d.kind for d in drafts}:
+                refs = list({d.ref for d in drafts if d.kind == kind})
+                known.update((kind, ref) for ref in self._known(conn, kind, refs))
+            fresh: list[Draft] = []
+            for d in drafts:
+                if (d.kind, d.ref) not in known:
+                    known.add((d.kind, d.ref))
+                    fresh.append(d)
+            entries = self._append(conn, head, fresh) if fresh else []
+        by_key = {(e.kind, e.ref): e for e in entries}
+        return [by_key.pop((d.kind, d.ref), None) for d in drafts]  # a repeat inside the batch: once
 
     def record_trade(self, trade: TradeMatched) -> RecordResult | None:
         """Settle ``trade`` once; ``None`` if it is already on the ledger (nothing is written then)."""
@@ -203,89 +186,54 @@ class Ledger:
 
     def record_trades(self, trades: Sequence[TradeMatched]) -> list[RecordResult | None]:
         """Settle a batch in one transaction with one signature; ``None`` for each trade already recorded."""
-        facts = [TradeFact.from_event(tr) for tr in trades]
-        for attempt in (1, 2):
-            try:
-                return self._record(facts)
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-                log.info("concurrent writer recorded some of these trades first; retrying the batch")
-        raise AssertionError("unreachable")
-
-    def _record(self, facts: Sequence[TradeFact]) -> list[RecordResult | None]:
         now = self._now()
-        with self._writing() as (conn, head):
-            ids = list({f.trade_id for f in facts})
-            known: set[str] = set()
-            for i in range(0, len(ids), _IN_CHUNK):
-                chunk = ids[i:i + _IN_CHUNK]
-                known.update(conn.execute(select(t.trades.c.trade_id)
-                                          .where(t.trades.c.trade_id.in_(chunk))).scalars())
-            fresh: list[TradeFact] = []
-            for f in facts:
-                if f.trade_id not in known:
-                    known.add(f.trade_id)
-                    fresh.append(f)
-            if not fresh:
-                return [None] * len(facts)
-            drafts = [trade_draft(f, self.fees, now) for f in fresh]
-            entries, new_head = append(head, drafts, self.signer)
-            trade_rows, posting_rows, cert_rows = [], [], []
-            results: dict[str, RecordResult] = {}
-            for fact, entry in zip(fresh, entries, strict=True):
-                trade_row, postings, cert_row = rows_for_trade(fact, entry)
-                trade_rows.append(trade_row)
-                posting_rows += postings
-                if cert_row is not None:
-                    cert_rows.append(cert_row)
-                legs = postings_of(entry)
-                results[fact.trade_id] = RecordResult(
-                    fact.trade_id, entry.chain, entry.seq, entry.hash, fact.buyer, fact.seller,
-                    sen_to_yen(net_for(legs, participant_account(fact.buyer))),
-                    sen_to_yen(net_for(legs, participant_account(fact.seller))))
-            write_rows(conn, [(t.entries, entry_rows(entries)), (t.trades, trade_rows),
-                                   (t.postings, posting_rows), (t.certificates, cert_rows)], new_head)
-        out: list[RecordResult | None] = []
-        for f in facts:
-            out.append(results.pop(f.trade_id, None))  # a duplicate inside the batch settles once
-        return out
+        drafts = [trade_draft(TradeFact.from_event(tr), self.fees, now) for tr in trades]
+        return [None if e is None else result_for(e) for e in self.record(drafts)]
 
-    def retire_certificate(self, cert_id: str, participant: str, target: str) -> Entry:
-        """Retire ``participant``'s certificate against ``target``, once.
+    def recorded(self, trade: TradeMatched) -> RecordResult:
+        """What recording ``trade`` did, read back from the ledger (to repeat receipts on redelivery)."""
+        entry = self.entry(TRADE, trade.trade_id)
+        if entry is None:
+            raise LookupError(f"trade {trade.trade_id} is not on the ledger")
+        return result_for(entry)
 
-        Asking again for the same target returns the existing retirement entry (a redelivered request);
-        anything else that breaks the rules raises DomainError.
+    def retire_certificate(self, cert_id: str, participant: str, target: str) -> RetirementOutcome:
+        """Retire ``participant``'s certificate against ``target`` once (rules: ``decide_retirement``).
+
+        Asking again for the same target answers with the existing retirement entry (a redelivered
+        request); every refusal says why, and nothing is written then.
         """
         with self._writing() as (conn, head):
             row = conn.execute(select(t.certificates).where(t.certificates.c.cert_id == cert_id)).first()
-            cert = None if row is None else certificate_of(self._entry_at(conn, row.trade_id))
-            if row is not None and row.retired_seq is not None and row.owner == participant \
-                    and row.retired_target == target:
-                return self._to_entry(conn.execute(select(t.entries).where(
-                    t.entries.c.kind == RETIREMENT, t.entries.c.ref == cert_id)).one())
-            problem = retirement_problem(cert, row is not None and row.retired_seq is not None, participant)
-            if problem or cert is None:
-                raise DomainError(problem or "no such certificate")
-            draft = retirement_draft(Retirement(cert.cert_id, participant, target, cert.wh), cert.slot,
-                                     self._now())
-            entries, new_head = append(head, [draft], self.signer)
-            conn.execute(update(t.certificates).where(t.certificates.c.cert_id == cert_id)
-                         .values(retired_seq=entries[0].seq, retired_target=target))
-            write_rows(conn, [(t.entries, entry_rows(entries))], new_head)
-            return entries[0]
+            issued = None if row is None else self._entry(conn, TRADE, row.trade_id)
+            cert = None if issued is None else certificate_of(issued)
+            retired_target = None if row is None or row.retired_seq is None else row.retired_target
+            decision = decide_retirement(cert_id, cert, retired_target, participant, target)
+            outcome = RetirementOutcome(cert_id, participant, target, decision)
+            if decision.repeat:
+                return RetirementOutcome(cert_id, participant, target, decision,
+                                         self._entry(conn, RETIREMENT, cert_id))
+            if decision.retirement is None or cert is None:
+                return outcome
+            (entry,) = self._append(conn, head, [retirement_draft(decision.retirement, cert.slot, self._now())])
+        return RetirementOutcome(cert_id, participant, target, decision, entry)
 
     def _unanchored_slots(self, conn: Connection) -> list[datetime]:
-        """Slots that gained trade entries since this chain's last anchor (only those can need a new one)."""
+        """Slots that gained anchored entries since this chain's last anchor (only those can need a new one)."""
         since = conn.execute(select(func.coalesce(func.max(t.anchors.c.seq), 0))
                              .where(t.anchors.c.chain == self.chain)).scalar_one()
         touched = conn.execute(
             select(t.entries.c.slot).distinct()
-            .where(t.entries.c.chain == self.chain, t.entries.c.kind == TRADE, t.entries.c.seq > since)).scalars()
+            .where(t.entries.c.chain == self.chain, t.entries.c.kind.in_(KINDS.anchored()),
+                   t.entries.c.seq > since)).scalars()
         return sorted({slot for slot in map(utc, touched) if slot is not None})
 
     def anchor_pending(self) -> list[LedgerAnchor]:
-        """Anchor every slot with trade entries not yet under a published Merkle root."""
+        """Anchor every slot with anchored entries not yet under a published Merkle root.
+
+        One call is one short transaction (or none when nothing is pending), safe to repeat after a failure:
+        a caller that retries it loses nothing and doubles nothing.
+        """
         with self.engine.connect() as conn:
             if not self._unanchored_slots(conn):
                 return []  # the common case on a timer tick: no need to queue on the sequencer
@@ -297,221 +245,12 @@ class Ledger:
             drafts: list[Draft] = []
             for slot in pending:
                 hashes = list(conn.execute(
-                    select(t.entries.c.hash).where(t.entries.c.chain == self.chain, t.entries.c.kind == TRADE,
+                    select(t.entries.c.hash).where(t.entries.c.chain == self.chain,
+                                                   t.entries.c.kind.in_(KINDS.anchored()),
                                                    t.entries.c.slot == slot)
                     .order_by(t.entries.c.seq)).scalars())
                 drafts.append(anchor_draft(slot.isoformat(), merkle_root(hashes), len(hashes), now))
-            entries, new_head = append(head, drafts, self.signer)
-            anchor_rows = [{"chain": e.chain, "slot": datetime.fromisoformat(e.body["slot"]),
-                            "entries": e.body["entries"], "merkle_root": e.body["merkle_root"], "seq": e.seq}
-                           for e in entries]
-            write_rows(conn, [(t.entries, entry_rows(entries)), (t.anchors, anchor_rows)], new_head)
+            entries = self._append(conn, head, drafts)
         return [LedgerAnchor(slot=datetime.fromisoformat(e.body["slot"]), merkle_root=e.body["merkle_root"],
-                             entries=e.body["entries"]) for e in entries]
-
-    # ------------------------------------------------------------------ reads (participant-scoped)
-
-    def recorded(self, trade: TradeMatched) -> RecordResult:
-        """What recording ``trade`` did, read back from the ledger (to repeat receipts on redelivery)."""
-        with self.engine.connect() as conn:
-            entry = self._entry_at(conn, trade.trade_id)
-        legs = postings_of(entry)
-        return RecordResult(trade.trade_id, entry.chain, entry.seq, entry.hash, trade.buyer, trade.seller,
-                            sen_to_yen(net_for(legs, participant_account(trade.buyer))),
-                            sen_to_yen(net_for(legs, participant_account(trade.seller))))
-
-    def trade_count(self) -> int:
-        with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(t.trades)).scalar_one())
-
-    def trades_for(self, participant: str) -> list[dict[str, Any]]:
-        """The participant's own trades, oldest first; never anyone else's."""
-        query = (select(t.trades).where(or_(t.trades.c.seller == participant, t.trades.c.buyer == participant))
-                 .order_by(t.trades.c.slot, t.trades.c.chain, t.trades.c.seq))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [{
-            "trade_id": r.trade_id, "slot": slot_str(r.slot), "seller": r.seller, "buyer": r.buyer,
-            "kwh": str(wh_to_kwh(r.wh)), "price": str(sen_to_yen(r.price_sen)),
-            "amount_yen": str(sen_to_yen(r.energy_sen)), "tier": r.tier, "renewable": bool(r.renewable),
-            "role": "buyer" if r.buyer == participant else "seller",
-        } for r in rows]
-
-    def balance(self, participant: str) -> Balance:
-        account = participant_account(participant)
-        query = (select(t.postings.c.commodity, func.sum(t.postings.c.amount))
-                 .where(t.postings.c.account == account).group_by(t.postings.c.commodity))
-        with self.engine.connect() as conn:
-            sums = {c: int(v) for c, v in conn.execute(query).tuples()}
-        return Balance(participant, sen_to_yen(sums.get(JPY, 0)), wh_to_kwh(sums.get(KWH, 0)))
-
-    def certificates(self, participant: str) -> list[dict[str, Any]]:
-        query = (select(t.certificates).where(t.certificates.c.owner == participant)
-                 .order_by(t.certificates.c.slot, t.certificates.c.cert_id))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [{
-            "cert_id": r.cert_id, "trade_id": r.trade_id, "slot": slot_str(r.slot),
-            "source_participant": r.source_participant, "source_site": r.source_site,
-            "kwh": str(wh_to_kwh(r.wh)), "retired": r.retired_seq is not None, "retired_target": r.retired_target,
-        } for r in rows]
-
-    def renewable_progress(self, participant: str) -> dict[str, str]:
-        """kWh of certificates the participant has retired, per renewable target."""
-        query = (select(t.certificates.c.retired_target, func.sum(t.certificates.c.wh))
-                 .where(t.certificates.c.owner == participant, t.certificates.c.retired_seq.is_not(None))
-                 .group_by(t.certificates.c.retired_target).order_by(t.certificates.c.retired_target))
-        with self.engine.connect() as conn:
-            return {target: str(wh_to_kwh(int(wh))) for target, wh in conn.execute(query).all()}
-
-    def statement(self, participant: str, start: datetime | None = None, end: datetime | None = None) -> Statement:
-        """The participant's trades, fees and certificates for slots in [start, end)."""
-        cond = [or_(t.trades.c.seller == participant, t.trades.c.buyer == participant)]
-        if start is not None:
-            cond.append(t.trades.c.slot >= start)
-        if end is not None:
-            cond.append(t.trades.c.slot < end)
-        query = (select(t.entries).join(t.trades, (t.trades.c.chain == t.entries.c.chain)
-                                        & (t.trades.c.seq == t.entries.c.seq))
-                 .where(*cond).order_by(t.entries.c.slot, t.entries.c.chain, t.entries.c.seq))
-        retire_q = (select(t.entries).join(t.certificates, t.certificates.c.retired_seq == t.entries.c.seq)
-                    .where(t.certificates.c.owner == participant, t.entries.c.kind == RETIREMENT,
-                           t.entries.c.chain == self.chain))
-        with self.engine.connect() as conn:
-            trade_entries = [self._to_entry(r) for r in conn.execute(query)]
-            retirements = [self._to_entry(r) for r in conn.execute(retire_q)]
-        return build_statement(participant, start, end, trade_entries, retirements)
-
-    # ------------------------------------------------------------------ reads (operator)
-
-    def slot_totals(self) -> list[dict[str, Any]]:
-        """Per slot: trades, kWh and money by posting kind — aggregates only, no participant names."""
-        with self.engine.connect() as conn:
-            trades_q = (select(t.trades.c.slot, func.count(), func.sum(t.trades.c.wh))
-                        .group_by(t.trades.c.slot).order_by(t.trades.c.slot))
-            money_q = (select(t.postings.c.slot, t.postings.c.kind, func.sum(t.postings.c.amount))
-                       .where(t.postings.c.commodity == JPY, t.postings.c.amount > 0)
-                       .group_by(t.postings.c.slot, t.postings.c.kind))
-            money: dict[tuple[str | None, str], int] = {
-                (slot_str(s), k): int(v) for s, k, v in conn.execute(money_q).tuples()}
-            out = []
-            for slot, n, wh in conn.execute(trades_q).tuples():
-                key = slot_str(slot)
-                out.append({"slot": key, "trades": int(n), "kwh": str(wh_to_kwh(int(wh))),
-                            **{f"{k}_yen": str(sen_to_yen(money.get((key, k), 0)))
-                               for k in ("energy", "wheeling", "platform_fee")}})
-        return out
-
-    def entries(self, chain: str | None = None, batch: int = 5000) -> Iterator[Entry]:
-        """Every entry in chain order (streamed), for verification and audits."""
-        columns = [t.entries.c[name] for name in _ENTRY_COLUMNS]
-        query = select(*columns).order_by(t.entries.c.chain, t.entries.c.seq)
-        if chain is not None:
-            query = query.where(t.entries.c.chain == chain)
-        with self.engine.connect() as conn:
-            if self._postgres:  # a server-side cursor straight from the driver: a third faster than Rows
-                sql_text = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
-                with conn.connection.driver_connection.cursor(name="ledger_entries_scan") as cur:
-                    cur.itersize = batch
-                    cur.execute(sql_text)
-                    for c, seq, kind, ref, slot, body, prev, digest, sig, kid in cur:
-                        yield Entry(c, seq, kind, ref, slot_str(slot), body, prev, digest, sig, kid)
-                return
-            for row in conn.execution_options(yield_per=batch).execute(query):
-                yield self._to_entry(row)
-
-    def stored_postings(self) -> Iterator[tuple[str, int, Posting]]:
-        query = select(t.postings).order_by(t.postings.c.chain, t.postings.c.seq, t.postings.c.idx)
-        with self.engine.connect() as conn:
-            for r in conn.execution_options(yield_per=5000).execute(query):
-                yield r.chain, int(r.seq), Posting(r.account, r.commodity, int(r.amount), r.kind)
-
-    def public_keys(self) -> dict[str, Any]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(t.keys.c.key_id, t.keys.c.public_key)).tuples().all()
-        return {k: load_public_key(v) for k, v in rows}
-
-    def verify(self, public_keys: Any = None, *, every_signature: bool = True) -> VerifyReport:
-        """Verify the stored chain against ``public_keys`` (default: the keys recorded in the database)."""
-        keys = public_keys if public_keys is not None else self.public_keys()
-        return verify(self.entries(), keys, every_signature=every_signature)
-
-    def reconcile(self) -> ReconcileReport:
-        """The pure reconciliation over the entries, plus: do the query tables still match the entries?
-
-        Trades, postings and certificates tables are derived from the chain for fast reads; a row edited
-        behind the service's back would mislead readers without breaking the chain, so it is checked here.
-        """
-        entries = list(self.entries())
-        report = reconcile(entries, list(self.stored_postings()))
-        problems = report.problems + self._table_problems(entries)
-        return dataclasses.replace(report, ok=not problems, problems=problems)
-
-    def _table_problems(self, entries: Sequence[Entry]) -> list[str]:
-        trades: dict[str, Row] = {}
-        certs: dict[str, Row] = {}
-        for e in entries:
-            if e.kind == TRADE:
-                trade_row, _, cert_row = rows_for_trade(fact_of(e), e)
-                trades[trade_row["trade_id"]] = trade_row
-                if cert_row is not None:
-                    certs[cert_row["cert_id"]] = {**cert_row, "retired_seq": None, "retired_target": None}
-            elif e.kind == RETIREMENT and e.ref in certs:
-                certs[e.ref].update(retired_seq=e.seq, retired_target=e.body["target"])
-        problems = []
-        with self.engine.connect() as conn:
-            for table, key, expected in ((t.trades, "trade_id", trades), (t.certificates, "cert_id", certs)):
-                stored = {r[key]: dict(r) for r in conn.execute(select(table)).mappings()}
-                for k in sorted(set(expected) | set(stored)):
-                    want, got = expected.get(k), stored.get(k)
-                    if want is None or got is None:
-                        problems.append(f"{table.name}: {k} is {'missing' if got is None else 'not on the chain'}")
-                        continue
-                    differ = sorted(c for c in want if comparable(got[c]) != comparable(want[c]))
-                    if differ:
-                        problems.append(f"{table.name}: {k} differs from its entry in {', '.join(differ)}")
-        return problems
-
-    def inclusion_proof(self, trade_id: str, participant: str) -> dict[str, Any]:
-        """Proof that the participant's trade sits under its slot's latest published anchor.
-
-        With it, a participant checks their receipt against a ``LedgerAnchor`` without seeing anyone
-        else's entries (``merkle.verify_inclusion``). Raises DomainError if the trade is not theirs or
-        its slot has not been anchored since the trade was recorded.
-        """
-        with self.engine.connect() as conn:
-            trade = conn.execute(select(t.trades).where(t.trades.c.trade_id == trade_id)).first()
-            if trade is None or participant not in (trade.buyer, trade.seller):
-                raise DomainError(f"no trade {trade_id} for {participant}")
-            anchor = conn.execute(
-                select(t.anchors).where(t.anchors.c.chain == trade.chain, t.anchors.c.slot == trade.slot)
-                .order_by(t.anchors.c.entries.desc()).limit(1)).first()
-            hashes = list(conn.execute(
-                select(t.entries.c.hash).where(t.entries.c.chain == trade.chain, t.entries.c.kind == TRADE,
-                                               t.entries.c.slot == trade.slot).order_by(t.entries.c.seq)).scalars())
-            mine = conn.execute(select(t.entries.c.hash).where(t.entries.c.chain == trade.chain,
-                                                               t.entries.c.seq == trade.seq)).scalar_one()
-        index = hashes.index(mine)
-        if anchor is None or index >= anchor.entries:
-            raise DomainError(f"trade {trade_id} is not under an anchor yet")
-        leaves = hashes[:anchor.entries]
-        return {"trade_id": trade_id, "slot": slot_str(trade.slot), "entry_hash": mine, "index": index,
-                "size": len(leaves), "proof": inclusion_proof(leaves, index), "merkle_root": anchor.merkle_root}
-
-    def anchors(self) -> list[dict[str, Any]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(t.anchors).order_by(t.anchors.c.slot, t.anchors.c.entries)).all()
-        return [{"chain": r.chain, "slot": slot_str(r.slot), "entries": int(r.entries),
-                 "merkle_root": r.merkle_root, "seq": int(r.seq)} for r in rows]
-
-    # ------------------------------------------------------------------ helpers
-
-    def _entry_at(self, conn: Connection, trade_id: str) -> Entry:
-        row = conn.execute(select(t.entries).where(t.entries.c.kind == TRADE, t.entries.c.ref == trade_id)).one()
-        return self._to_entry(row)
-
-    @staticmethod
-    def _to_entry(row: Any) -> Entry:
-        return Entry(row.chain, int(row.seq), row.kind, row.ref, slot_str(row.slot), row.body,
-                     row.prev_hash, row.hash, row.signature, row.key_id)
+                             entries=e.body["entries"]) for e in entries if e.kind == ANCHOR]
 

@@ -1,9 +1,10 @@
-"""Who may see what: read-only views of the ledger for the gateway.
+"""Who may see what: the gateway's views over the ledger's read model (``ports.LedgerReadModel``).
 
-A participant's view answers only about that participant (their trades, statement, balance,
-certificates, proofs); the operator's view answers only in aggregates and audits. Neither can write:
-only the settlement service appends to the ledger. At the database, give the gateway a role with
-``SELECT`` on the ``ledger_*`` tables and nothing more.
+A participant's view answers only about that participant (their trades, statement, balance, certificates,
+proofs); the operator's view answers only in aggregates and audits. Neither can write: only the settlement
+service appends to the ledger, and ``open_reader`` opens the database read-only (at the database, give the
+gateway a role with ``SELECT`` on the ``ledger_*`` tables and nothing more). Views return the wire shapes
+(``to_json()`` of the typed rows) so routes stay one line.
 """
 
 from __future__ import annotations
@@ -12,19 +13,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.settlement.domain.kinds.registry import KINDS
+from services.settlement.domain.kinds.retirement import NAME as RETIREMENT
+from services.settlement.domain.kinds.trade import NAME as TRADE
 from services.settlement.domain.reconcile import ReconcileReport
 from services.settlement.domain.statement import Statement
 from services.settlement.domain.verify import VerifyReport
-from services.settlement.store import Balance, Ledger, open_ledger
+from services.settlement.ports import Balance, CertificateRow, LedgerReadModel, NotFound, NotYetAnchored
+from services.settlement.read_model import open_read_model
 
 
 @dataclass(frozen=True)
 class ParticipantView:
-    _ledger: Ledger
+    _ledger: LedgerReadModel
     participant: str
 
     def trades(self) -> list[dict[str, Any]]:
-        return self._ledger.trades_for(self.participant)
+        return [row.to_json() for row in self._ledger.trades_for(self.participant)]
 
     def statement(self, start: datetime | None = None, end: datetime | None = None) -> Statement:
         return self._ledger.statement(self.participant, start, end)
@@ -33,27 +38,62 @@ class ParticipantView:
         return self._ledger.balance(self.participant)
 
     def certificates(self) -> list[dict[str, Any]]:
-        return self._ledger.certificates(self.participant)
+        return [row.to_json() for row in self._ledger.certificates(self.participant)]
 
     def renewable_progress(self) -> dict[str, str]:
-        return self._ledger.renewable_progress(self.participant)
+        return {target: str(kwh) for target, kwh in self._ledger.renewable_progress(self.participant).items()}
+
+    def certificate(self, cert_id: str) -> CertificateRow:
+        """The caller's certificate; ``NotFound`` for a missing one and for somebody else's alike."""
+        row = self._ledger.certificate(cert_id)
+        if row is None or row.owner != self.participant:
+            raise NotFound(f"no certificate {cert_id} held by {self.participant}")
+        return row
+
+    def entry_proof(self, kind: str, ref: str) -> dict[str, Any]:
+        """The Merkle proof of an entry of any kind that concerns the caller (its kind's ``parties``) against
+        its slot's anchor; ``NotFound`` for an entry that is missing or not theirs, ``NotYetAnchored`` before
+        the anchor covers it."""
+        entry = self._ledger.entry(kind, ref) if kind in KINDS else None
+        if entry is None or self.participant not in KINDS[kind].parties(entry.body):
+            raise NotFound(f"no {kind} {ref} for {self.participant}")
+        return self._ledger.inclusion_proof(kind, ref).to_json()
 
     def inclusion_proof(self, trade_id: str) -> dict[str, Any]:
-        return self._ledger.inclusion_proof(trade_id, self.participant)
+        """The Merkle proof of the caller's trade against its slot's anchor (``NotFound`` if not theirs)."""
+        return self.entry_proof(TRADE, trade_id)
+
+    def certificate_proof(self, cert_id: str) -> dict[str, Any]:
+        """The certificate's issue (its trade entry) and, once retired, the retirement entry naming the target,
+        each with its Merkle proof; a part not yet under an anchor says so instead of a proof."""
+        row = self.certificate(cert_id)
+        out: dict[str, Any] = {"certificate": row.to_json(), "issued": _proof_or_pending(
+            self._ledger, TRADE, row.trade_id), "retired": None}
+        if row.retired:
+            out["retired"] = {"target": row.retired_target,
+                              **_proof_or_pending(self._ledger, RETIREMENT, cert_id)}
+        return out
+
+
+def _proof_or_pending(ledger: LedgerReadModel, kind: str, ref: str) -> dict[str, Any]:
+    try:
+        return {"status": "anchored", **ledger.inclusion_proof(kind, ref).to_json()}
+    except NotYetAnchored as exc:
+        return {"status": "not yet anchored", "reason": str(exc)}
 
 
 @dataclass(frozen=True)
 class OperatorView:
-    _ledger: Ledger
+    _ledger: LedgerReadModel
 
     def slot_totals(self) -> list[dict[str, Any]]:
-        return self._ledger.slot_totals()
+        return [row.to_json() for row in self._ledger.slot_totals()]
 
     def trade_count(self) -> int:
         return self._ledger.trade_count()
 
     def anchors(self) -> list[dict[str, Any]]:
-        return self._ledger.anchors()
+        return [row.to_json() for row in self._ledger.anchors()]
 
     def verify(self) -> VerifyReport:
         return self._ledger.verify()
@@ -65,7 +105,7 @@ class OperatorView:
 class LedgerReader:
     """The gateway's handle on the ledger: views, never writes."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: LedgerReadModel) -> None:
         self._ledger = ledger
 
     def participant(self, participant: str) -> ParticipantView:
@@ -74,9 +114,14 @@ class LedgerReader:
     def operator(self) -> OperatorView:
         return OperatorView(self._ledger)
 
+    def ping(self) -> None:
+        self._ledger.ping()
+
     def close(self) -> None:
         self._ledger.close()
 
 
-def open_reader(url: str) -> LedgerReader:
-    return LedgerReader(open_ledger(url))
+def open_reader(url: str, *, check: bool = True) -> LedgerReader:
+    """A read-only reader; ``check=False`` opens without asking the database (the gateway then reports
+    readiness from ``ping``)."""
+    return LedgerReader(open_read_model(url, check=check))

@@ -16,8 +16,8 @@ from decimal import Decimal
 import pytest
 
 from services.settlement import sql
-from services.settlement.domain.chain import TRADE
-from services.settlement.store import Ledger, open_ledger
+from services.settlement.domain.kinds.trade import NAME as TRADE
+from services.settlement.store import SqlLedger, open_ledger
 from shared.events import TradeMatched
 
 pytestmark = pytest.mark.integration
@@ -36,7 +36,7 @@ def trades(n: int, prefix: str = "t", slots: int = 4) -> list[TradeMatched]:
     ]
 
 
-def assert_complete(ledger: Ledger, expected: int) -> None:
+def assert_complete(ledger: SqlLedger, expected: int) -> None:
     """The ledger holds each trade once, on a gap-free chain that verifies and reconciles."""
     assert ledger.trade_count() == expected
     seqs = [e.seq for e in ledger.entries()]

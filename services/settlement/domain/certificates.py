@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from services.settlement.domain.money import kwh_to_wh
@@ -64,6 +65,28 @@ class Retirement:
         return {"cert_id": self.cert_id, "participant": self.participant, "target": self.target, "wh": self.wh}
 
 
+class Refusal(StrEnum):
+    """Why a retirement is refused; the gateway maps these to HTTP (missing/not yours -> 404, twice -> 409)."""
+
+    MISSING = "missing"
+    NOT_OWNER = "not_owner"
+    ALREADY_RETIRED = "already_retired"
+
+
+@dataclass(frozen=True)
+class RetirementDecision:
+    """The outcome of asking to retire a certificate: a new retirement, a repeat of one, or a refusal."""
+
+    retirement: Retirement | None = None  # to append (accepted, new)
+    repeat: bool = False  # already retired exactly so: answer with the existing entry, append nothing
+    refusal: Refusal | None = None
+    reason: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.refusal is None
+
+
 def retirement_problem(certificate: Certificate | None, retired: bool, participant: str) -> str | None:
     """Why ``participant`` may not retire ``certificate`` now (``None`` when they may)."""
     if certificate is None:
@@ -73,3 +96,22 @@ def retirement_problem(certificate: Certificate | None, retired: bool, participa
     if retired:
         return f"certificate {certificate.cert_id} is already retired"
     return None
+
+
+def decide_retirement(cert_id: str, certificate: Certificate | None, retired_target: str | None,
+                      participant: str, target: str) -> RetirementDecision:
+    """The retirement rule: only the owner, only once; asking again for the same target repeats the answer.
+
+    ``retired_target`` is the target the certificate was already retired against (``None``: not retired).
+    A certificate that belongs to someone else is refused exactly like a missing one, so that a refusal
+    does not reveal whether another participant's certificate exists.
+    """
+    if certificate is None or certificate.owner != participant:
+        return RetirementDecision(refusal=Refusal.MISSING if certificate is None else Refusal.NOT_OWNER,
+                                  reason=f"no certificate {cert_id} held by {participant}")
+    if retired_target is not None:
+        if retired_target == target:
+            return RetirementDecision(repeat=True)
+        return RetirementDecision(refusal=Refusal.ALREADY_RETIRED,
+                                  reason=f"certificate {cert_id} is already retired against {retired_target!r}")
+    return RetirementDecision(retirement=Retirement(certificate.cert_id, participant, target, certificate.wh))

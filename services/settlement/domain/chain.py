@@ -26,10 +26,6 @@ from services.settlement.domain.signing import Signer
 
 GENESIS_HASH = "0" * 64
 
-TRADE = "trade"
-RETIREMENT = "retirement"
-ANCHOR = "anchor"
-
 
 _json_string = json.encoder.encode_basestring  # how the canonical encoder writes a str (ensure_ascii=False)
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

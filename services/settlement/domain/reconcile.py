@@ -12,8 +12,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from services.settlement.domain.chain import TRADE, Entry
+from services.settlement.domain.chain import Entry
 from services.settlement.domain.entries import fact_of, postings_of
+from services.settlement.domain.kinds.trade import NAME as TRADE
 from services.settlement.domain.money import kwh_to_wh, sen_to_yen, wh_to_kwh, yen_to_sen
 from services.settlement.domain.postings import KWH, Posting, imbalance, paid_for
 

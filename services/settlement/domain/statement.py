@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -45,18 +45,22 @@ class Statement:
     totals: dict[str, str]
     certificates: list[dict[str, Any]]
     retired: list[dict[str, Any]]
+    payments: list[dict[str, Any]] = field(default_factory=list)  # entries of other kinds moving the account
 
     def to_json(self) -> dict[str, Any]:
         return {"participant": self.participant, "period": {"start": self.start, "end": self.end},
                 "lines": [vars(line) for line in self.lines], "totals": self.totals,
-                "certificates": self.certificates, "retired": self.retired}
+                "certificates": self.certificates, "retired": self.retired, "payments": self.payments}
 
     def to_html(self) -> str:
         return render_html(self)
 
 
 def build_statement(participant: str, start: datetime | None, end: datetime | None,
-                    trade_entries: Sequence[Entry], retirements: Sequence[Entry]) -> Statement:
+                    trade_entries: Sequence[Entry], retirements: Sequence[Entry],
+                    other_entries: Sequence[Entry] = ()) -> Statement:
+    """``other_entries``: entries of any other kind whose postings touch the participant's account (incentive
+    rewards, fares, fees ...); each becomes a payment line and counts in the net total."""
     account = participant_account(participant)
     lines: list[StatementLine] = []
     sums = {"energy": 0, "wheeling": 0, "platform_fee": 0, "net": 0, "bought_wh": 0, "sold_wh": 0}
@@ -85,6 +89,16 @@ def build_statement(participant: str, start: datetime | None, end: datetime | No
             certs.append({**cert.to_json(), "kwh": str(wh_to_kwh(cert.wh))})
     retired = [{"cert_id": r.ref, "target": r.body["target"], "kwh": str(wh_to_kwh(int(r.body["wh"]))),
                 "entry_seq": r.seq} for r in retirements if r.body.get("participant") == participant]
+    payments = []
+    for e in other_entries:
+        mine = [p for p in postings_of(e) if p.account == account]
+        if not mine:
+            continue
+        net = sum(p.amount for p in mine if p.commodity == JPY)
+        sums["net"] += net
+        payments.append({"kind": e.kind, "ref": e.ref, "slot": e.slot, "net_yen": str(sen_to_yen(net)),
+                         "kwh": str(wh_to_kwh(sum(p.amount for p in mine if p.commodity == KWH))),
+                         "entry_seq": e.seq, "entry_hash": e.hash})
     totals = {
         "energy_yen": str(sen_to_yen(sums["energy"])), "wheeling_yen": str(sen_to_yen(sums["wheeling"])),
         "platform_fee_yen": str(sen_to_yen(sums["platform_fee"])), "net_yen": str(sen_to_yen(sums["net"])),
@@ -92,7 +106,7 @@ def build_statement(participant: str, start: datetime | None, end: datetime | No
         "certificates_kwh": str(wh_to_kwh(sum(int(c["wh"]) for c in certs))),
     }
     return Statement(participant, start.isoformat() if start else None, end.isoformat() if end else None,
-                     lines, totals, certs, retired)
+                     lines, totals, certs, retired, payments)
 
 
 def render_html(statement: Statement) -> str:

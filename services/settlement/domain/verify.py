@@ -4,6 +4,10 @@
 first entry that does not check out and names it. When the hash chain was rewritten consistently from
 some entry on, the first thing to break is the next signature; the report then also says from which
 entry on the chain can no longer be trusted (just after the last good signature).
+
+What is checked for every entry, whatever its kind: sequence, link, hash, the rules of its kind (from the
+registry in ``kinds/registry.py``), a ``(kind, ref)`` seen only once, postings that balance per commodity,
+and the signature if it carries one.
 """
 
 from __future__ import annotations
@@ -11,16 +15,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.settlement.domain.certificates import Certificate, issue, retirement_problem
-from services.settlement.domain.chain import ANCHOR, GENESIS_HASH, RETIREMENT, TRADE, Entry
+from services.settlement.domain.chain import GENESIS_HASH, Entry
+from services.settlement.domain.kinds.anchor import NAME as ANCHOR
+from services.settlement.domain.kinds.base import ChainState
+from services.settlement.domain.kinds.registry import KINDS, KindRegistry
 from services.settlement.domain.merkle import merkle_root
-from services.settlement.domain.money import kwh_to_wh
-from services.settlement.domain.postings import trade_legs
+from services.settlement.domain.postings import imbalance
 from services.settlement.domain.signing import key_id, load_public_key, signature_ok
 
 _DECODER = json.JSONDecoder()
@@ -80,47 +84,23 @@ class _Chain:
     head: str = GENESIS_HASH
     last_signed_seq: int = 0
     first_unsigned: tuple[int, int] | None = None  # (position, seq) of the oldest entry awaiting a signature
-    leaves: dict[str, list[str]] = field(default_factory=dict)  # slot -> trade entry hashes
 
 
-def _check_trade(entry: Entry, body: dict[str, Any], trades: set[str]) -> tuple[str | None, Certificate | None]:
-    """A trade entry must restate its trade, be the trade's only entry, and carry exactly the postings
-    and certificate the rules derive from the trade; returns the problem and the certificate issued."""
-    trade = body["trade"]
-    if trade["trade_id"] != entry.ref or trade["slot"] != entry.slot:
-        return "trade body does not match the entry's reference or slot", None
-    if entry.ref in trades:
-        return f"trade {entry.ref} is recorded twice", None
-    kwh = Decimal(trade["kwh"])
-    legs = trade_legs(trade["buyer"], trade["seller"], kwh, Decimal(trade["price"]),
-                      Decimal(trade["wheeling_fee"]), Decimal(body["fees"]["platform_fee_per_kwh"]))
-    if legs != body["postings"]:
-        return "postings do not follow from the trade and its fees", None
-    cert = issue(entry.ref, entry.slot or "", trade["seller"], trade["seller_site"], kwh_to_wh(kwh),
-                 trade["buyer"]) if trade["renewable"] is True else None
-    if body["certificate"] != (cert.to_json() if cert else None):
-        return "certificate does not follow from the trade", None
-    return None, cert
-
-
-def _check_retirement(entry: Entry, body: dict[str, Any], certs: dict[str, Certificate],
-                      retired: set[str]) -> str | None:
-    cert = certs.get(entry.ref)
-    problem = retirement_problem(cert, entry.ref in retired, body["participant"])
-    if problem is None and cert is not None and int(body["wh"]) != cert.wh:
-        problem = "retired Wh differ from the certificate"
+def _content_problem(entry: Entry, body: dict[str, Any], state: ChainState, kinds: KindRegistry) -> str | None:
+    """The entry's kind's own rules, then what every entry must satisfy."""
+    kind = kinds.get(entry.kind)
+    if kind is None:
+        return f"unknown entry kind {entry.kind!r}"
+    problem = kind.check(entry, body, state)
+    if problem is None and (entry.kind, entry.ref) in state.seen:
+        problem = f"{entry.kind} {entry.ref} is recorded twice"
+    if problem is None and (unbalanced := imbalance(kind.postings(body))):
+        problem = f"postings do not balance {unbalanced}"
     return problem
 
 
-def _check_anchor(entry: Entry, body: dict[str, Any], leaves: list[str]) -> str | None:
-    if int(body["entries"]) != len(leaves):
-        return f"anchor counts {body['entries']} entries, the slot has {len(leaves)}"
-    if merkle_root(leaves) != body["merkle_root"]:
-        return "anchor's Merkle root does not match the slot's entries"
-    return None
-
-
-def verify(entries: Iterable[Entry], public_keys: PublicKeys, *, every_signature: bool = True) -> VerifyReport:
+def verify(entries: Iterable[Entry], public_keys: PublicKeys, *, every_signature: bool = True,
+           kinds: KindRegistry = KINDS) -> VerifyReport:
     """Recompute the whole ledger; ``ok`` only if every entry and every chain tip checks out.
 
     ``every_signature=False`` checks hashes, links, contents and anchors of every entry but only the last
@@ -131,9 +111,8 @@ def verify(entries: Iterable[Entry], public_keys: PublicKeys, *, every_signature
     keys = _key_map(public_keys)
     tips: dict[str, tuple[int, Entry]] = {}  # chain -> last signed entry, when signatures are deferred
     chains: dict[str, _Chain] = {}
-    trades: set[str] = set()
-    certs: dict[str, Certificate] = {}
-    retired: set[str] = set()
+    state = ChainState()
+    anchored = set(kinds.anchored())
     n = signatures = anchors = 0
 
     def report(bad: BadEntry | None) -> VerifyReport:
@@ -143,6 +122,7 @@ def verify(entries: Iterable[Entry], public_keys: PublicKeys, *, every_signature
         chain = chains.get(entry.chain) or chains.setdefault(entry.chain, _Chain())
         problem: str | None = None
         suspect: int | None = None
+        body: dict[str, Any] = {}
         if entry.seq != chain.next_seq:
             problem = f"expected seq {chain.next_seq} here: an entry is missing or out of order"
         elif entry.prev_hash != chain.head:
@@ -152,15 +132,7 @@ def verify(entries: Iterable[Entry], public_keys: PublicKeys, *, every_signature
         else:
             try:
                 body = _parse(entry.body_json)  # not entry.body: caching every parsed body costs GC time
-                cert = None
-                if entry.kind == TRADE:
-                    problem, cert = _check_trade(entry, body, trades)
-                elif entry.kind == RETIREMENT:
-                    problem = _check_retirement(entry, body, certs, retired)
-                elif entry.kind == ANCHOR:
-                    problem = _check_anchor(entry, body, chain.leaves.get(entry.slot or "", []))
-                else:
-                    problem = f"unknown entry kind {entry.kind!r}"
+                problem = _content_problem(entry, body, state, kinds)
             except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
                 problem = f"malformed body ({type(exc).__name__}: {exc})"
         if problem is None and entry.signature is not None and every_signature:
@@ -181,14 +153,11 @@ def verify(entries: Iterable[Entry], public_keys: PublicKeys, *, every_signature
             chain.first_unsigned = None
         elif chain.first_unsigned is None:
             chain.first_unsigned = (position, entry.seq)
-        if entry.kind == TRADE:
-            trades.add(entry.ref)
-            chain.leaves.setdefault(entry.slot or "", []).append(entry.hash)
-            if cert is not None:
-                certs[cert.cert_id] = cert
-        elif entry.kind == RETIREMENT:
-            retired.add(entry.ref)
-        else:
+        kinds[entry.kind].apply(entry, body, state)
+        state.seen.add((entry.kind, entry.ref))
+        if entry.kind in anchored and entry.slot is not None:
+            state.leaves.setdefault((entry.chain, entry.slot or ""), []).append(entry.hash)
+        elif entry.kind == ANCHOR:
             anchors += 1
         chain.next_seq += 1
         chain.head = entry.hash
@@ -218,15 +187,17 @@ class PublishedAnchor:
     chain: str = "main"
 
 
-def anchor_mismatches(entries: Iterable[Entry], published: Iterable[PublishedAnchor]) -> list[str]:
+def anchor_mismatches(entries: Iterable[Entry], published: Iterable[PublishedAnchor],
+                      kinds: KindRegistry = KINDS) -> list[str]:
     """Published anchors the ledger no longer matches.
 
     Signatures stop outsiders from rewriting the ledger; anchors held outside it also stop the key
     holder: a rewritten (and re-signed) history cannot reproduce the Merkle roots already published.
     """
+    anchored = set(kinds.anchored())
     leaves: dict[tuple[str, str], list[str]] = {}
     for entry in entries:
-        if entry.kind == TRADE:
+        if entry.kind in anchored and entry.slot is not None:
             leaves.setdefault((entry.chain, entry.slot or ""), []).append(entry.hash)
     problems = []
     for anchor in published:

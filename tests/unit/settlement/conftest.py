@@ -1,4 +1,4 @@
-"""Factories shared by the settlement unit tests: trades, a fixed signing key, an in-memory ledger."""
+"""Factories shared by the settlement unit tests: trades, a fixed signing key, ledgers (SQLite and the fake)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from services.settlement.domain.signing import Signer
-from services.settlement.store import Ledger, open_ledger
+from services.settlement.memory import InMemoryLedger
+from services.settlement.ports import Ledger
+from services.settlement.store import SqlLedger, open_ledger
 from shared.events import TradeMatched
 
 KEY = bytes(range(32))
@@ -38,7 +40,25 @@ def signer() -> Signer:
 
 
 @pytest.fixture
-def ledger() -> Iterator[Ledger]:
+def ledger() -> Iterator[SqlLedger]:
+    """The SQL adapter on an in-memory SQLite database."""
+    ledger = open_ledger("sqlite://", KEY)
+    yield ledger
+    ledger.close()
+
+
+@pytest.fixture
+def fake_ledger() -> InMemoryLedger:
+    """The in-memory fake of the Ledger port."""
+    return InMemoryLedger(Signer.from_bytes(KEY))
+
+
+@pytest.fixture(params=["sql", "memory"])
+def any_ledger(request: pytest.FixtureRequest) -> Iterator[Ledger]:
+    """Each adapter of the Ledger port in turn: a test using it holds for both."""
+    if request.param == "memory":
+        yield InMemoryLedger(Signer.from_bytes(KEY))
+        return
     ledger = open_ledger("sqlite://", KEY)
     yield ledger
     ledger.close()

@@ -3,6 +3,8 @@
 import json
 import sqlite3
 
+import pytest
+
 from services.settlement.cli import main
 from services.settlement.domain.signing import Signer, public_bytes
 from services.settlement.store import open_ledger
@@ -98,3 +100,51 @@ def test_exported_anchors_round_trip_into_verify(tmp_path, trade, capsys) -> Non
     saved.write_text(capsys.readouterr().out)
     assert len(saved.read_text().splitlines()) == 1
     assert main(["verify", "--database-url", url, "--anchors", str(saved)]) == 0
+
+
+READ_ONLY_COMMANDS = [["verify"], ["reconcile"], ["statement", "--participant", "p"], ["totals"], ["anchors"],
+                      ["export"]]
+
+
+@pytest.mark.parametrize("command", READ_ONLY_COMMANDS, ids=lambda c: c[0])
+def test_missing_ledger_is_one_line_and_nothing_is_created(tmp_path, capsys, command) -> None:
+    """Every read-only command on a missing SQLite file says so in one line, exits 3 and creates nothing."""
+    url = f"sqlite:///{tmp_path / 'missing.sqlite'}"
+    assert main(["ledger", *command, "--database-url", url]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "missing.sqlite does not exist" in err
+    assert not (tmp_path / "missing.sqlite").exists()
+
+
+def test_unreachable_database_is_one_line(capsys) -> None:
+    """A PostgreSQL URL nobody answers on is a one-line error and exit 3, not a traceback."""
+    url = "postgresql+psycopg://nobody@127.0.0.1:9/none"
+    assert main(["verify", "--database-url", url]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("citymatch ledger verify: ledger at")
+
+
+def test_read_only_commands_never_write(tmp_path, trade, capsys) -> None:
+    """verify, reconcile, statement, totals, anchors and export leave the database file byte for byte as it was."""
+    url = make_db(tmp_path, trade)
+    path = tmp_path / "ledger.db"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = path.read_bytes()
+    for command in READ_ONLY_COMMANDS:
+        assert main([*command, "--database-url", url]) == 0, command
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert db.execute("SELECT count(*) FROM ledger_keys").fetchone() == (1,)
+    assert path.read_bytes() == before
+    capsys.readouterr()
+
+
+def test_export_is_one_entry_per_line(tmp_path, trade, capsys) -> None:
+    """export prints every entry as one JSON object with the exact body bytes that were hashed."""
+    url = make_db(tmp_path, trade)
+    out = tmp_path / "ledger.jsonl"
+    assert main(["export", "--database-url", url, "-o", str(out)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["seq"], r["kind"]) for r in rows] == [(1, "trade"), (2, "trade"), (3, "anchor")]
+    assert rows[-1]["signature"] and isinstance(rows[0]["body"], str)

@@ -1,5 +1,5 @@
-"""The settlement service on the bus: receipts for new trades, the same receipts again for redeliveries
-(nothing written twice), anchors on a timer."""
+"""The settlement service on the bus, over the in-memory fake of its Ledger port: receipts for new trades,
+the same receipts again for redeliveries (nothing written twice), anchors on a timer."""
 
 from services.settlement.events import CertificateRetirementRequested
 from services.settlement.service import build_service
@@ -11,30 +11,30 @@ def deliver(service, payload, topic="energy.trades"):
     return list(service.handlers[topic](envelope, envelope.body()))
 
 
-def test_new_trade_yields_two_receipts_and_redelivery_repeats_them(ledger, trade) -> None:
+def test_new_trade_yields_two_receipts_and_redelivery_repeats_them(fake_ledger, trade) -> None:
     """A trade gives buyer and seller receipts; the same trade again writes nothing and repeats the receipts."""
-    service = build_service(ledger)
+    service = build_service(fake_ledger)
     assert service.name == "settlement"
     out = deliver(service, trade(1))
     assert [(o.topic, o.payload.participant) for o in out] == [
         ("ledger.receipts", "ev-owner-b"), ("ledger.receipts", "pv-owner-a")]
     again = deliver(service, trade(1))
     assert [o.payload for o in again] == [o.payload for o in out]
-    assert ledger.trade_count() == 1
+    assert fake_ledger.trade_count() == 1
 
 
-def test_batch_with_a_repeat_settles_once_and_answers_both(ledger, trade) -> None:
+def test_batch_with_a_repeat_settles_once_and_answers_both(fake_ledger, trade) -> None:
     """A batch holding the same trade twice writes one entry and answers each delivery with the receipts."""
-    service = build_service(ledger)
+    service = build_service(fake_ledger)
     envelope = Envelope.wrap(trade(2), "market")
     first, second = service.batch_handlers["energy.trades"]([(envelope, envelope.body())] * 2)
     assert [o.payload for o in first] == [o.payload for o in second] and len(first) == 2
-    assert ledger.trade_count() == 1
+    assert fake_ledger.trade_count() == 1
 
 
-def test_timer_publishes_slot_anchors(ledger, trade) -> None:
+def test_timer_publishes_slot_anchors(fake_ledger, trade) -> None:
     """The anchor timer publishes one LedgerAnchor per slot with new entries, then nothing."""
-    service = build_service(ledger, anchor_interval_s=1.0)
+    service = build_service(fake_ledger, anchor_interval_s=1.0)
     deliver(service, trade(1))
     (timer,) = service.timers
     (anchor,) = list(timer.tick())
@@ -42,16 +42,16 @@ def test_timer_publishes_slot_anchors(ledger, trade) -> None:
     assert list(timer.tick()) == []
 
 
-def test_other_payloads_are_ignored(ledger, trade) -> None:
+def test_other_payloads_are_ignored(fake_ledger, trade) -> None:
     """Something that is not a trade on the topic writes nothing."""
-    service = build_service(ledger)
+    service = build_service(fake_ledger)
     assert deliver(service, GateClosed(slot=trade(0).slot)) == []
-    assert ledger.trade_count() == 0
+    assert fake_ledger.trade_count() == 0
 
 
-def test_retirement_requests_are_answered_on_receipts(ledger, trade) -> None:
+def test_retirement_requests_are_answered_on_receipts(fake_ledger, trade) -> None:
     """A retirement request is accepted once for the owner (idempotently) and refused for anyone else."""
-    service = build_service(ledger)
+    service = build_service(fake_ledger)
     deliver(service, trade(1))
     ask = CertificateRetirementRequested(cert_id="REC-t1", participant="ev-owner-b", target="FY2026")
     (ok,) = deliver(service, ask, "ledger.retirements")
@@ -59,5 +59,5 @@ def test_retirement_requests_are_answered_on_receipts(ledger, trade) -> None:
     assert ok.topic == "ledger.receipts" and ok.payload.accepted and again.payload == ok.payload
     thief = CertificateRetirementRequested(cert_id="REC-t1", participant="pv-owner-a", target="FY2026")
     (refused,) = deliver(service, thief, "ledger.retirements")
-    assert not refused.payload.accepted and "belongs to" in refused.payload.reason
-    assert ledger.verify().ok
+    assert not refused.payload.accepted and "no certificate REC-t1 held by pv-owner-a" in refused.payload.reason
+    assert fake_ledger.verify().ok

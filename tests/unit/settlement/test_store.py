@@ -11,13 +11,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from services.settlement import schema
-from services.settlement.domain.chain import TRADE
+from services.settlement.domain.kinds.trade import NAME as TRADE
 from services.settlement.domain.merkle import verify_inclusion
 from services.settlement.domain.money import FeeSchedule
 from services.settlement.domain.signing import Signer
 from services.settlement.migrate import VERSION_TABLE
+from services.settlement.ports import NotFound, NotYetAnchored
 from services.settlement.store import open_ledger
-from shared.errors import DomainError
 
 
 def test_redelivered_trade_posts_once(ledger, trade) -> None:
@@ -55,12 +55,12 @@ def test_trades_for_is_scoped_and_shaped(ledger, trade) -> None:
     """A participant sees only their own trades, with string decimals and their role."""
     ledger.record_trade(trade(1))
     ledger.record_trade(trade(2, seller="someone", buyer="other"))
-    rows = ledger.trades_for("ev-owner-b")
+    rows = [row.to_json() for row in ledger.trades_for("ev-owner-b")]
     assert rows == [{
         "trade_id": "t1", "slot": "2026-11-27T00:00:00+00:00", "seller": "pv-owner-a", "buyer": "ev-owner-b",
         "kwh": "1.500", "price": "25.33", "amount_yen": "38.00", "tier": "B", "renewable": True, "role": "buyer",
     }]
-    assert [r["role"] for r in ledger.trades_for("pv-owner-a")] == ["seller"]
+    assert [r.role for r in ledger.trades_for("pv-owner-a")] == ["seller"]
     assert ledger.trades_for("nobody") == []
 
 
@@ -78,17 +78,22 @@ def test_certificate_retires_once_by_its_owner(ledger, trade) -> None:
     """The buyer of renewable kWh owns a certificate naming the source; it retires once, by the owner."""
     ledger.record_trade(trade(1))
     (cert,) = ledger.certificates("ev-owner-b")
-    assert (cert["source_site"], cert["kwh"], cert["retired"]) == ("ebina-roof-7", "1.500", False)
-    with pytest.raises(DomainError, match="belongs to"):
-        ledger.retire_certificate(cert["cert_id"], "pv-owner-a", "2026 target")
-    first = ledger.retire_certificate(cert["cert_id"], "ev-owner-b", "2026 target")
-    assert ledger.retire_certificate(cert["cert_id"], "ev-owner-b", "2026 target") == first  # redelivery
-    with pytest.raises(DomainError, match="already retired"):
-        ledger.retire_certificate(cert["cert_id"], "ev-owner-b", "another target")
+    assert (cert.source_site, str(cert.kwh), cert.retired) == ("ebina-roof-7", "1.500", False)
+    thief = ledger.retire_certificate(cert.cert_id, "pv-owner-a", "2026 target")
+    assert not thief.accepted and thief.decision.refusal.value == "not_owner" and thief.entry is None
+    assert "held by pv-owner-a" in thief.decision.reason
+    first = ledger.retire_certificate(cert.cert_id, "ev-owner-b", "2026 target")
+    assert first.accepted and first.entry is not None
+    again = ledger.retire_certificate(cert.cert_id, "ev-owner-b", "2026 target")  # redelivery
+    assert again.accepted and again.decision.repeat and again.entry == first.entry
+    other = ledger.retire_certificate(cert.cert_id, "ev-owner-b", "another target")
+    assert other.decision.refusal.value == "already_retired" and "'2026 target'" in other.decision.reason
+    missing = ledger.retire_certificate("REC-nope", "ev-owner-b", "2026 target")
+    assert missing.decision.refusal.value == "missing"
     assert len(list(ledger.entries())) == 2
-    assert ledger.certificates("ev-owner-b")[0]["retired_target"] == "2026 target"
-    assert ledger.renewable_progress("ev-owner-b") == {"2026 target": "1.500"}
-    assert ledger.statement("ev-owner-b").retired[0]["cert_id"] == cert["cert_id"]
+    assert ledger.certificates("ev-owner-b")[0].retired_target == "2026 target"
+    assert ledger.renewable_progress("ev-owner-b") == {"2026 target": Decimal("1.500")}
+    assert ledger.statement("ev-owner-b").retired[0]["cert_id"] == cert.cert_id
     assert ledger.verify().ok
 
 
@@ -106,16 +111,30 @@ def test_anchor_per_slot_and_again_after_late_trades(ledger, trade) -> None:
 
 
 def test_inclusion_proof_ties_a_trade_to_its_anchor(ledger, trade) -> None:
-    """A party to a trade gets a Merkle proof against the published anchor; others get nothing."""
+    """An anchored trade gets a Merkle proof against its slot's anchor; before the anchor it gets none."""
     ledger.record_trades([trade(i) for i in range(1, 6)])
-    with pytest.raises(DomainError, match="not under an anchor"):
-        ledger.inclusion_proof("t3", "ev-owner-b")
+    with pytest.raises(NotYetAnchored, match="not under a published anchor"):
+        ledger.inclusion_proof(TRADE, "t3")
     (anchor,) = ledger.anchor_pending()
-    proof = ledger.inclusion_proof("t3", "ev-owner-b")
-    assert proof["merkle_root"] == anchor.merkle_root and proof["size"] == 5
-    assert verify_inclusion(proof["entry_hash"], proof["index"], proof["size"], proof["proof"], anchor.merkle_root)
-    with pytest.raises(DomainError, match="no trade"):
-        ledger.inclusion_proof("t3", "a-stranger")
+    proof = ledger.inclusion_proof(TRADE, "t3")
+    assert proof.anchor.merkle_root == anchor.merkle_root and proof.size == 5
+    assert verify_inclusion(proof.entry.hash, proof.index, proof.size, proof.proof, anchor.merkle_root)
+    assert proof.entry.recomputed_hash() == proof.entry.hash
+    with pytest.raises(NotFound):
+        ledger.inclusion_proof(TRADE, "t-nope")
+
+
+def test_retirement_is_anchored_with_its_slot(ledger, trade) -> None:
+    """A retirement becomes a leaf of its certificate's slot: the next anchor covers it, with the target."""
+    ledger.record_trade(trade(1))
+    (first,) = ledger.anchor_pending()
+    ledger.retire_certificate("REC-t1", "ev-owner-b", "FY2026")
+    (second,) = ledger.anchor_pending()
+    assert (first.entries, second.entries) == (1, 2)
+    proof = ledger.inclusion_proof("retirement", "REC-t1")
+    assert proof.entry.body["target"] == "FY2026"
+    assert verify_inclusion(proof.entry.hash, proof.index, proof.size, proof.proof, second.merkle_root)
+    assert ledger.verify().ok
 
 
 def test_statement_totals_and_html(ledger, trade) -> None:
@@ -133,7 +152,7 @@ def test_statement_totals_and_html(ledger, trade) -> None:
 def test_operator_totals_are_aggregates(ledger, trade) -> None:
     """Slot totals add up trades, kWh and fees without naming participants."""
     ledger.record_trades([trade(1), trade(2)])
-    (row,) = ledger.slot_totals()
+    (row,) = [r.to_json() for r in ledger.slot_totals()]
     assert row == {"slot": "2026-11-27T00:00:00+00:00", "trades": 2, "kwh": "3.000", "energy_yen": "76.00",
                    "wheeling_yen": "9.30", "platform_fee_yen": "0.00"}
 
