@@ -11,7 +11,7 @@ import httpx
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from services.settlement.store import open_ledger
+from services.settlement.read_model import open_read_model
 from shared.errors import EventDecodeError
 from shared.events import Envelope, TradeMatched, slot_start
 from shared.serialization import decode, encode
@@ -32,9 +32,9 @@ def trade(slot: datetime, seller: str, buyer: str, kwh: str = "1.000", price: st
 
 
 def ledger_trade_ids(database_url: str, participant: str) -> list[str]:
-    ledger = open_ledger(database_url)
+    ledger = open_read_model(database_url)
     try:
-        return [row["trade_id"] for row in ledger.trades_for(participant)]
+        return [row.trade_id for row in ledger.trades_for(participant)]
     finally:
         ledger.close()
 

@@ -53,10 +53,10 @@ def test_round_trip_on_postgres(database_url) -> None:
     assert ledger.record_trades(trades(30)) == [None] * 30
     assert len(ledger.anchor_pending()) == 4
     cert = ledger.certificates("buyer-0")[0]
-    ledger.retire_certificate(cert["cert_id"], "buyer-0", "FY2026 RE target")
+    assert ledger.retire_certificate(cert.cert_id, "buyer-0", "FY2026 RE target").accepted
     statement = ledger.statement("buyer-0", SLOT, SLOT + timedelta(hours=1))
     assert statement.lines and all(line.slot < "2026-11-27T01:00" for line in statement.lines)
-    assert ledger.trades_for("buyer-0")[0]["slot"] == "2026-11-27T00:00:00+00:00"
+    assert ledger.trades_for("buyer-0")[0].to_json()["slot"] == "2026-11-27T00:00:00+00:00"
     assert_complete(ledger, 30)
     ledger.close()
 
@@ -212,4 +212,34 @@ def test_tampering_in_postgres_is_named_by_the_cli(database_url, capsys) -> None
     capsys.readouterr()
     assert main(["verify", "--database-url", database_url]) == 1
     assert "seq 17" in capsys.readouterr().out
+    ledger.close()
+
+
+def test_reader_on_postgres_is_read_only(database_url) -> None:
+    """Opening and using a reader changes no row anywhere; its sessions refuse writes; an empty database is
+    'no ledger', not a migration."""
+    from sqlalchemy import text
+
+    from services.settlement import schema
+    from services.settlement.ports import LedgerUnavailable
+    from services.settlement.read_model import open_read_model
+
+    with pytest.raises(LedgerUnavailable, match="not usable"):
+        open_read_model(database_url)  # nothing migrated yet: the reader does not create the tables
+    ledger = open_ledger(database_url, KEY)
+    ledger.record_trades(trades(12))
+    ledger.anchor_pending()
+
+    def counts() -> dict[str, int]:
+        with ledger.engine.connect() as conn:
+            return {t.name: conn.execute(text(f"SELECT count(*) FROM {t.name}")).scalar_one()
+                    for t in schema.metadata.sorted_tables}
+
+    before = counts()
+    reader = open_read_model(database_url)
+    assert reader.verify().ok and reader.reconcile().ok and len(reader.trades_for("buyer-0")) == 2
+    with reader.engine.connect() as conn, pytest.raises(Exception, match="read-only transaction"):
+        conn.execute(text("DELETE FROM ledger_trades"))
+    reader.close()
+    assert counts() == before
     ledger.close()
