@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.settlement.domain.certificates import Certificate, decide_retirement
 from services.settlement.domain.kinds.registry import KINDS
 from services.settlement.domain.kinds.retirement import NAME as RETIREMENT
 from services.settlement.domain.kinds.trade import NAME as TRADE
+from services.settlement.domain.money import kwh_to_wh
 from services.settlement.domain.reconcile import ReconcileReport
 from services.settlement.domain.statement import Statement
 from services.settlement.domain.verify import VerifyReport
@@ -49,6 +51,22 @@ class ParticipantView:
         if row is None or row.owner != self.participant:
             raise NotFound(f"no certificate {cert_id} held by {self.participant}")
         return row
+
+    def retirement_refusal(self, cert_id: str, target: str) -> str | None:
+        """Why the caller may not retire ``cert_id`` against ``target`` now (``None``: they may ask);
+        ``NotFound`` for a certificate that is missing or not theirs. The rule is the domain's."""
+        row = self.certificate(cert_id)
+        cert = Certificate(row.cert_id, row.trade_id, row.slot.isoformat(), row.source_participant,
+                           row.source_site, kwh_to_wh(row.kwh), row.owner)
+        decision = decide_retirement(cert_id, cert, row.retired_target if row.retired else None,
+                                     self.participant, target)
+        if decision.retirement is not None:
+            return None
+        return decision.reason or f"certificate {cert_id} is already retired against {row.retired_target!r}"
+
+    def retirement_entry_hash(self, cert_id: str) -> str | None:
+        entry = self._ledger.entry(RETIREMENT, cert_id)
+        return None if entry is None else entry.hash
 
     def entry_proof(self, kind: str, ref: str) -> dict[str, Any]:
         """The Merkle proof of an entry of any kind that concerns the caller (its kind's ``parties``) against

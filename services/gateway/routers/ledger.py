@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from services.gateway.deps import Bus, Ledger, Participant
 from services.gateway.renewable import renewable_target
@@ -17,10 +18,11 @@ from services.gateway.schemas.ledger import (
     CertificatePublic,
     RenewableTarget,
     RetirementCreate,
-    RetirementRequested,
+    RetirementStatus,
     StatementPublic,
 )
 from services.settlement.events import CertificateRetirementRequested
+from services.settlement.ports import CertificateRow, NotFound
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"], responses=error_responses(401, 422))
 
@@ -66,11 +68,72 @@ def my_renewable_target(participant: Participant, ledger: Ledger,
     return renewable_target(participant, view.trades(), share, retired)
 
 
-@router.post("/certificates/{cert_id}/retire", status_code=status.HTTP_202_ACCEPTED,
-             response_model=RetirementRequested)
-def retire_certificate(cert_id: str, body: RetirementCreate, participant: Participant, bus: Bus) -> RetirementRequested:
-    """Ask to retire one of the caller's certificates against a renewable target (once; the answer comes
-    as a receipt, and the retirement shows in /v1/ledger/renewable-progress)."""
+RETIREMENT_ANSWER_WITHIN_S = 3.0  # how long a retirement request waits for the ledger before answering 202
+_POLL_S = 0.05
+
+
+def _retirement_status(cert: CertificateRow, message: str, *, event_id: str | None = None,
+                       asked: str | None = None, entry_hash: str | None = None) -> RetirementStatus:
+    """The answer about ``cert``; ``asked`` is the target of a request not on the ledger yet."""
+    state = "retired" if cert.retired else ("requested" if asked else "not retired")
+    return RetirementStatus(cert_id=cert.cert_id, status=state, target=cert.retired_target or asked,
+                            entry_seq=cert.retired_seq, entry_hash=entry_hash, event_id=event_id,
+                            status_url=f"/v1/ledger/certificates/{cert.cert_id}/retirement", message=message)
+
+
+def _not_found(exc: NotFound) -> JSONResponse:
+    return JSONResponse(status_code=404, content={"message": str(exc)})
+
+
+@router.get("/certificates/{cert_id}/retirement", response_model=RetirementStatus,
+            responses=error_responses(404))
+def certificate_retirement(cert_id: str, participant: Participant, ledger: Ledger) -> RetirementStatus | JSONResponse:
+    """Whether the caller's certificate is retired, against which target and in which ledger entry (404 for a
+    certificate that is missing or someone else's)."""
+    view = ledger.participant(participant)
+    try:
+        cert = view.certificate(cert_id)
+    except NotFound as exc:
+        return _not_found(exc)
+    if not cert.retired:
+        return _retirement_status(cert, "not retired")
+    return _retirement_status(cert, "retired", entry_hash=view.retirement_entry_hash(cert_id))
+
+
+@router.post("/certificates/{cert_id}/retire", status_code=status.HTTP_200_OK, response_model=RetirementStatus,
+             responses={202: {"model": RetirementStatus, "description": "asked for; not on the ledger yet"},
+                        **error_responses(404, 409)})
+def retire_certificate(cert_id: str, body: RetirementCreate, participant: Participant, bus: Bus,
+                       ledger: Ledger) -> RetirementStatus | JSONResponse:
+    """Retire one of the caller's certificates against a renewable target, once.
+
+    Answers 200 with the ledger entry once the settlement service has recorded it (usually within a second),
+    202 with a ``status_url`` if it has not yet, 404 for a certificate that is missing or someone else's,
+    409 if it is already retired (naming the target and entry it was retired with)."""
+    view = ledger.participant(participant)
+    try:
+        refusal = view.retirement_refusal(cert_id, body.target)
+    except NotFound as exc:
+        return _not_found(exc)
+    if refusal is not None:
+        answer = _retirement_status(view.certificate(cert_id), refusal,
+                                    entry_hash=view.retirement_entry_hash(cert_id))
+        return JSONResponse(status_code=409, content=answer.model_dump(mode="json"))
     envelope = bus.publish("ledger.retirements", CertificateRetirementRequested(
         cert_id=cert_id, participant=participant, target=body.target))
-    return RetirementRequested(cert_id=cert_id, target=body.target, event_id=envelope.event_id)
+    deadline = time.monotonic() + RETIREMENT_ANSWER_WITHIN_S
+    while True:
+        cert = view.certificate(cert_id)
+        if cert.retired or time.monotonic() >= deadline:
+            break
+        time.sleep(_POLL_S)
+    if not cert.retired:
+        answer = _retirement_status(cert, "retirement requested; not on the ledger yet",
+                                    event_id=envelope.event_id, asked=body.target)
+        return JSONResponse(status_code=202, content=answer.model_dump(mode="json"))
+    entry_hash = view.retirement_entry_hash(cert_id)
+    if cert.retired_target != body.target:  # another request retired it first
+        message = f"certificate {cert_id} is already retired against {cert.retired_target!r}"
+        answer = _retirement_status(cert, message, event_id=envelope.event_id, entry_hash=entry_hash)
+        return JSONResponse(status_code=409, content=answer.model_dump(mode="json"))
+    return _retirement_status(cert, "retired", event_id=envelope.event_id, entry_hash=entry_hash)

@@ -13,11 +13,18 @@ class RetirementCreate(BaseModel):
     target: str = Field(min_length=1, max_length=128, description="the renewable target, e.g. 'FY2026 green 60 %'")
 
 
-class RetirementRequested(BaseModel):
+class RetirementStatus(BaseModel):
+    """Where a certificate's retirement stands: retired (with the ledger entry that proves it) or not."""
+
     cert_id: str
-    target: str
-    event_id: str
-    status: Literal["retirement requested"] = "retirement requested"
+    status: Literal["retired", "not retired", "requested"] = Field(
+        description="retired: on the ledger; requested: asked for, not recorded yet (ask the status_url)")
+    target: str | None = Field(None, description="the target it is retired (or asked to be retired) against")
+    entry_seq: int | None = Field(None, description="the retirement's ledger entry")
+    entry_hash: str | None = None
+    event_id: str | None = Field(None, description="the request's event, when this answer follows a request")
+    status_url: str
+    message: str
 
 
 class Balance(BaseModel):
@@ -67,6 +74,8 @@ class StatementPublic(BaseModel):
     totals: dict[str, str]
     certificates: list[dict[str, Any]]
     retired: list[dict[str, Any]]
+    payments: list[dict[str, Any]] = Field(default_factory=list,
+                                           description="entries of other kinds that moved the caller's account")
 
 
 class RenewableTarget(BaseModel):

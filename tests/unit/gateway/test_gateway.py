@@ -162,9 +162,9 @@ def test_certificate_retirement_proves_renewable_use(ledger):
     [cert] = client.get("/v1/ledger/certificates", headers=auth("home-1")).json()
     assert (cert["source_site"], cert["kwh"], cert["retired"]) == ("roof-1", "1.000", False)
     url = f"/v1/ledger/certificates/{cert['cert_id']}/retire"
-    assert client.post(url, json={"target": "FY2026"}, headers=auth("home-2")).status_code == 202
+    assert client.post(url, json={"target": "FY2026"}, headers=auth("home-2")).status_code == 404
     assert client.get("/v1/ledger/renewable-progress", headers=auth("home-2")).json() == {}
-    assert client.post(url, json={"target": "FY2026"}, headers=auth("home-1")).status_code == 202
+    assert client.post(url, json={"target": "FY2026"}, headers=auth("home-1")).status_code == 200
     assert client.get("/v1/ledger/renewable-progress", headers=auth("home-1")).json() == {"FY2026": "1.000"}
     assert client.get("/v1/ledger/certificates", headers=auth("home-1")).json()[0]["retired"] is True
     assert client.post(url, json={}, headers=auth("home-1")).status_code == 422
