@@ -13,18 +13,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from services.settlement.domain.certificates import decide_retirement
 from services.settlement.domain.chain import ChainHead, Draft, Entry, append
 from services.settlement.domain.kinds.anchor import NAME as ANCHOR
 from services.settlement.domain.kinds.anchor import anchor_draft
 from services.settlement.domain.kinds.registry import KINDS
 from services.settlement.domain.kinds.retirement import NAME as RETIREMENT
-from services.settlement.domain.kinds.retirement import retirement_draft
 from services.settlement.domain.kinds.trade import NAME as TRADE
-from services.settlement.domain.kinds.trade import certificate_of, trade_draft
 from services.settlement.domain.merkle import merkle_root
 from services.settlement.domain.money import FeeSchedule, sen_to_yen, wh_to_kwh
-from services.settlement.domain.postings import JPY, KWH, Posting, TradeFact, participant_account
+from services.settlement.domain.postings import JPY, KWH, Posting, participant_account
 from services.settlement.domain.projection import Tables, apply_rows
 from services.settlement.domain.reconcile import ReconcileReport, reconcile
 from services.settlement.domain.signing import Signer
@@ -36,14 +33,13 @@ from services.settlement.ports import (
     CertificateRow,
     InclusionProof,
     NotFound,
-    RecordResult,
     RetirementOutcome,
     SlotTotal,
     TradeRow,
-    result_for,
 )
 from services.settlement.read_model import proof_under_anchor
-from shared.events import LedgerAnchor, TradeMatched
+from services.settlement.writes import TradeWrites, fresh_drafts, in_request_order, retire
+from shared.events import LedgerAnchor
 
 _KEYS = {"ledger_trades": "trade_id", "ledger_certificates": "cert_id", "ledger_anchors": "seq"}
 
@@ -52,7 +48,7 @@ def _dt(slot: str | None) -> datetime | None:
     return datetime.fromisoformat(slot) if slot else None
 
 
-class InMemoryLedger:
+class InMemoryLedger(TradeWrites):
     """``ports.Ledger`` in memory: same answers as the SQL adapter for the same calls."""
 
     def __init__(self, signer: Signer | None = None, *, chain: str = "main", fees: FeeSchedule | None = None,
@@ -70,6 +66,9 @@ class InMemoryLedger:
 
     # ------------------------------------------------------------------ writes
 
+    def _now(self) -> datetime:
+        return self._clock()
+
     def _append(self, drafts: Sequence[Draft]) -> list[Entry]:
         entries, self._head = append(self._head, drafts, self.signer)
         for e in entries:
@@ -82,41 +81,18 @@ class InMemoryLedger:
         for draft in drafts:
             KINDS[draft.kind]
         with self._lock:
-            fresh, seen = [], set(self._keys)
-            for d in drafts:
-                if (d.kind, d.ref) not in seen:
-                    seen.add((d.kind, d.ref))
-                    fresh.append(d)
-            by_key = {(e.kind, e.ref): e for e in (self._append(fresh) if fresh else [])}
-        return [by_key.pop((d.kind, d.ref), None) for d in drafts]
-
-    def record_trade(self, trade: TradeMatched) -> RecordResult | None:
-        return self.record_trades([trade])[0]
-
-    def record_trades(self, trades: Sequence[TradeMatched]) -> list[RecordResult | None]:
-        now = self._clock()
-        drafts = [trade_draft(TradeFact.from_event(tr), self.fees, now) for tr in trades]
-        return [None if e is None else result_for(e) for e in self.record(drafts)]
-
-    def recorded(self, trade: TradeMatched) -> RecordResult:
-        entry = self.entry(TRADE, trade.trade_id)
-        if entry is None:
-            raise LookupError(f"trade {trade.trade_id} is not on the ledger")
-        return result_for(entry)
+            fresh = fresh_drafts(drafts, set(self._keys))
+            entries = self._append(fresh) if fresh else []
+        return in_request_order(drafts, entries)
 
     def retire_certificate(self, cert_id: str, participant: str, target: str) -> RetirementOutcome:
         with self._lock:
             row = self._tables["ledger_certificates"].get(cert_id)
-            issued = None if row is None else self.entry(TRADE, row["trade_id"])
-            cert = None if issued is None else certificate_of(issued)
-            retired = None if row is None or row["retired_seq"] is None else row["retired_target"]
-            decision = decide_retirement(cert_id, cert, retired, participant, target)
-            if decision.repeat:
-                return RetirementOutcome(cert_id, participant, target, decision, self.entry(RETIREMENT, cert_id))
-            if decision.retirement is None or cert is None:
-                return RetirementOutcome(cert_id, participant, target, decision)
-            (entry,) = self._append([retirement_draft(decision.retirement, cert.slot, self._clock())])
-        return RetirementOutcome(cert_id, participant, target, decision, entry)
+            return retire(cert_id, participant, target, self._now(),
+                          issued=None if row is None else self.entry(TRADE, row["trade_id"]),
+                          retired_target=None if row is None or row["retired_seq"] is None else row["retired_target"],
+                          existing=lambda: self.entry(RETIREMENT, cert_id),
+                          append=lambda draft: self._append([draft])[0])
 
     def anchor_pending(self) -> list[LedgerAnchor]:
         with self._lock:

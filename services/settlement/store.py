@@ -34,24 +34,21 @@ from sqlalchemy import Connection, Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from services.settlement import schema as t
-from services.settlement.domain.certificates import decide_retirement
 from services.settlement.domain.chain import ChainHead, Draft, Entry, append
 from services.settlement.domain.kinds.anchor import NAME as ANCHOR
 from services.settlement.domain.kinds.anchor import anchor_draft
 from services.settlement.domain.kinds.registry import KINDS
 from services.settlement.domain.kinds.retirement import NAME as RETIREMENT
-from services.settlement.domain.kinds.retirement import retirement_draft
 from services.settlement.domain.kinds.trade import NAME as TRADE
-from services.settlement.domain.kinds.trade import certificate_of, trade_draft
 from services.settlement.domain.merkle import merkle_root
 from services.settlement.domain.money import FeeSchedule
-from services.settlement.domain.postings import TradeFact
 from services.settlement.domain.signing import Signer, public_bytes
 from services.settlement.migrate import WRITE, migrate
-from services.settlement.ports import RecordResult, RetirementOutcome, result_for
+from services.settlement.ports import RetirementOutcome
 from services.settlement.read_model import SqlReadModel
 from services.settlement.sql import apply_updates, derived_writes, entry_rows, make_engine, utc, write_rows
-from shared.events import LedgerAnchor, TradeMatched
+from services.settlement.writes import TradeWrites, fresh_drafts, in_request_order, retire
+from shared.events import LedgerAnchor
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +71,7 @@ def open_ledger(url: str, signing_key: bytes | None = None, *, chain: str = "mai
     return ledger
 
 
-class SqlLedger(SqlReadModel):
+class SqlLedger(TradeWrites, SqlReadModel):
     """Write trades, retirements, anchors (and entries of any registered kind) to the chain."""
 
     def __init__(self, engine: Engine, signer: Signer, *, chain: str = "main",
@@ -171,52 +168,20 @@ class SqlLedger(SqlReadModel):
             for kind in {d.kind for d in drafts}:
                 refs = list({d.ref for d in drafts if d.kind == kind})
                 known.update((kind, ref) for ref in self._known(conn, kind, refs))
-            fresh: list[Draft] = []
-            for d in drafts:
-                if (d.kind, d.ref) not in known:
-                    known.add((d.kind, d.ref))
-                    fresh.append(d)
+            fresh = fresh_drafts(drafts, known)
             entries = self._append(conn, head, fresh) if fresh else []
-        by_key = {(e.kind, e.ref): e for e in entries}
-        return [by_key.pop((d.kind, d.ref), None) for d in drafts]  # a repeat inside the batch: once
-
-    def record_trade(self, trade: TradeMatched) -> RecordResult | None:
-        """Settle ``trade`` once; ``None`` if it is already on the ledger (nothing is written then)."""
-        return self.record_trades([trade])[0]
-
-    def record_trades(self, trades: Sequence[TradeMatched]) -> list[RecordResult | None]:
-        """Settle a batch in one transaction with one signature; ``None`` for each trade already recorded."""
-        now = self._now()
-        drafts = [trade_draft(TradeFact.from_event(tr), self.fees, now) for tr in trades]
-        return [None if e is None else result_for(e) for e in self.record(drafts)]
-
-    def recorded(self, trade: TradeMatched) -> RecordResult:
-        """What recording ``trade`` did, read back from the ledger (to repeat receipts on redelivery)."""
-        entry = self.entry(TRADE, trade.trade_id)
-        if entry is None:
-            raise LookupError(f"trade {trade.trade_id} is not on the ledger")
-        return result_for(entry)
+        return in_request_order(drafts, entries)
 
     def retire_certificate(self, cert_id: str, participant: str, target: str) -> RetirementOutcome:
-        """Retire ``participant``'s certificate against ``target`` once (rules: ``decide_retirement``).
-
-        Asking again for the same target answers with the existing retirement entry (a redelivered
-        request); every refusal says why, and nothing is written then.
-        """
+        """Retire ``participant``'s certificate against ``target`` once (rules: ``decide_retirement``), under
+        the sequencer lock so two requests cannot both pass the check."""
         with self._writing() as (conn, head):
             row = conn.execute(select(t.certificates).where(t.certificates.c.cert_id == cert_id)).first()
-            issued = None if row is None else self._entry(conn, TRADE, row.trade_id)
-            cert = None if issued is None else certificate_of(issued)
-            retired_target = None if row is None or row.retired_seq is None else row.retired_target
-            decision = decide_retirement(cert_id, cert, retired_target, participant, target)
-            outcome = RetirementOutcome(cert_id, participant, target, decision)
-            if decision.repeat:
-                return RetirementOutcome(cert_id, participant, target, decision,
-                                         self._entry(conn, RETIREMENT, cert_id))
-            if decision.retirement is None or cert is None:
-                return outcome
-            (entry,) = self._append(conn, head, [retirement_draft(decision.retirement, cert.slot, self._now())])
-        return RetirementOutcome(cert_id, participant, target, decision, entry)
+            return retire(cert_id, participant, target, self._now(),
+                          issued=None if row is None else self._entry(conn, TRADE, row.trade_id),
+                          retired_target=None if row is None or row.retired_seq is None else row.retired_target,
+                          existing=lambda: self._entry(conn, RETIREMENT, cert_id),
+                          append=lambda draft: self._append(conn, head, [draft])[0])
 
     def _unanchored_slots(self, conn: Connection) -> list[datetime]:
         """Slots that gained anchored entries since this chain's last anchor (only those can need a new one)."""
