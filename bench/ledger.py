@@ -1,31 +1,42 @@
-"""Ledger throughput: appends with hash chain + signatures vs plain inserts of the same rows, and verify.
+"""Ledger throughput: appends with hash chain + signatures vs plain inserts of the same rows, verify, proofs.
 
     DATABASE_URL=postgresql+psycopg://... .venv/bin/python -m bench.ledger [--quick]
 
 Writes reports/bench/ledger.json. The ratio ``append_per_s / plain_insert_per_s`` is the price of tamper
-evidence (hashing, the sequencer lock, the duplicate check and one signature per batch). The run uses its
-own chain names and trade ids and deletes its rows afterwards, so it can point at a shared database.
+evidence (hashing, the sequencer lock, the duplicate check and one signature per batch). Also measured:
+inclusion proofs served over real HTTP by the gateway's route (per second and p99, beside ``/health`` on the
+same server as the HTTP floor), and the standalone verifier (``tools/verify_ledger.py``) beside the built-in
+verify on the same export. The run uses its own chain names and trade ids and deletes its rows afterwards,
+so it can point at a shared database.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import os
+import socket
+import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import delete, select
 
 from bench.common import timed, write_report
 from services.settlement import schema as t
+from services.settlement.anchor_file import AnchorFile
 from services.settlement.domain.chain import GENESIS_HASH, Entry, canonical_json
 from services.settlement.domain.kinds.trade import trade_draft
 from services.settlement.domain.postings import TradeFact
+from services.settlement.domain.signing import Signer
 from services.settlement.domain.verify import verify
+from services.settlement.export import entries_from_export, export_lines
 from services.settlement.sql import derived_writes, entry_rows, write_rows
 from services.settlement.store import SqlLedger, open_ledger
 from shared.events import TradeMatched
@@ -62,6 +73,118 @@ def plain_insert(ledger: SqlLedger, trades: list[TradeMatched], chain: str, batc
             write_rows(conn, [(t.entries, entry_rows(entries)), *writes])
 
 
+def standalone_beside_builtin(entries: list[Entry], signer: Signer) -> dict[str, float]:
+    """The outside verifier and the built-in one, each from the same export lines (parsing included)."""
+    verifier = load_standalone_verifier()
+    lines = list(export_lines(entries))
+    saved = [AnchorFile.record(e.chain, e.body["slot"], e.body["entries"], e.body["merkle_root"], e.seq, e.hash)
+             for e in entries if e.kind == "anchor"]
+    keys = {signer.key_id: signer.public_key}
+    standalone_s, (ok, message) = timed(lambda: verifier.verify_export(lines, keys, saved), repeat=3)
+    builtin_s, report = timed(lambda: verify(entries_from_export(lines), signer.public_key), repeat=3)
+    if not (ok and report.ok):
+        raise RuntimeError(f"{message} / {report.summary()}")
+    return {"standalone_verify_per_s": round(len(lines) / standalone_s),
+            "builtin_verify_same_export_per_s": round(len(lines) / builtin_s),
+            "standalone_over_builtin": round(builtin_s / standalone_s, 3), "export_entries": len(lines),
+            "saved_anchors_checked": len(saved)}
+
+
+def load_standalone_verifier():
+    """tools/verify_ledger.py as an outsider would run it: loaded from its file, not as part of the project."""
+    path = Path(__file__).resolve().parent.parent / "tools" / "verify_ledger.py"
+    spec = importlib.util.spec_from_file_location("verify_ledger", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["verify_ledger"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class _NoBus:
+    """The proof routes publish nothing; the benchmark's gateway has no broker."""
+
+    def publish(self, topic: str, payload: object) -> None:
+        raise RuntimeError("the proofs benchmark publishes nothing")
+
+    def ready(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        return None
+
+
+def proofs_over_http(url: str, trades: list[TradeMatched], seconds: float, clients: int = 4) -> dict[str, float]:
+    """Inclusion proofs from the gateway's route over real HTTP (uvicorn on 127.0.0.1, keep-alive clients),
+    beside ``/health`` on the same server: the HTTP floor of this machine."""
+    import httpx
+    import uvicorn
+
+    from services.gateway.app import create_app
+    from services.settlement.views import open_reader
+    from shared.auth import issue_token
+    from shared.settings import Settings
+
+    settings = Settings(token_secret="bench-secret", operator_token="bench-operator")
+    app = create_app(settings, _NoBus(), open_reader(url))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    requests = [(f"/v1/ledger/proofs/trades/{tr.trade_id}",
+                 {"Authorization": f"Bearer {issue_token(settings.token_secret, tr.buyer)}"}) for tr in trades]
+
+    def load(paths: list[tuple[str, dict[str, str]]]) -> tuple[float, list[float]]:
+        latencies: list[float] = []
+        lock = threading.Lock()
+        stop = time.monotonic() + seconds
+
+        def client(k: int) -> None:
+            mine: list[float] = []
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+                i = k
+                while time.monotonic() < stop:
+                    path, headers = paths[i % len(paths)]
+                    t0 = time.perf_counter()
+                    response = http.get(path, headers=headers)
+                    mine.append(time.perf_counter() - t0)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"{path}: {response.status_code} {response.text[:200]}")
+                    i += clients
+            with lock:
+                latencies.extend(mine)
+
+        threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+        t0 = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        return time.perf_counter() - t0, latencies
+
+    try:
+        load(requests[:50])  # warm-up: connections, caches, the first queries
+        proof_s, proof_lat = load(requests)
+        health_s, health_lat = load([("/health", {})])
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+    def p(values: list[float], q: float) -> float:
+        ordered = sorted(values)
+        return round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+    return {"proofs_per_s": round(len(proof_lat) / proof_s), "proof_p50_ms": p(proof_lat, 0.5),
+            "proof_p99_ms": p(proof_lat, 0.99), "proofs_served": len(proof_lat),
+            "health_per_s": round(len(health_lat) / health_s), "health_p99_ms": p(health_lat, 0.99),
+            "http_clients": clients}
+
+
 def cleanup(ledger: SqlLedger, chains: list[str]) -> None:
     """Remove this run's rows so the benchmark can share a database with a live ledger."""
     with ledger.engine.begin() as conn:
@@ -94,6 +217,7 @@ def run(n: int, batch: int, single: int, rounds: int, url: str) -> dict[str, flo
                 writer.record_trades(trades[start:start + batch])
             append_s.append(time.perf_counter() - t0)
 
+        SqlLedger(ledger.engine, ledger.signer, chain=f"bench-{run_id}-0", fees=ledger.fees).anchor_pending()
         t0 = time.perf_counter()
         entries = list(ledger.entries(chain=f"bench-{run_id}-0"))
         load_s = time.perf_counter() - t0
@@ -115,7 +239,10 @@ def run(n: int, batch: int, single: int, rounds: int, url: str) -> dict[str, flo
             lambda: verify(single_entries, ledger.signer.public_key, every_signature=False), repeat=3)
         if not (single_report.ok and tip_report.ok):
             raise RuntimeError(single_report.summary() + " / " + tip_report.summary())
+        outside = standalone_beside_builtin(entries, ledger.signer)
+        http = proofs_over_http(url, make_trades(n, f"{run_id}-0-"), seconds=3 if n <= 5000 else 8)
         return {
+            **outside, **http,
             "append_per_s": round(n / min(append_s)),
             "plain_insert_per_s": round(n / min(plain_s)),
             "verify_per_s": round(len(entries) / verify_s),
@@ -152,8 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     metrics = run(n, args.batch, single, rounds, url)
     params = {"trades": n, "batch": args.batch, "rounds": rounds, "single_trade_txs": single, "backend": backend,
               "cpus": os.cpu_count(), "targets": TARGETS}
-    baseline = {"plain_insert_per_s": metrics["plain_insert_per_s"]}
-    ratio = round(metrics["append_per_s"] / metrics["plain_insert_per_s"], 3)
+    baseline = {"plain_insert_per_s": metrics["plain_insert_per_s"], "health_per_s": metrics["health_per_s"],
+                "builtin_verify_same_export_per_s": metrics["builtin_verify_same_export_per_s"]}
+    ratio = {"append_over_plain": round(metrics["append_per_s"] / metrics["plain_insert_per_s"], 3),
+             "proofs_over_health": round(metrics["proofs_per_s"] / metrics["health_per_s"], 3),
+             "standalone_over_builtin_verify": metrics["standalone_over_builtin"]}
     path = write_report("ledger", params, metrics, baseline, ratio)
     log.info("wrote %s: %s (append/plain = %s)", path, metrics, ratio)
     if tmp is not None:

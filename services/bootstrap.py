@@ -27,11 +27,13 @@ def market_service(settings: Settings) -> Service:
 
 
 def settlement_service(settings: Settings) -> Service:
+    from services.settlement.anchor_file import AnchorFile, anchors_path
     from services.settlement.service import build_service
     from services.settlement.store import open_ledger
 
     key = bytes.fromhex(settings.ledger_signing_key) if settings.ledger_signing_key else None
-    return build_service(open_ledger(settings.database_url, signing_key=key))
+    return build_service(open_ledger(settings.database_url, signing_key=key),
+                         anchor_file=AnchorFile(anchors_path(settings)))
 
 
 def city_simulator_service(settings: Settings) -> Service:

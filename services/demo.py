@@ -66,6 +66,8 @@ def run_energy_day(out: Path, day: date, weather: float) -> dict:
     from services.market.adapters.community_yaml import load_community
     from services.market.service import build_service as market_service
     from services.market.simulate import simulate_day
+    from services.settlement.anchor_file import AnchorFile
+    from services.settlement.export import export_lines
     from services.settlement.service import build_service as settlement_service
     from services.settlement.store import open_ledger
 
@@ -77,7 +79,11 @@ def run_energy_day(out: Path, day: date, weather: float) -> dict:
     ledger = open_ledger(f"sqlite:///{out / 'ledger.sqlite'}",
                          signing_key=key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
     clock = SettableClock()
-    bus = InProcessBus([market_service(community.market_settings(), clock=clock), settlement_service(ledger)])
+    # The public anchors file of this demo's (fresh) ledger: the roots an outsider keeps (docs/ledger-format.md).
+    (out / "ledger-anchors.jsonl").unlink(missing_ok=True)
+    anchors = AnchorFile(out / "ledger-anchors.jsonl")
+    bus = InProcessBus([market_service(community.market_settings(), clock=clock),
+                        settlement_service(ledger, anchor_file=anchors)])
     clearing = BusClearing(bus, clock)
     t0 = time.perf_counter()
     report = simulate_day(community, day, weather_factor=weather, clear=clearing)
@@ -85,7 +91,11 @@ def run_energy_day(out: Path, day: date, weather: float) -> dict:
     bus.tick()  # settlement's timer anchors the day's slots (Merkle roots on ledger.anchors)
     bus.run_until_idle()
     verify, reconcile = ledger.verify(), ledger.reconcile()
-    app_user = _ask_gateway(bus, ledger, "home-pv-01")
+    with (out / "ledger.jsonl").open("w", encoding="utf-8") as export:  # for tools/verify_ledger.py
+        export.writelines(line + "\n" for line in export_lines(ledger.entries()))
+    app_user, proof = _ask_gateway(bus, ledger, "home-pv-01")
+    if proof is not None:
+        (out / "proof.json").write_text(json.dumps(proof, indent=2, ensure_ascii=False) + "\n")
     _write_trades(out / "trades.csv", report.trades)
     summary = {
         **report.summary(),
@@ -100,6 +110,7 @@ def run_energy_day(out: Path, day: date, weather: float) -> dict:
         "dead_letters": sum(len(v) for v in bus.dead_letters.values()),
         "seconds": round(seconds, 2),
         "app_user_home_pv_01_trades": len(app_user),
+        "app_user_proof_verified": bool(proof and proof["verified"]),
     }
     bus.stop()
     ledger.close()
@@ -107,8 +118,9 @@ def run_energy_day(out: Path, day: date, weather: float) -> dict:
     return summary
 
 
-def _ask_gateway(bus: InProcessBus, ledger, participant: str) -> list[dict]:
-    """An app user reads its own trades through the gateway's real routes (in-process HTTP)."""
+def _ask_gateway(bus: InProcessBus, ledger, participant: str) -> tuple[list[dict], dict | None]:
+    """An app user reads its own trades, and the inclusion proof of the first one, through the gateway's real
+    routes (in-process HTTP)."""
     from fastapi.testclient import TestClient
 
     from services.gateway.app import create_app
@@ -119,9 +131,15 @@ def _ask_gateway(bus: InProcessBus, ledger, participant: str) -> list[dict]:
     settings = Settings()
     client = TestClient(create_app(settings, BusPublisher(bus), LedgerReader(ledger)))
     token = issue_token(settings.token_secret, participant)
-    response = client.get("/v1/energy/trades", headers={"Authorization": f"Bearer {token}"})
+    headers = {"Authorization": f"Bearer {token}"}
+    response = client.get("/v1/energy/trades", headers=headers)
     response.raise_for_status()
-    return response.json()
+    trades = response.json()
+    if not trades:
+        return trades, None
+    proof = client.get(f"/v1/ledger/proofs/trades/{trades[0]['trade_id']}", headers=headers)
+    proof.raise_for_status()
+    return trades, proof.json()
 
 
 def _write_trades(path: Path, trades: list[TradeMatched]) -> None:
@@ -241,7 +259,10 @@ def _print_summary(energy: dict, crowd: dict, out: Path) -> None:
     print()
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")
-    print(f"\noutputs in {out}: summary.json, trades.csv (UTC slot starts), market.png, ledger.sqlite"
+    print(f"\noutputs in {out}: summary.json, trades.csv (UTC slot starts), market.png, ledger.sqlite, "
+          "ledger.jsonl (export), ledger-anchors.jsonl (public anchors), proof.json (an app user's proof)"
           + (", sim/ (crowd report)" if (out / "sim").exists() else ""))
     print("check the ledger yourself: .venv/bin/citymatch ledger verify "
           f"--database-url sqlite:///{out}/ledger.sqlite --public-key $(cat {out}/ledger_public_key.txt)")
+    print(f"... or without our code: python3 tools/verify_ledger.py ledger {out}/ledger.jsonl "
+          f"--public-key $(cat {out}/ledger_public_key.txt) --anchors {out}/ledger-anchors.jsonl")

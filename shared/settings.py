@@ -39,6 +39,9 @@ class Settings:
     operator_token: str = "operator-dev-token"
     # Hex Ed25519 private key of the settlement service (`citymatch ledger keygen`); empty = a throwaway key.
     ledger_signing_key: str = ""
+    # The public, append-only anchors file (JSON lines) the settlement service writes and the gateway serves;
+    # empty = <data_dir>/ledger-anchors.jsonl.
+    ledger_anchors_file: str = ""
     # The market's community (a shipped name such as "ebina" or "higashi_fuji", or a YAML path); empty = an
     # open market without a participant registry or grid prices.
     market_community: str = ""

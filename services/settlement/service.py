@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from services.settlement.anchor_file import AnchorFile
 from services.settlement.events import RETIREMENTS, CertificateRetired, CertificateRetirementRequested
 from services.settlement.ports import Ledger
 from shared.events import Envelope, Payload, TradeMatched
@@ -29,10 +30,11 @@ RECEIPTS = "ledger.receipts"
 ANCHORS = "ledger.anchors"
 
 
-def build_service(ledger: Ledger, anchor_interval_s: float = 5.0) -> Service:
+def build_service(ledger: Ledger, anchor_interval_s: float = 5.0, anchor_file: AnchorFile | None = None) -> Service:
     """A ``Service`` named "settlement" that records each trade once and anchors slots periodically.
 
     ``ledger`` is any adapter of the ``Ledger`` port: ``store.open_ledger`` (SQL) or ``memory.InMemoryLedger``.
+    With ``anchor_file``, every anchor is also appended to that public file (the copy outsiders keep).
     """
 
     def on_trade(envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
@@ -71,7 +73,11 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0) -> Service:
                                                       entry_hash=outcome.entry.hash))]
 
     def anchor() -> Iterable[Outgoing]:
-        return [Outgoing(ANCHORS, a) for a in ledger.anchor_pending()]
+        """One tick: anchor what is pending, then bring the public file up to date (both safe to repeat)."""
+        anchors = ledger.anchor_pending()
+        if anchor_file is not None:
+            anchor_file.publish(ledger)
+        return [Outgoing(ANCHORS, a) for a in anchors]
 
     # A database outage must not push trades to the dead-letter topic (they would never settle): retry.
     return Service(name="settlement", handlers={TRADES: on_trade, RETIREMENTS: on_retirement},

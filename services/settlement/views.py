@@ -17,11 +17,20 @@ from services.settlement.domain.certificates import Certificate, decide_retireme
 from services.settlement.domain.kinds.registry import KINDS
 from services.settlement.domain.kinds.retirement import NAME as RETIREMENT
 from services.settlement.domain.kinds.trade import NAME as TRADE
+from services.settlement.domain.merkle import verify_inclusion
 from services.settlement.domain.money import kwh_to_wh
 from services.settlement.domain.reconcile import ReconcileReport
+from services.settlement.domain.signing import public_bytes
 from services.settlement.domain.statement import Statement
 from services.settlement.domain.verify import VerifyReport
-from services.settlement.ports import Balance, CertificateRow, LedgerReadModel, NotFound, NotYetAnchored
+from services.settlement.ports import (
+    Balance,
+    CertificateRow,
+    InclusionProof,
+    LedgerReadModel,
+    NotFound,
+    NotYetAnchored,
+)
 from services.settlement.read_model import open_read_model
 
 
@@ -75,7 +84,7 @@ class ParticipantView:
         entry = self._ledger.entry(kind, ref) if kind in KINDS else None
         if entry is None or self.participant not in KINDS[kind].parties(entry.body):
             raise NotFound(f"no {kind} {ref} for {self.participant}")
-        return self._ledger.inclusion_proof(kind, ref).to_json()
+        return checked(self._ledger.inclusion_proof(kind, ref))
 
     def inclusion_proof(self, trade_id: str) -> dict[str, Any]:
         """The Merkle proof of the caller's trade against its slot's anchor (``NotFound`` if not theirs)."""
@@ -93,9 +102,17 @@ class ParticipantView:
         return out
 
 
+def checked(proof: InclusionProof) -> dict[str, Any]:
+    """The proof as JSON, with the platform's own check of it: the entry's hash recomputed from its fields
+    and the Merkle path leading to the anchor's root (the app shows "verified" and that root)."""
+    ok = proof.entry.recomputed_hash() == proof.entry.hash and verify_inclusion(
+        proof.entry.hash, proof.index, proof.size, proof.proof, proof.anchor.merkle_root)
+    return {**proof.to_json(), "verified": ok, "verified_against": proof.anchor.merkle_root}
+
+
 def _proof_or_pending(ledger: LedgerReadModel, kind: str, ref: str) -> dict[str, Any]:
     try:
-        return {"status": "anchored", **ledger.inclusion_proof(kind, ref).to_json()}
+        return {"status": "anchored", "proof": checked(ledger.inclusion_proof(kind, ref))}
     except NotYetAnchored as exc:
         return {"status": "not yet anchored", "reason": str(exc)}
 
@@ -134,6 +151,11 @@ class LedgerReader:
 
     def ping(self) -> None:
         self._ledger.ping()
+
+    def public_keys(self) -> list[dict[str, str]]:
+        """Every key that signed entries, as published (key id, raw public key in hex)."""
+        return [{"key_id": kid, "public_key": public_bytes(key).hex()}
+                for kid, key in sorted(self._ledger.public_keys().items())]
 
     def close(self) -> None:
         self._ledger.close()

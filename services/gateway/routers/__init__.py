@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.gateway.routers import campaigns, energy, ledger, operator, ops
+from services.gateway.routers import campaigns, energy, ledger, ledger_proofs, operator, ops
 
 ROUTERS: tuple[APIRouter, ...] = (
     ops.router,
     energy.router,
     ledger.router,
+    ledger_proofs.router,
     operator.router,
     campaigns.router,
 )
