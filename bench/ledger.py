@@ -265,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=500, help="trades per transaction (one signature each)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per proof request otherwise
     n = args.trades or (3000 if args.quick else 20000)
     single = 200 if args.quick else 1000
     url = os.environ.get("DATABASE_URL")

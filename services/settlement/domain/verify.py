@@ -24,7 +24,6 @@ from services.settlement.domain.kinds.anchor import NAME as ANCHOR
 from services.settlement.domain.kinds.base import ChainState
 from services.settlement.domain.kinds.registry import KINDS, KindRegistry
 from services.settlement.domain.merkle import merkle_root
-from services.settlement.domain.postings import imbalance
 from services.settlement.domain.signing import key_id, load_public_key, signature_ok
 
 _DECODER = json.JSONDecoder()
@@ -94,9 +93,18 @@ def _content_problem(entry: Entry, body: dict[str, Any], state: ChainState, kind
     problem = kind.check(entry, body, state)
     if problem is None and (entry.kind, entry.ref) in state.seen:
         problem = f"{entry.kind} {entry.ref} is recorded twice"
-    if problem is None and (unbalanced := imbalance(kind.postings(body))):
+    if problem is None and (unbalanced := _imbalance(body.get("postings"))):
         problem = f"postings do not balance {unbalanced}"
     return problem
+
+
+def _imbalance(rows: Iterable[list[Any]] | None) -> dict[str, int]:
+    """Per commodity, what the body's posting rows fail to balance by (the format keeps them in
+    ``body["postings"]`` for every kind); straight from the JSON rows, which is most of verify's speed."""
+    totals: dict[str, int] = {}
+    for row in rows or ():
+        totals[row[1]] = totals.get(row[1], 0) + int(row[2])
+    return {c: v for c, v in totals.items() if v}
 
 
 def verify(entries: Iterable[Entry], public_keys: PublicKeys, *, every_signature: bool = True,

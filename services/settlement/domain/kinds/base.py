@@ -66,7 +66,9 @@ class EntryKind:
         return None
 
     def postings(self, body: Mapping[str, Any]) -> tuple[Posting, ...]:
-        """Legs the entry carries: by convention ``body["postings"]``, rows ``[account, commodity, amount, kind]``."""
+        """Legs the entry carries: ``body["postings"]``, rows ``[account, commodity, amount, kind]``.
+
+        Keep the rows there even if a kind overrides this: ``verify`` balances those rows directly."""
         return tuple(Posting.from_json(row) for row in body.get("postings") or ())
 
     def parties(self, body: Mapping[str, Any]) -> frozenset[str]:
