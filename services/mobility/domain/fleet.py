@@ -65,7 +65,7 @@ class Vehicle:
     kind: str = "shuttle"
     stops: list[Stop] = field(default_factory=list)
     onboard: dict[str, int] = field(default_factory=dict)   # request -> party size of riders aboard
-    picked_at: dict[str, int] = field(default_factory=dict)  # request -> start of its pick-up service
+    picked_at: dict[str, int] = field(default_factory=dict)  # request -> end of its pick-up (ride starts)
     locked: bool = False          # on its way to ``stops[0]``: nothing may be put before it
 
     @property
@@ -112,7 +112,7 @@ def simulate(vehicle: Vehicle, stops: list[Stop], travel: np.ndarray, max_ride: 
         if stop.kind == PICKUP:
             picked[stop.request] = start
             service_at_pickup[stop.request] = stop.service
-        elif stop.request in picked:
+        elif stop.request in picked:  # aboard before this plan: picked_at is already the end of boarding
             ride = start - picked[stop.request] - service_at_pickup.get(stop.request, 0)
             if ride > max_ride[stop.request]:
                 return Schedule(False, tuple(times), driven, f"ride of {stop.request} too long")
@@ -137,7 +137,8 @@ def advance(vehicle: Vehicle, now: int, travel: np.ndarray, max_ride: dict[str, 
         vehicle.place, vehicle.free_at, vehicle.locked = stop.place, start + stop.service, False
         if stop.kind == PICKUP:
             vehicle.onboard[stop.request] = stop.load
-            vehicle.picked_at[stop.request] = start
+            # The ride is measured from the end of boarding, as for a pick-up still in the plan.
+            vehicle.picked_at[stop.request] = start + stop.service
         else:
             vehicle.onboard.pop(stop.request, None)
             vehicle.picked_at.pop(stop.request, None)

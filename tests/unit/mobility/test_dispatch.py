@@ -8,7 +8,7 @@ import pytest
 from services.mobility.domain import synthetic as syn
 from services.mobility.domain.check import check_plan
 from services.mobility.domain.dispatcher import Dispatcher
-from services.mobility.domain.fleet import RideRequest, Vehicle
+from services.mobility.domain.fleet import Limits, RideRequest, Vehicle, simulate
 from services.mobility.domain.reopt import build_model, reoptimise
 
 
@@ -93,3 +93,18 @@ def test_greedy_baseline_never_shares_a_ride(town):
                     aboard.add(s.request)
                 else:
                     aboard.discard(s.request)
+
+
+def test_a_rider_aboard_keeps_the_ride_time_it_was_accepted_with():
+    """With the ride limit exactly the direct time, the plan stays feasible after the pick-up is done: the
+    ride is measured from the end of boarding both before and after (no drift by the boarding time)."""
+    x = np.array([0, 300, 900])
+    travel = np.abs(x[:, None] - x[None, :]).astype(np.int64)
+    tight = Limits(max_ride_factor=1.0, min_ride_slack=0)
+    d = Dispatcher([Vehicle("v0", 0, 0, 4, 10_000)], travel, limits=tight)
+    assert d.decide(RideRequest("a", 1, 2, 0, 5_000), now=0).accepted
+    pickup_end = 300 + tight.service
+    d.advance(pickup_end + 1)
+    assert d.fleet[0].onboard == {"a": 1}
+    assert simulate(d.fleet[0], d.fleet[0].stops, travel, d.max_ride).feasible
+    assert d.promise_violations() == []
