@@ -4,14 +4,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BENCHES := pipeline market ledger sim routing incentives
 
-.PHONY: sim help venv demo test test-unit test-integration lint up down bench $(addprefix bench-,$(BENCHES)) \
+.PHONY: sim help venv demo test test-unit test-integration lint up down verify bench $(addprefix bench-,$(BENCHES)) \
         kafka-fetch pg-install clean
 
 help:
 	@echo "make demo   - run a small Ebina scenario on the embedded default (in-process bus, SQLite ledger)"
 	@echo "make test   - install everything, start real Kafka + PostgreSQL, run the whole suite"
 	@echo "make up     - run the whole stack here (Kafka, PostgreSQL, services, gateway on 127.0.0.1:8000)"
-	@echo "make down   - stop it"
+	@echo "make down   - stop it (ports: KAFKA_PORT, PG_PORT, CITYMATCH_GATEWAY_PORT; up remembers them)"
+	@echo "make verify - check the local stack's ledger against its signing key (made once by make up)"
 	@echo "make sim    - the Ebina crowd simulator on the weekday scenario (report in reports/sim/)"
 	@echo "make lint   - ruff"
 	@echo "make bench  - all benchmarks (JSON in reports/bench/); make bench-<name> for one of: $(BENCHES)"
@@ -48,6 +49,9 @@ up: venv kafka-fetch pg-install
 
 down:
 	@bash infra/stack.sh down
+
+verify: venv
+	@bash infra/stack.sh verify
 
 bench: $(addprefix bench-,$(BENCHES))
 

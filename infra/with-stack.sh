@@ -5,7 +5,8 @@
 #   infra/with-stack.sh .venv/bin/pytest tests
 #
 # Ports: STACK_KAFKA_PORT (default 39092), STACK_PG_PORT (default 55433). Set KAFKA_BOOTSTRAP or DATABASE_URL
-# beforehand to use servers you already run instead.
+# beforehand to use servers you already run instead. The broker it starts is a throwaway: its storage is reset
+# first (kafka.sh reset), so a run never reads an earlier run's topics; the tests make a fresh database each.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
@@ -23,6 +24,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
+  KAFKA_PORT="$KPORT" bash "$HERE/kafka/kafka.sh" reset
   KAFKA_PORT="$KPORT" bash "$HERE/kafka/kafka.sh" start
   started_kafka=1
   export KAFKA_BOOTSTRAP="127.0.0.1:$KPORT"

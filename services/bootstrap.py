@@ -27,13 +27,24 @@ def market_service(settings: Settings) -> Service:
 
 
 def settlement_service(settings: Settings) -> Service:
+    """The ledger writer; waits for its database at start-up (an outage is transient) and reports it in /ready."""
     from services.settlement.anchor_file import AnchorFile, anchors_path
     from services.settlement.service import build_service
     from services.settlement.store import open_ledger
+    from shared.bus.resilience import Faults, retry_blocking
 
     key = bytes.fromhex(settings.ledger_signing_key) if settings.ledger_signing_key else None
-    return build_service(open_ledger(settings.database_url, signing_key=key),
-                         anchor_file=AnchorFile(anchors_path(settings)))
+    ledger = retry_blocking("settlement: open the ledger", lambda: open_ledger(settings.database_url, signing_key=key),
+                            Faults())
+    service = build_service(ledger, anchor_file=AnchorFile(anchors_path(settings)))
+    service.readiness["ledger"] = lambda: _ping(ledger.engine)
+    return service
+
+
+def _ping(engine) -> None:
+    """One round trip to the database; raises while it is unreachable."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
 
 
 def city_simulator_service(settings: Settings) -> Service:

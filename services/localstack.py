@@ -67,12 +67,13 @@ class LocalStack:
     ports: dict[str, int] = field(default_factory=dict)
 
     def start(self, timeout_s: float = 90, detach: bool = False) -> None:
+        """Start every service of ``self.services`` (on the port in ``self.ports`` when one is set there)."""
         from shared.bus.provision import ensure_topics
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
         ensure_topics(self.kafka)
         for name in self.services:
-            port = (self.gateway_port or free_port()) if name == "gateway" else free_port()
+            port = self.ports.get(name) or ((self.gateway_port or free_port()) if name == "gateway" else free_port())
             self._spawn(name, port, detach)
         try:
             for name in self.services:
@@ -80,8 +81,12 @@ class LocalStack:
         except Exception:
             self.stop()
             raise
-        (self.run_dir / "stack.json").write_text(json.dumps(
-            {name: {"pid": p.pid, "port": self.ports[name]} for name, p in self.procs.items()}, indent=2))
+        self.write_state()
+
+    def write_state(self, also: dict[str, dict[str, int]] | None = None) -> None:
+        """Record pids and ports in stack.json (plus ``also``: services of an earlier `up` still running)."""
+        state = {**(also or {}), **{name: {"pid": p.pid, "port": self.ports[name]} for name, p in self.procs.items()}}
+        (self.run_dir / "stack.json").write_text(json.dumps(state, indent=2))
 
     def _spawn(self, name: str, port: int, detach: bool = False) -> None:
         env = {**os.environ, **self.env, "CITYMATCH_KAFKA_BOOTSTRAP": self.kafka,
@@ -133,19 +138,24 @@ class LocalStack:
                 proc.kill()
 
 
-def _running(run_dir: Path) -> dict[str, int]:
-    """The services of a previous `up` that are still alive, by name."""
+def _state(run_dir: Path) -> dict[str, dict[str, int]]:
+    """Pids and ports of the services a previous `up` started, by name (empty when there was none)."""
     state = run_dir / "stack.json"
-    if not state.exists():
-        return {}
-    alive = {}
-    for name, info in json.loads(state.read_text()).items():
-        try:
-            os.kill(info["pid"], 0)
-            alive[name] = info["pid"]
-        except ProcessLookupError:
-            continue
-    return alive
+    return json.loads(state.read_text()) if state.exists() else {}
+
+
+def _running(run_dir: Path) -> dict[str, dict[str, int]]:
+    """The services of a previous `up` that are still alive, by name."""
+    return {name: info for name, info in _state(run_dir).items() if _alive(info["pid"]) and _runs(info["pid"], name)}
+
+
+def _runs(pid: int, name: str) -> bool:
+    """Whether ``pid`` is still our ``python -m services <name>`` (and not a recycled pid of something else)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True  # no /proc here: trust the pid
+    return b"services" in argv and name.encode() in argv
 
 
 def _down(run_dir: Path) -> int:
@@ -154,7 +164,7 @@ def _down(run_dir: Path) -> int:
         print("no stack running (no .run/stack/stack.json)")
         return 0
     pids = {}
-    for name, info in json.loads(state.read_text()).items():
+    for name, info in _state(run_dir).items():
         try:
             os.kill(info["pid"], signal.SIGTERM)
             pids[name] = info["pid"]
@@ -190,17 +200,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "down":
         return _down(args.run_dir)
+    # Safe to repeat: what still runs is kept, what is missing (a worker that died) is started again.
     running = _running(args.run_dir)
-    if running:
-        print("stack already running: " + ", ".join(f"{n} (pid {p})" for n, p in running.items())
+    missing = tuple(name for name in SERVICES if name not in running)
+    if not missing:
+        print("stack already running: " + ", ".join(f"{n} (pid {i['pid']})" for n, i in running.items())
               + "; stop it with `make down`")
         return 0
+    if running:
+        print("still running: " + ", ".join(f"{n} (pid {i['pid']})" for n, i in running.items())
+              + "; starting " + ", ".join(missing))
     kafka = os.environ.get("KAFKA_BOOTSTRAP", "127.0.0.1:9092")
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url:
         parser.error("DATABASE_URL must be set (infra/stack.sh sets it)")
-    stack = LocalStack(kafka, database_url, args.run_dir, gateway_port=args.gateway_port)
+    earlier = _state(args.run_dir)
+    stack = LocalStack(kafka, database_url, args.run_dir, gateway_port=args.gateway_port, services=missing,
+                       ports={name: earlier[name]["port"] for name in missing if name in earlier})
     stack.start(detach=True)
+    stack.write_state(also=running)
+    stack.ports = {**{n: i["port"] for n, i in running.items()}, **stack.ports}
     print(f"{'gateway':<11} {stack.gateway_url}  (OpenAPI docs at {stack.gateway_url}/docs)  "
           f"log {stack.log('gateway')}")
     for name in ("market", "settlement"):

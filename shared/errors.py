@@ -15,3 +15,8 @@ class DomainError(CitymatchError):
 
 class ConfigError(CitymatchError):
     """Settings are missing or unsafe for the chosen environment."""
+
+
+class RetryableError(CitymatchError):
+    """The message is fine but the work on it failed for now (a solver that did not finish, a dependency that
+    is down): the transport retries it with backoff and alerts, it never dead-letters it."""

@@ -4,6 +4,10 @@ A service is a name plus plain handler functions keyed by the topic they consume
 A handler takes the decoded envelope and its typed payload and returns the events to publish; it does
 no I/O on the bus itself. Two adapters run the same :class:`Service`: ``shared.bus.inprocess`` (demo,
 simulator) and ``shared.bus.faust_app`` (Kafka). That is what makes one set of rules serve both.
+
+Concurrency, in one place: a service's handlers, batch handlers, timers and ``on_start`` never run at the
+same time. The Kafka adapter runs them all on one thread per service; the in-process bus on its caller's
+thread. So a service keeps plain in-memory state (an order book) without locks of its own.
 """
 
 from __future__ import annotations
@@ -48,6 +52,9 @@ class Service:
     # State kept in memory is rebuilt at start-up by re-reading these topics over this window (see
     # shared.bus.replay); the in-process bus, which never restarts, ignores it.
     replay: dict[str, timedelta] = field(default_factory=dict)
+    # Checks that raise (or hang) while the service cannot do its work, e.g. its database is unreachable;
+    # the transport's readiness runs them off the handlers' thread with a short timeout.
+    readiness: dict[str, Callable[[], object]] = field(default_factory=dict)
     # Called once the transport is up (e.g. to create tables); and when it stops.
     on_start: Callable[[], None] | None = None
     on_stop: Callable[[], None] | None = None

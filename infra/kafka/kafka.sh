@@ -2,13 +2,15 @@
 # Single-node Apache Kafka broker (KRaft: broker + controller in one JVM) for citymatch development and CI.
 # The broker's jars come from Maven Central through pom.xml (no other download).
 #
-# Usage: infra/kafka/kafka.sh fetch|start|stop|status
+# Usage: infra/kafka/kafka.sh fetch|start|stop|status|reset
+#
+# `start` keeps the topics and offsets of earlier runs (a restart loses nothing); `reset` stops the broker if
+# it runs and deletes its storage, so the next `start` begins empty.
 #
 # Environment:
 #   KAFKA_PORT             client listener on 127.0.0.1 (default 9092)
 #   KAFKA_CONTROLLER_PORT  KRaft controller listener (default KAFKA_PORT+1)
 #   KAFKA_DATA_DIR         data, config, logs and pid file (default <repo>/.run/kafka-<port>)
-#   KAFKA_KEEP_DATA=1      keep topics/offsets from the previous run (default: fresh storage on every start)
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker to become ready (default 90)
 #   KAFKA_HEAP_OPTS        JVM heap (default "-Xmx1g -Xms512m")
 set -euo pipefail
@@ -92,11 +94,7 @@ cmd_start() {
   cmd_fetch >/dev/null
 
   local cp cfg
-  mkdir -p "$DATA_DIR"
-  if [ "${KAFKA_KEEP_DATA:-0}" != "1" ]; then
-    rm -rf "$DATA_DIR/kraft-logs" "$LOG_DIR"
-  fi
-  mkdir -p "$LOG_DIR"
+  mkdir -p "$DATA_DIR" "$LOG_DIR"
   rm -f "$PID_FILE"
   cfg="$DATA_DIR/server.properties"
   sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" -e "s|@DATA_DIR@|$DATA_DIR|g" \
@@ -170,6 +168,12 @@ cmd_stop() {
   echo "Kafka broker on 127.0.0.1:$PORT stopped (pid $pid)"
 }
 
+cmd_reset() {
+  cmd_stop >/dev/null
+  rm -rf "$DATA_DIR/kraft-logs" "$LOG_DIR" "$DATA_DIR/server.properties"
+  echo "Kafka storage in $DATA_DIR deleted (topics and offsets are gone; the next start begins empty)"
+}
+
 cmd_status() {
   local pid
   pid="$(running_pid)"
@@ -186,5 +190,6 @@ case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
-  *) echo "usage: $0 fetch|start|stop|status" >&2; exit 2 ;;
+  reset) cmd_reset ;;
+  *) echo "usage: $0 fetch|start|stop|status|reset" >&2; exit 2 ;;
 esac

@@ -6,8 +6,8 @@
 #
 # Environment:
 #   PG_PORT          TCP port on 127.0.0.1 (default 55432)
-#   PG_DATA_DIR      cluster directory (default <repo>/.run/pg-<port>; falls back to /tmp/citymatch-pg-<port>
-#                    when the postgres user cannot reach the default location)
+#   PG_DATA_DIR      cluster directory (default <repo>/.run/pg-<port>; when the postgres user cannot reach that,
+#                    /tmp/citymatch-pg-<checkout id>-<port>, named after this checkout so no other shares it)
 #   PG_DB            database created on start (default citymatch)
 #   PG_START_TIMEOUT seconds to wait for the server to accept connections (default 60)
 set -euo pipefail
@@ -20,6 +20,9 @@ DB="${PG_DB:-citymatch}"
 TIMEOUT="${PG_START_TIMEOUT:-60}"
 PG_USER=postgres
 URL="postgresql+psycopg://postgres@127.0.0.1:$PORT/$DB"
+# This checkout's own fallback location: another clone (another path) gets another directory, never this data.
+CHECKOUT_ID="$(printf '%s' "$REPO" | sha256sum | cut -c1-12)"
+FALLBACK="/tmp/citymatch-pg-$CHECKOUT_ID-$PORT"
 
 die() { echo "pg.sh: error: $*" >&2; exit 1; }
 
@@ -41,10 +44,10 @@ resolve_data_dir() {
     DATA_DIR="$PG_DATA_DIR"
     return
   fi
-  local run="$REPO/.run" fallback="/tmp/citymatch-pg-$PORT"
-  # Reuse a fallback cluster that is already there, so stop/status find what start made.
-  if [ -f "$fallback/postmaster.pid" ] || [ -f "$fallback/PG_VERSION" ]; then
-    DATA_DIR="$fallback"
+  local run="$REPO/.run"
+  # Reuse this checkout's fallback cluster when it is there, so stop/status find what start made.
+  if [ -f "$FALLBACK/postmaster.pid" ] || [ -f "$FALLBACK/PG_VERSION" ]; then
+    DATA_DIR="$FALLBACK"
     return
   fi
   DATA_DIR="$run/pg-$PORT"
@@ -62,8 +65,9 @@ prepare_data_parent() {
     if [ -n "${PG_DATA_DIR:-}" ]; then
       die "user '$PG_USER' cannot traverse into $parent; make every directory on that path world-executable (chmod o+x) or pick another PG_DATA_DIR"
     fi
-    DATA_DIR="/tmp/citymatch-pg-$PORT"
-    echo "pg.sh: note: user '$PG_USER' cannot traverse into $parent; using $DATA_DIR instead" >&2
+    DATA_DIR="$FALLBACK"
+    echo "pg.sh: note: user '$PG_USER' cannot traverse into $parent, so this checkout's cluster lives in" \
+      "$DATA_DIR instead (named after the checkout $REPO: no other checkout uses it)" >&2
   fi
 }
 

@@ -1,10 +1,18 @@
 """Binds a :class:`shared.runtime.Service` to Kafka through faust-streaming agents.
 
-One agent per consumed topic: decode, call the handler (in a worker thread, since handlers may block on a
-database), publish the outputs and wait for the broker's acknowledgement, then let Faust commit the offset.
-So a crash can only cause redelivery, never loss, and idempotent handlers turn that into an exactly-once
-effect. Undecodable or rule-breaking messages go to ``<topic>.dlq`` with the original bytes and the reason in
-headers; the agent goes on with the next message.
+One agent per consumed topic: decode, call the handler, publish the outputs and wait for the broker's
+acknowledgement, then let Faust commit the offset. So a crash can only cause redelivery, never loss, and
+idempotent handlers turn that into an exactly-once effect. Undecodable or rule-breaking messages go to
+``<topic>.dlq`` with the original bytes and the reason in headers; the agent goes on with the next message.
+
+Serialised: a service's handlers, timers, start hook and replays all run on **one thread per service**
+(``_Serial``), one call at a time, so a service's in-memory state (the market's order books and
+acknowledgement tracker) is never changed by two of them at once. Handlers may block (on a database): the
+event loop stays free for the consumer, the producer and /ready.
+
+Outages are transient everywhere (``shared.bus.resilience``): a handler that fails for a reason that is not
+the message's, a timer tick, a publish the broker does not acknowledge — each is retried with bounded
+backoff until it succeeds, reported by /ready as not-ready meanwhile, and never crashes the worker.
 """
 
 from __future__ import annotations
@@ -12,11 +20,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import faust
 
 from shared.bus.dispatch import Delivery, deliver_batch, wrap_outputs
+from shared.bus.readiness import Readiness
+from shared.bus.resilience import Backoff, Faults, retry_async, retry_blocking
+from shared.errors import RetryableError
 from shared.logs import json_logging_config
 from shared.metrics import ServiceMetrics
 from shared.runtime import Service, Timer
@@ -24,13 +38,30 @@ from shared.serialization import encode
 from shared.settings import Settings
 from shared.topics import topic as catalogue_topic
 
+T = TypeVar("T")
 log = logging.getLogger("citymatch.faust")
-RETRIES = 3
+RETRIES = 3  # attempts before an unexpected handler error dead-letters (services that do not retry forever)
 BATCH = 500
 BATCH_WAIT_S = 0.02
+BACKOFF = Backoff(first_s=0.2, max_s=5.0)
+# A SIGKILLed worker leaves its group after this long, and its partitions move to the survivors.
+SESSION_TIMEOUT_S = 10.0
+HEARTBEAT_S = 1.0
+# A publish the broker has not acknowledged within this long fails and is retried (an outage, said by /ready).
+PRODUCE_TIMEOUT_S = 30.0
 
 
-def build_app(service: Service, settings: Settings) -> faust.App:
+class _Serial:
+    """The one thread on which a service's handlers, timers and replays run, one at a time."""
+
+    def __init__(self, name: str) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{name}-serial")
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+
+def build_app(service: Service, settings: Settings, faults: Faults | None = None) -> faust.App:
     datadir = Path(settings.data_dir) / "faust" / service.name
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -46,11 +77,17 @@ def build_app(service: Service, settings: Settings) -> faust.App:
         topic_partitions=1,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        producer_request_timeout=PRODUCE_TIMEOUT_S,
+        broker_session_timeout=SESSION_TIMEOUT_S,
+        broker_heartbeat_interval=HEARTBEAT_S,
         broker_commit_every=100,
         broker_commit_interval=0.5,
     )
     metrics = ServiceMetrics(service.name)
+    faults = faults or Faults()
+    serial = _Serial(service.name)
     topics: dict[str, faust.TopicT] = {}
+    assigned = {"once": False}
 
     def out_topic(name: str) -> faust.TopicT:
         if name not in topics:
@@ -59,7 +96,7 @@ def build_app(service: Service, settings: Settings) -> faust.App:
                                      partitions=spec.partitions)
         return topics[name]
 
-    async def publish(outputs: list) -> None:
+    async def publish_once(outputs: list) -> None:
         futures = []
         for name, item in outputs:
             if isinstance(item, tuple):  # a dead letter: original key, bytes and reason headers
@@ -70,10 +107,30 @@ def build_app(service: Service, settings: Settings) -> faust.App:
         for fut in futures:
             await fut  # wait for the broker's ack before the source offsets may be committed
 
+    async def publish(outputs: list) -> None:
+        """Publish until the broker acknowledges all of it; a repeat after a failed attempt is harmless
+        (event ids derive from the input's, so consumers drop the copies)."""
+        if outputs:
+            await retry_async(f"{service.name}: publish", lambda: publish_once(outputs), faults, BACKOFF,
+                              on_failure=lambda: metrics.errors.labels(service.name, "publish").inc())
+
     for topic_name in {**service.handlers, **service.batch_handlers}:
-        _bind_agent(app, service, topic_name, out_topic(topic_name), metrics, publish, out_topic)
+        _bind_agent(app, service, topic_name, out_topic(topic_name), metrics, publish, serial, faults)
     for i, timer in enumerate(service.timers):
-        _bind_timer(app, service, i, timer, publish)
+        _bind_timer(app, service, i, timer, publish, serial, faults)
+
+    def consumer_ok() -> bool:
+        return assigned["once"] and not app.rebalancing
+
+    readiness = Readiness(settings.kafka_bootstrap, dict(service.readiness), faults, consumer_ok)
+
+    @app.on_partitions_assigned.connect
+    async def _assigned(sender, assigned_tps, **kwargs) -> None:
+        assigned["once"] = True
+
+    @app.task
+    async def probe_readiness() -> None:
+        await readiness.run()
 
     @app.page("/health")
     async def health(web, request):
@@ -81,9 +138,8 @@ def build_app(service: Service, settings: Settings) -> faust.App:
 
     @app.page("/ready")
     async def ready(web, request):
-        """Ready once the worker has joined its consumer group and is not in the middle of a rebalance."""
-        ok = not app.rebalancing
-        return web.json({"service": service.name, "ready": ok}, status=200 if ok else 503)
+        report = readiness.report()
+        return web.json({"service": service.name, **report}, status=200 if report["ready"] else 503)
 
     @app.page("/metrics")
     async def prometheus(web, request):
@@ -92,18 +148,21 @@ def build_app(service: Service, settings: Settings) -> faust.App:
     if service.on_start:
         @app.task
         async def on_start() -> None:
-            await asyncio.to_thread(service.on_start)
+            await retry_async(f"{service.name}: start", lambda: serial.run(service.on_start), faults, BACKOFF)
 
+    app.citymatch_faults = faults  # type: ignore[attr-defined]  # for tests
     return app
 
 
-def _bind_agent(app, service: Service, topic_name: str, source, metrics, publish, out_topic) -> None:
+def _bind_agent(app, service: Service, topic_name: str, source, metrics, publish, serial: _Serial,
+                faults: Faults) -> None:
     async def process(stream):
         # Batches amortise the broker round trips; offsets are committed only after the whole batch's
         # outputs (and dead letters) are acknowledged, so a crash mid-batch means redelivery, not loss.
         async for events in stream.take_events(BATCH, within=BATCH_WAIT_S):
-            outputs, dead = await asyncio.to_thread(_deliver_batch, service, topic_name, [e.value for e in events],
-                                                    metrics)
+            raws = [e.value for e in events]
+            outputs, dead = await serial.run(
+                lambda raws=raws: _deliver_batch(service, topic_name, raws, metrics, faults))
             for event, (reason, kind) in dead:
                 headers = {
                     "x-dlq-reason": reason.encode(),
@@ -119,38 +178,58 @@ def _bind_agent(app, service: Service, topic_name: str, source, metrics, publish
     app.agent(source, name=f"{service.name}.{topic_name}")(process)
 
 
-def _deliver_batch(service: Service, topic_name: str, raws: list, metrics):
-    """Run the handlers on a batch in order (in a worker thread: handlers may block on a database).
+def _deliver_batch(service: Service, topic_name: str, raws: list, metrics, faults: Faults):
+    """Run the handlers on a batch in order (on the service's thread: handlers may block on a database).
 
     Returns the outputs and the dead letters as (index, (reason, kind)).
     """
     outputs: list = []
     dead: list = []
-    for i, result in enumerate(_deliver_with_retries(service, topic_name, raws, metrics)):
+    for i, result in enumerate(_deliver_with_retries(service, topic_name, raws, metrics, faults)):
         if result.dead_letter_reason is not None:
             dead.append((i, (result.dead_letter_reason, result.error_type or "unknown")))
         outputs.extend(result.outputs)
     return outputs, dead
 
 
-def _deliver_with_retries(service: Service, topic_name: str, raws: list, metrics) -> list[Delivery]:
-    attempt = 0
-    while True:
-        attempt += 1
+def _deliver_with_retries(service: Service, topic_name: str, raws: list, metrics,
+                          faults: Faults) -> list[Delivery]:
+    """Deliver a batch; failures that are not the message's fault are retried with bounded backoff.
+
+    A :class:`RetryableError` (an outage, a solver that failed) is retried until it succeeds, and so is any
+    error of a service that retries forever (the ledger: a skipped trade would never settle). Any other
+    unexpected error dead-letters the batch after ``RETRIES`` attempts, with the error as the reason.
+    """
+    what = f"{service.name}: handler for {topic_name}"
+    started = time.monotonic()
+    for attempt, delay in enumerate(BACKOFF.delays(), start=1):
         try:
-            return deliver_batch(service, topic_name, raws, metrics)
+            result = deliver_batch(service, topic_name, raws, metrics)
         except Exception as exc:
-            log.exception("handler failed", extra={"fields": {"service": service.name, "topic": topic_name,
-                                                              "attempt": attempt, "messages": len(raws)}})
-            if attempt >= RETRIES and not service.retry_forever:
+            forever = service.retry_forever or isinstance(exc, RetryableError)
+            if faults.failing(what, exc) or attempt == 1:
+                log.error("%s failed on %d messages; %s", what, len(raws),
+                          "retrying until it succeeds" if forever else f"retrying up to {RETRIES} times",
+                          exc_info=exc, extra={"fields": {"service": service.name, "topic": topic_name,
+                                                          "attempt": attempt, "messages": len(raws)}})
+            if not forever and attempt >= RETRIES:
+                faults.recovered(what)
                 reason = f"handler failed {RETRIES} times: {exc!r}"
                 return [Delivery(dead_letter_reason=reason, error_type="handler") for _ in raws]
-            time.sleep(min(30.0, 0.5 * 2 ** min(attempt, 6)))
+            time.sleep(delay)
+            continue
+        if faults.recovered(what):
+            log.warning("%s works again after %d attempts (%.1f s)", what, attempt, time.monotonic() - started)
+        return result
+    raise AssertionError("unreachable")
 
 
-def _bind_timer(app, service: Service, index: int, timer: Timer, publish) -> None:
+def _bind_timer(app, service: Service, index: int, timer: Timer, publish, serial: _Serial,
+                faults: Faults) -> None:
+    what = f"{service.name}: timer {getattr(timer.tick, '__name__', index)}"
+
     async def fire() -> None:
-        outputs = await asyncio.to_thread(lambda: list(timer.tick()))
+        outputs = await retry_async(what, lambda: serial.run(lambda: list(timer.tick())), faults, BACKOFF)
         if outputs:
             await publish(wrap_outputs(service.name, outputs, f"timer/{service.name}"))
 
@@ -162,9 +241,11 @@ def run_worker(service: Service, settings: Settings) -> None:
     """Run ``service`` as a Faust worker until SIGTERM/SIGINT (after rebuilding its in-memory state)."""
     from shared.bus.replay import replay
 
+    faults = Faults()
     for topic_name, window in service.replay.items():
-        replay(service, settings.kafka_bootstrap, topic_name, window)
-    app = build_app(service, settings)
+        retry_blocking(f"{service.name}: replay of {topic_name}",
+                       lambda t=topic_name, w=window: replay(service, settings.kafka_bootstrap, t, w), faults, BACKOFF)
+    app = build_app(service, settings, faults)
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), logging_config=json_logging_config(
         settings.log_level, service.name))
     worker.execute_from_commandline()

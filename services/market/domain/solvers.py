@@ -30,12 +30,12 @@ from services.market.domain.network import (
     build_network,
 )
 from services.market.domain.problem import Problem, Rules
-from shared.errors import DomainError
+from shared.errors import RetryableError
 
 
-class ClearingError(DomainError):
-    """The solver did not prove an optimum, or a clearing broke an invariant (a bug: the gate closure is
-    dead-lettered with this reason rather than retried for ever)."""
+class ClearingError(RetryableError):
+    """The solver did not prove an optimum, or a clearing broke an invariant. Not the gate closure's fault:
+    it is retried (with an alert) and the slot's orders stay in the book until the slot clears."""
 
 
 @dataclass(frozen=True)
