@@ -38,6 +38,8 @@ class OrderBook:
     _slot_of: dict[str, datetime] = field(default_factory=dict)
     _cancelled: set[str] = field(default_factory=set)
     _closed: set[datetime] = field(default_factory=set)
+    # slot -> participant -> side -> live orders: the one-side-per-slot rule in O(1), not a scan of the slot
+    _sides: dict[datetime, dict[str, dict[str, int]]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ queries
     def orders(self, slot: datetime) -> list[EnergyOrderPlaced]:
@@ -65,6 +67,8 @@ class OrderBook:
             return reason
         self._slots.setdefault(order.slot, {})[order.order_id] = order
         self._slot_of[order.order_id] = order.slot
+        sides = self._sides.setdefault(order.slot, {}).setdefault(order.participant, {})
+        sides[order.side] = sides.get(order.side, 0) + 1
         return None
 
     def cancel(self, cancel: EnergyOrderCancelled, now: datetime) -> str | None:
@@ -80,6 +84,7 @@ class OrderBook:
             return f"gate closed for slot {slot.isoformat()}; the order stands"
         del self._slots[slot][cancel.order_id]
         del self._slot_of[cancel.order_id]
+        self._sides[slot][order.participant][order.side] -= 1
         self._cancelled.add(cancel.order_id)
         return None
 
@@ -92,6 +97,7 @@ class OrderBook:
         """Drop a cleared slot's orders to bound memory (its ids stay known as a closed slot's)."""
         for order_id in self._slots.pop(slot, {}):
             self._slot_of.pop(order_id, None)
+        self._sides.pop(slot, None)
 
     # ------------------------------------------------------------------ rules
     def _late(self, slot: datetime, now: datetime) -> bool:
@@ -123,8 +129,9 @@ class OrderBook:
             return f"price {order.limit_price} yen/kWh is outside {a.min_price}..{a.max_price}"
         if order.limit_price + order.green_premium > a.max_price:
             return f"price plus green premium exceeds {a.max_price} yen/kWh"
-        for other in self._slots.get(slot, {}).values():
-            if other.participant == order.participant and other.side != order.side:
-                return (f"participant {order.participant} already has a {other.side} order in this slot; "
+        held = self._sides.get(slot, {}).get(order.participant, {})
+        for side, live in held.items():
+            if live and side != order.side:
+                return (f"participant {order.participant} already has a {side} order in this slot; "
                         "net the position into one side")
         return None
