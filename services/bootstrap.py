@@ -127,5 +127,10 @@ def gateway_app(settings: Settings):
             log.exception("ledger not reachable")
             return {"ledger": False}
 
+    def market_check():
+        from services.settlement.adapters.market_trades import check_against_market
+
+        return check_against_market(settings.database_url, settings.kafka_bootstrap)
+
     feed = KafkaRejectionFeed(settings.kafka_bootstrap).start()
-    return create_app(settings, publisher, ledger, readiness=readiness, rejections=feed)
+    return create_app(settings, publisher, ledger, readiness=readiness, rejections=feed, market_check=market_check)

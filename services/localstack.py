@@ -78,23 +78,33 @@ class LocalStack:
         try:
             for name in self.services:
                 self._wait_ready(name, timeout_s)
-        except Exception:
+        except BaseException:  # a test's timeout too: never leave processes behind
             self.stop()
             raise
         self.write_state()
 
     def write_state(self, also: dict[str, dict[str, int]] | None = None) -> None:
-        """Record pids and ports in stack.json (plus ``also``: services of an earlier `up` still running)."""
-        state = {**(also or {}), **{name: {"pid": p.pid, "port": self.ports[name]} for name, p in self.procs.items()}}
+        """Record pids and ports of the live processes in stack.json: ours, ``also`` (services of an earlier
+        `up` still running) and those already recorded there that still run."""
+        ours = {name: {"pid": p.pid, "port": self.ports[name]} for name, p in self.procs.items() if p.poll() is None}
+        state = {**_running(self.run_dir), **(also or {}), **ours}
         (self.run_dir / "stack.json").write_text(json.dumps(state, indent=2))
 
-    def _spawn(self, name: str, port: int, detach: bool = False) -> None:
+    def add_instance(self, service: str, instance: str, timeout_s: float = 90) -> None:
+        """One more worker of ``service`` (same consumer group) under the name ``instance``, e.g. "market-2"."""
+        self._spawn(instance, free_port(), service=service)
+        self._wait_ready(instance, timeout_s)
+        self.write_state()
+
+    def _spawn(self, name: str, port: int, detach: bool = False, service: str | None = None) -> None:
+        data = self.run_dir / ("data" if service is None else f"data-{name}")  # an extra instance's own
         env = {**os.environ, **self.env, "CITYMATCH_KAFKA_BOOTSTRAP": self.kafka,
-               "CITYMATCH_DATABASE_URL": self.database_url, "CITYMATCH_DATA_DIR": str(self.run_dir / "data"),
+               "CITYMATCH_DATABASE_URL": self.database_url, "CITYMATCH_DATA_DIR": str(data),
                "PYTHONUNBUFFERED": "1", "CITYMATCH_WEB_PORT": str(port), "CITYMATCH_GATEWAY_PORT": str(port)}
         with open(self.log(name), "a") as log:
-            self.procs[name] = subprocess.Popen([sys.executable, "-m", "services", name], cwd=REPO_ROOT, env=env,
-                                                stdout=log, stderr=subprocess.STDOUT, start_new_session=detach)
+            self.procs[name] = subprocess.Popen([sys.executable, "-m", "services", service or name], cwd=REPO_ROOT,
+                                                env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                start_new_session=detach)
         self.ports[name] = port
 
     def crash_and_restart(self, name: str, timeout_s: float = 90) -> None:
@@ -146,16 +156,16 @@ def _state(run_dir: Path) -> dict[str, dict[str, int]]:
 
 def _running(run_dir: Path) -> dict[str, dict[str, int]]:
     """The services of a previous `up` that are still alive, by name."""
-    return {name: info for name, info in _state(run_dir).items() if _alive(info["pid"]) and _runs(info["pid"], name)}
+    return {name: info for name, info in _state(run_dir).items() if _alive(info["pid"]) and _runs(info["pid"])}
 
 
-def _runs(pid: int, name: str) -> bool:
-    """Whether ``pid`` is still our ``python -m services <name>`` (and not a recycled pid of something else)."""
+def _runs(pid: int) -> bool:
+    """Whether ``pid`` is still a ``python -m services ...`` (and not a recycled pid of something else)."""
     try:
         argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return True  # no /proc here: trust the pid
-    return b"services" in argv and name.encode() in argv
+    return b"-m" in argv and b"services" in argv
 
 
 def _down(run_dir: Path) -> int:
@@ -197,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "down"])
     parser.add_argument("--run-dir", type=Path, default=REPO_ROOT / ".run" / "stack")
     parser.add_argument("--gateway-port", type=int, default=int(os.environ.get("CITYMATCH_GATEWAY_PORT", 8000)))
+    parser.add_argument("--timeout", type=float, default=90, help="seconds each process may take to be ready")
     args = parser.parse_args(argv)
     if args.command == "down":
         return _down(args.run_dir)
@@ -217,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     earlier = _state(args.run_dir)
     stack = LocalStack(kafka, database_url, args.run_dir, gateway_port=args.gateway_port, services=missing,
                        ports={name: earlier[name]["port"] for name in missing if name in earlier})
-    stack.start(detach=True)
+    stack.start(timeout_s=args.timeout, detach=True)
     stack.write_state(also=running)
     stack.ports = {**{n: i["port"] for n, i in running.items()}, **stack.ports}
     print(f"{'gateway':<11} {stack.gateway_url}  (OpenAPI docs at {stack.gateway_url}/docs)  "

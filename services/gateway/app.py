@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -27,8 +28,9 @@ log = logging.getLogger("citymatch.gateway")
 
 def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                readiness: Callable[[], dict[str, bool]] | None = None,
-               rejections: RejectionReader | None = None) -> FastAPI:
-    gateway = Gateway(settings, publisher, ledger, readiness)
+               rejections: RejectionReader | None = None,
+               market_check: Callable[[], Any] | None = None) -> FastAPI:
+    gateway = Gateway(settings, publisher, ledger, readiness, market_check=market_check)
     if rejections is not None:
         gateway.rejections = rejections
 

@@ -48,6 +48,8 @@ class Gateway:
     ledger: LedgerViews
     readiness: Callable[[], dict[str, bool]] | None = None
     rejections: RejectionReader = field(default_factory=_NoRejections)
+    # The ledger against the market's published trades (services.settlement.adapters.market_trades).
+    market_check: Callable[[], Any] | None = None
 
     def close(self) -> None:
         """Stop the rejection feed, flush and close the producer, dispose of the ledger's engine."""

@@ -43,7 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--anchors", type=Path,
                         help="JSON lines of anchors received from ledger.anchors (slot, merkle_root, entries) "
                              "to hold the ledger to")
-    sub.add_parser("reconcile", parents=[common], help="postings balance, kWh conserved, money equals trades")
+    reconcile = sub.add_parser("reconcile", parents=[common],
+                               help="postings balance, kWh conserved, money equals trades; and, with a broker, "
+                                    "the ledger holds exactly the trades the market published")
+    reconcile.add_argument("--kafka-bootstrap",
+                           default=os.environ.get("CITYMATCH_KAFKA_BOOTSTRAP") or os.environ.get("KAFKA_BOOTSTRAP"),
+                           help="compare with energy.trades on this broker (default: $KAFKA_BOOTSTRAP; "
+                                "without one, the ledger is reconciled with itself only)")
     statement = sub.add_parser("statement", parents=[common], help="one participant's statement")
     statement.add_argument("--participant", required=True)
     statement.add_argument("--from", dest="start", type=datetime.fromisoformat, help="first slot (ISO time)")
@@ -104,14 +110,25 @@ def _read_anchors(path: Path) -> list[PublishedAnchor]:
 
 def _reconcile(ledger: LedgerReadModel, args: argparse.Namespace) -> int:
     report = ledger.reconcile()
+    market = None
+    if args.kafka_bootstrap:
+        from services.settlement.adapters.market_trades import check_against_market
+
+        market = check_against_market(args.database_url, args.kafka_bootstrap)
+    ok = report.ok and (market is None or market.ok)
     if args.json:
-        print(json.dumps(report.to_json()))
+        print(json.dumps({**report.to_json(), "ok": ok, **({"market": market.to_json()} if market else {})}))
     else:
         print(f"{'reconciled' if report.ok else 'NOT reconciled'}: {report.trades} trades, {report.kwh} kWh, "
               f"{report.energy_yen} yen of energy")
         for problem in report.problems:
             print(f"  - {problem}")
-    return 0 if report.ok else 1
+        if market is not None:
+            print(f"{'market and ledger agree' if market.ok else 'market and ledger DIFFER'}: the market published "
+                  f"{market.market_trades} trades in {market.slots} slots, the ledger holds {market.ledger_trades}")
+            for difference in market.differences:
+                print(f"  - {difference.describe()}")
+    return 0 if ok else 1
 
 
 def _statement(ledger: LedgerReadModel, args: argparse.Namespace) -> int:

@@ -29,6 +29,7 @@ import faust
 
 from shared.bus.dispatch import Delivery, deliver_batch, wrap_outputs
 from shared.bus.readiness import Readiness
+from shared.bus.replay import replay, replay_gap
 from shared.bus.resilience import Backoff, Faults, retry_async, retry_blocking
 from shared.errors import RetryableError
 from shared.logs import json_logging_config
@@ -61,7 +62,10 @@ class _Serial:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
 
-def build_app(service: Service, settings: Settings, faults: Faults | None = None) -> faust.App:
+def build_app(service: Service, settings: Settings, faults: Faults | None = None,
+              replayed: dict[str, dict[int, int]] | None = None) -> faust.App:
+    """The Faust app of ``service``; ``replayed`` says, per topic and partition, up to which offset the start-up
+    replay fed the service's state (later gaps are replayed before the first message after them)."""
     datadir = Path(settings.data_dir) / "faust" / service.name
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -115,7 +119,8 @@ def build_app(service: Service, settings: Settings, faults: Faults | None = None
                               on_failure=lambda: metrics.errors.labels(service.name, "publish").inc())
 
     for topic_name in {**service.handlers, **service.batch_handlers}:
-        _bind_agent(app, service, topic_name, out_topic(topic_name), metrics, publish, serial, faults)
+        _bind_agent(app, service, topic_name, out_topic(topic_name), metrics, publish, serial, faults,
+                    settings.kafka_bootstrap, (replayed or {}).get(topic_name))
     for i, timer in enumerate(service.timers):
         _bind_timer(app, service, i, timer, publish, serial, faults)
 
@@ -139,7 +144,8 @@ def build_app(service: Service, settings: Settings, faults: Faults | None = None
     @app.page("/ready")
     async def ready(web, request):
         report = readiness.report()
-        return web.json({"service": service.name, **report}, status=200 if report["ready"] else 503)
+        return web.json({"service": service.name, **report, "partitions": _assignment(app)},
+                        status=200 if report["ready"] else 503)
 
     @app.page("/metrics")
     async def prometheus(web, request):
@@ -154,12 +160,42 @@ def build_app(service: Service, settings: Settings, faults: Faults | None = None
     return app
 
 
+def _assignment(app: faust.App) -> list[str]:
+    """The partitions this worker consumes now, as ``topic[partition]`` (which worker owns what, for operators)."""
+    try:
+        return sorted(f"{tp.topic}[{tp.partition}]" for tp in app.consumer.assignment()
+                      if not tp.topic.startswith(app.conf.id))
+    except Exception:  # not started yet
+        return []
+
+
 def _bind_agent(app, service: Service, topic_name: str, source, metrics, publish, serial: _Serial,
-                faults: Faults) -> None:
+                faults: Faults, bootstrap: str, seen_at_start: dict[int, int] | None) -> None:
+    # For a topic that feeds in-memory state: per partition, the offset up to which that state has seen it.
+    seen = dict(seen_at_start) if seen_at_start is not None else None
+
+    async def fill_gaps(events) -> None:
+        """Before the first message of a partition this worker did not follow (it just moved here), replay
+        what its previous owner handled, so the state misses nothing (see shared.bus.replay)."""
+        first: dict[int, int] = {}
+        for e in events:
+            first[e.message.partition] = min(first.get(e.message.partition, e.message.offset), e.message.offset)
+        for partition, offset in sorted(first.items()):
+            since = seen.get(partition, 0)
+            if since < offset:
+                await retry_async(
+                    f"{service.name}: replay of {topic_name}[{partition}]",
+                    lambda p=partition, a=since, b=offset: serial.run(
+                        lambda: replay_gap(service, bootstrap, topic_name, p, a, b)), faults, BACKOFF)
+        for e in events:
+            seen[e.message.partition] = max(seen.get(e.message.partition, 0), e.message.offset + 1)
+
     async def process(stream):
         # Batches amortise the broker round trips; offsets are committed only after the whole batch's
         # outputs (and dead letters) are acknowledged, so a crash mid-batch means redelivery, not loss.
         async for events in stream.take_events(BATCH, within=BATCH_WAIT_S):
+            if seen is not None:
+                await fill_gaps(events)
             raws = [e.value for e in events]
             outputs, dead = await serial.run(
                 lambda raws=raws: _deliver_batch(service, topic_name, raws, metrics, faults))
@@ -239,13 +275,12 @@ def _bind_timer(app, service: Service, index: int, timer: Timer, publish, serial
 
 def run_worker(service: Service, settings: Settings) -> None:
     """Run ``service`` as a Faust worker until SIGTERM/SIGINT (after rebuilding its in-memory state)."""
-    from shared.bus.replay import replay
-
     faults = Faults()
-    for topic_name, window in service.replay.items():
-        retry_blocking(f"{service.name}: replay of {topic_name}",
-                       lambda t=topic_name, w=window: replay(service, settings.kafka_bootstrap, t, w), faults, BACKOFF)
-    app = build_app(service, settings, faults)
+    replayed = {topic_name: retry_blocking(
+        f"{service.name}: replay of {topic_name}",
+        lambda t=topic_name, w=window: replay(service, settings.kafka_bootstrap, t, w), faults, BACKOFF)
+        for topic_name, window in service.replay.items()}
+    app = build_app(service, settings, faults, replayed)
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), logging_config=json_logging_config(
         settings.log_level, service.name))
     worker.execute_from_commandline()

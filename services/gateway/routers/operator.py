@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.gateway.deps import Bus, Ledger, Operator
+from services.gateway.deps import Bus, GatewayDep, Ledger, Operator
 from services.gateway.schemas.common import error_responses
 from services.gateway.schemas.operator import GateClosure, ReconcileAnswer, SlotTotal, VerifyAnswer
 from shared.events import GateClosed, Slot
@@ -24,9 +24,15 @@ def verify_ledger(_: Operator, ledger: Ledger) -> VerifyAnswer:
 
 
 @router.get("/ledger/reconcile", response_model=ReconcileAnswer)
-def reconcile_ledger(_: Operator, ledger: Ledger) -> dict[str, Any]:
-    """Postings sum to zero, kWh sold equals kWh bought per slot, money equals the market's trades."""
-    return ledger.operator().reconcile().to_json()
+def reconcile_ledger(_: Operator, ledger: Ledger, gateway: GatewayDep) -> dict[str, Any]:
+    """Postings sum to zero, kWh sold equals kWh bought per slot, money equals the market's trades; and the
+    ledger holds exactly the trades the market published on energy.trades (``market``: the slots and counts
+    that differ)."""
+    report = ledger.operator().reconcile().to_json()
+    if gateway.market_check is None:
+        return report
+    market = gateway.market_check()
+    return {**report, "ok": bool(report["ok"]) and market.ok, "market": market.to_json()}
 
 
 @router.get("/ledger/slots", response_model=list[SlotTotal])

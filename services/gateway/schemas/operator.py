@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class GateClosure(BaseModel):
@@ -30,12 +30,31 @@ class VerifyAnswer(BaseModel):
     first_bad: BadEntryPublic | None
 
 
+class SlotDifferenceAnswer(BaseModel):
+    slot: str
+    market: int = Field(description="distinct trades the market published on energy.trades for the slot")
+    ledger: int = Field(description="trades the ledger holds for the slot")
+    missing: list[str] = Field(description="published but not on the ledger (the first few)")
+    unexpected: list[str] = Field(description="on the ledger but never published (the first few)")
+    summary: str
+
+
+class MarketAnswer(BaseModel):
+    ok: bool
+    slots: int
+    market_trades: int
+    ledger_trades: int
+    differences: list[SlotDifferenceAnswer]
+
+
 class ReconcileAnswer(BaseModel):
     ok: bool
     problems: list[str]
     trades: int
     kwh: Decimal
     energy_yen: Decimal
+    market: MarketAnswer | None = Field(default=None, description="the ledger against the market's published "
+                                                                  "trades (when the gateway reaches the broker)")
 
 
 class SlotTotal(BaseModel):
