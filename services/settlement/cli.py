@@ -46,10 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     reconcile = sub.add_parser("reconcile", parents=[common],
                                help="postings balance, kWh conserved, money equals trades; and, with a broker, "
                                     "the ledger holds exactly the trades the market published")
-    reconcile.add_argument("--kafka-bootstrap",
-                           default=os.environ.get("CITYMATCH_KAFKA_BOOTSTRAP") or os.environ.get("KAFKA_BOOTSTRAP"),
-                           help="compare with energy.trades on this broker (default: $KAFKA_BOOTSTRAP; "
-                                "without one, the ledger is reconciled with itself only)")
+    reconcile.add_argument("--market", metavar="KAFKA_BOOTSTRAP", dest="kafka_bootstrap",
+                           help="also compare with the trades the market published on energy.trades on this broker "
+                                "(names the slots and counts that differ); without it, the ledger is reconciled "
+                                "with itself only")
     statement = sub.add_parser("statement", parents=[common], help="one participant's statement")
     statement.add_argument("--participant", required=True)
     statement.add_argument("--from", dest="start", type=datetime.fromisoformat, help="first slot (ISO time)")

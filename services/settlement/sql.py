@@ -57,7 +57,8 @@ def make_engine(url: str) -> Engine:
     """PostgreSQL through psycopg 3; SQLite with writers serialised by ``BEGIN IMMEDIATE``."""
     url = postgres_url(url)
     if not url.startswith("sqlite"):
-        return create_engine(url, pool_recycle=1800)
+        # pre_ping: a pooled connection a database restart has closed is replaced, not handed out (no 5xx after)
+        return create_engine(url, pool_recycle=1800, pool_pre_ping=True)
     memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = create_engine(url, poolclass=StaticPool if memory else None,
                            connect_args={"check_same_thread": False, "timeout": 30})

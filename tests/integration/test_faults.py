@@ -18,13 +18,13 @@ once, so a retry can never make a second order.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
@@ -38,7 +38,7 @@ from services.settlement.adapters.market_trades import ledger_trades
 from shared.auth import issue_token
 from shared.events import slot_start
 
-from .faults import Servers, all_ready_within, caught_up, instances, outcome, ready, status, wait_until
+from .faults import REPO, Servers, all_ready_within, caught_up, instances, outcome, ready, status, wait_until
 
 # Bounded: a scenario takes about a minute on an idle machine. On a shared, overloaded one, stretch every bound
 # below by CITYMATCH_TEST_PATIENCE (a factor, default 1).
@@ -139,14 +139,17 @@ class FaultStack:
         r = httpx.get(self.local.gateway_url + "/v1/operator/ledger/reconcile", timeout=60,
                       headers={"Authorization": f"Bearer {self.operator}"}).json()
         assert r["ok"] and r["market"]["ok"], r
+        assert ledger_cli.main(["reconcile", "--database-url", self.database_url,
+                                "--market", self.servers.bootstrap]) == 0
         print(f"[faults] {fault}: all /ready within {took:.1f}s of the check; "
               f"settled {self.recoveries[fault]:.1f}s after the fault ended")
 
 
 @pytest.fixture(scope="module")
-def faulty(tmp_path_factory) -> Iterator[FaultStack]:
+def faulty() -> Iterator[FaultStack]:
     servers = Servers()
-    run_dir = Path(tmp_path_factory.mktemp("faults"))
+    run_dir = REPO / ".run" / "faults-stack"  # logs kept after the run, for a look at what happened
+    shutil.rmtree(run_dir, ignore_errors=True)
     private = Ed25519PrivateKey.generate()
     key = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()).hex()
     public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()

@@ -29,8 +29,7 @@ def published_trades(bootstrap: str, timeout_s: float = 30.0) -> dict[str, set[s
     from kafka import KafkaConsumer, TopicPartition
 
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                             request_timeout_ms=int(timeout_s * 1000) + 1000,
-                             api_version_auto_timeout_ms=int(timeout_s * 1000))
+                             request_timeout_ms=int(timeout_s * 1000) + 1000)
     try:
         tps = [TopicPartition(TRADES, p) for p in sorted(consumer.partitions_for_topic(TRADES) or ())]
         out: dict[str, set[str]] = defaultdict(set)
