@@ -192,14 +192,21 @@ def _down(run_dir: Path) -> int:
 
 
 def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a process that is exiting or exited but not yet reaped does not)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     try:  # a child of ours that exited but was not reaped yet is not alive
-        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return False
     except ChildProcessError:
-        return True
+        pass
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][:1]
+    except (OSError, IndexError):
+        return True  # no /proc here: trust the pid
+    return state not in ("Z", "X")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import threading
 import time
 import uuid
@@ -104,6 +105,13 @@ class FaultStack:
 
     def port(self, name: str) -> int:
         return instances(self.local.run_dir)[name]["port"]
+
+    def kill(self, name: str) -> int:
+        """SIGKILL one process of the stack and wait until it is gone; returns its pid."""
+        pid = instances(self.local.run_dir)[name]["pid"]
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: not localstack._alive(pid), 20 * PATIENCE, f"{name} to die")
+        return pid
 
     def seen_down(self, name: str) -> None:
         wait_until(lambda: not ready(self.port(name)), SEEN_DOWN_WITHIN_S, f"{name} /ready to say false")
@@ -239,12 +247,11 @@ def test_worker_killed_and_started_again_by_up(faulty: FaultStack, monkeypatch):
     kill = {}
 
     def start():
-        kill["settlement"] = instances(faulty.local.run_dir)["settlement"]["pid"]
-        os.kill(kill["settlement"], 9)
+        kill["settlement"] = faulty.kill("settlement")
 
     def before_second_gate():
         faulty.market_caught_up()
-        os.kill(instances(faulty.local.run_dir)["market"]["pid"], 9)
+        faulty.kill("market")
 
     def end():
         for name, value in faulty.local.env.items():
@@ -259,7 +266,7 @@ def test_worker_killed_and_started_again_by_up(faulty: FaultStack, monkeypatch):
         assert after["settlement"]["pid"] != kill["settlement"]
         assert {n: i["port"] for n, i in after.items()} == {n: i["port"] for n, i in before.items()}
 
-    run(faulty, "worker SIGKILL", start, end)
+    run(faulty, "worker SIGKILL", start, end, before_second_gate)
 
 
 def test_one_of_two_workers_killed_mid_stream(faulty: FaultStack):
@@ -280,11 +287,8 @@ def test_one_of_two_workers_killed_mid_stream(faulty: FaultStack):
         market, settlement = owner("market", "energy.orders"), owner("settlement", "energy.trades")
         faulty.market_caught_up()
         for name in (market, settlement):
-            os.kill(instances(faulty.local.run_dir)[name]["pid"], 9)
-        wait_until(lambda: not {market, settlement} & set(_alive_instances(faulty)), 20, "the kills")
-
-    def _alive_instances(stack: FaultStack) -> list[str]:
-        stack.local.write_state()  # drops the dead
-        return list(instances(stack.local.run_dir))
+            faulty.kill(name)
+        faulty.local.write_state()  # drops the dead
+        assert not {market, settlement} & set(instances(faulty.local.run_dir))
 
     run(faulty, "one of two workers SIGKILLed", start, lambda: None, before_second_gate)
