@@ -106,7 +106,7 @@ cmd_start() {
   local jvm_tool=(-Xmx256m "${jvm_common[@]}" -Dkafka.logs.dir="$LOG_DIR/storage-tool")
   if [ ! -f "$DATA_DIR/kraft-logs/meta.properties" ]; then
     local cluster_id
-    cluster_id="$(java "${jvm_tool[@]}" kafka.tools.StorageTool random-uuid 2>>"$LOG_DIR/storage-tool.log")" \
+    cluster_id="$(java "${jvm_tool[@]}" kafka.tools.StorageTool random-uuid 2>>"$LOG_DIR/storage-tool.log" </dev/null)" \
       || die "kafka.tools.StorageTool random-uuid failed; see $LOG_DIR/storage-tool.log"
     java "${jvm_tool[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$cfg" \
       >>"$LOG_DIR/storage-tool.log" 2>&1 </dev/null \
