@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-BENCHES := pipeline market ledger sim routing incentives
+BENCHES := pipeline market ledger sim routing incentives charging
 
 .PHONY: sim help venv demo test test-unit test-integration lint up down verify bench $(addprefix bench-,$(BENCHES)) \
         kafka-fetch pg-install clean
@@ -74,6 +74,9 @@ bench-routing: venv
 
 bench-incentives: venv
 	@$(PY) -m bench.incentives
+
+bench-charging: venv
+	@$(PY) -m bench.charging
 
 clean:
 	rm -rf .run reports
