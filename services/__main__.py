@@ -1,4 +1,5 @@
-"""Run one service: ``python -m services market|settlement|gateway`` (settings from CITYMATCH_* variables)."""
+"""Run one service: ``python -m services market|settlement|charging|gateway|charger-gateway`` (settings from
+CITYMATCH_* variables)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
                     log_level=settings.log_level.lower(),
                     log_config=json_logging_config(settings.log_level, "gateway"))
         return 0
+    if name == "charger-gateway":
+        from services.charging.bootstrap import run_charger_gateway
+
+        configure(settings.log_level, name)
+        return run_charger_gateway(settings)
     from services.bootstrap import build
     from shared.bus.faust_app import run_worker
 

@@ -90,6 +90,12 @@ def logistics_service(settings: Settings) -> Service:
     return build_service(load_drive_network())
 
 
+def charging_service(settings: Settings) -> Service:
+    from services.charging.bootstrap import charging_service as build_charging
+
+    return build_charging(settings)
+
+
 SERVICES: dict[str, Callable[[Settings], Service]] = {
     "market": market_service,
     "settlement": settlement_service,
@@ -98,6 +104,7 @@ SERVICES: dict[str, Callable[[Settings], Service]] = {
     "incentives": incentives_service,
     "mobility": mobility_service,
     "logistics": logistics_service,
+    "charging": charging_service,
 }
 
 

@@ -33,6 +33,8 @@ CATALOGUE: dict[str, Topic] = {
         Topic("energy.forecasts", key="site"),
         Topic("ev.plans", key="vehicle"),
         Topic("ev.bookings", key="vehicle"),
+        Topic("ev.sessions", key="vehicle", retention_ms=None),
+        Topic("ev.chargers", key="charger"),
         Topic("mobility.requests", key="request"),
         Topic("mobility.assignments", key="request"),
         Topic("logistics.requests", key="parcel"),

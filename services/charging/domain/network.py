@@ -41,6 +41,8 @@ class Cells:
     forced: np.ndarray      # Wh per slot an owner's Now / Min+PV setting asks for
     discharge: np.ndarray   # Wh per slot the car may feed back (0 without V2G)
     continuing: np.ndarray  # the same car was plugged in at the same site in the previous slot
+    age: np.ndarray         # slots since this stay's plug-in (0 in its first slot)
+    stay: np.ndarray        # which stay (a run of plugged-in slots of one car at one site) the cell is in
 
     def __len__(self) -> int:
         return len(self.v)
@@ -56,10 +58,20 @@ class Departure:
     trip_arrival: np.ndarray  # slot whose arrival takes the trip's energy (horizon = beyond it)
 
 
-def _cells(fleet: Fleet) -> Cells:
+def _cells(fleet: Fleet, allowed: np.ndarray | None = None) -> Cells:
     loc = fleet.presence()
     rate_all = fleet.rate_wh(loc)
     v, t = np.nonzero(loc != NO_SITE)
+    prev = np.full(len(v), NO_SITE)
+    has_prev = t > 0
+    prev[has_prev] = loc[v[has_prev], t[has_prev] - 1]
+    continuing = prev == loc[v, t]
+    new_stay = ~continuing
+    stay = np.cumsum(new_stay) - 1
+    first_slot = t[np.nonzero(new_stay)[0]]
+    age = t - first_slot[stay] if len(t) else t
+    if allowed is not None:
+        v, t, continuing, age, stay = v[allowed], t[allowed], continuing[allowed], age[allowed], stay[allowed]
     s = loc[v, t]
     rate = rate_all[v, t]
     mode = np.array([veh.mode.value for veh in fleet.vehicles])[v] if len(v) else np.array([], dtype=str)
@@ -72,10 +84,7 @@ def _cells(fleet: Fleet) -> Cells:
                         for veh in fleet.vehicles], dtype=np.int64)
     charger = np.array([kw_to_wh_per_slot(site.charger_w / 1000) for site in fleet.sites], dtype=np.int64)
     discharge = np.where(mode == Mode.DEPARTURE.value, np.minimum(dis_car[v], charger[s]) if len(v) else 0, 0)
-    prev = np.full(len(v), NO_SITE)
-    has_prev = t > 0
-    prev[has_prev] = loc[v[has_prev], t[has_prev] - 1]
-    return Cells(v, t, s, rate, forced.astype(np.int64), discharge.astype(np.int64), prev == s)
+    return Cells(v, t, s, rate, forced.astype(np.int64), discharge.astype(np.int64), continuing, age, stay)
 
 
 def _departures(fleet: Fleet) -> tuple[Departure, np.ndarray, np.ndarray]:
@@ -121,14 +130,14 @@ def _events(fleet: Fleet, cells: Cells, departures: Departure, trips: np.ndarray
 
 
 class ChargingNetwork:
-    """The flow network of one fleet; ``solve`` may be called again after ``forbid``."""
+    """The flow network of one fleet; ``allowed`` (a mask over all plugged-in cells) leaves cells out."""
 
-    def __init__(self, fleet: Fleet):
+    def __init__(self, fleet: Fleet, allowed: np.ndarray | None = None):
         self.fleet = fleet
         T, S, V = fleet.horizon, len(fleet.sites), len(fleet.vehicles)
         width = T + 2
         w = fleet.weights
-        self.cells = c = _cells(fleet)
+        self.cells = c = _cells(fleet, allowed)
         self.departures, trips, reserve = _departures(fleet)
         d = self.departures
         self.reserve = reserve
@@ -167,7 +176,7 @@ class ChargingNetwork:
         pv_only = cm == Mode.PV.value
         main_from = np.where(pv_only, base_pv + site_slot, pool)
         main_cap = np.where(cm == Mode.OFF.value, 0, np.where(cm == Mode.MIN_PV.value, c.forced, c.rate))
-        age = self._age(c)
+        age = c.age
         main_cost = np.where(cm == Mode.NOW.value, -w.forced_sen + w.now_delay_sen * age,
                              np.where(cm == Mode.MIN_PV.value, -w.forced_sen,
                                       np.where(pv_only, -green[c.v], 0)))
@@ -234,18 +243,7 @@ class ChargingNetwork:
         supplies[SINK] = -supplies[2:].sum()
         self.smcf.set_nodes_supplies(np.arange(self.n_nodes), supplies)
         self.forbidden = np.zeros(n_cells, dtype=bool)
-        # a stay is a run of cells of one car at one site (cells come in car, slot order)
-        new_stay = np.r_[True, ~c.continuing[1:] | (c.v[1:] != c.v[:-1])] if n_cells else np.zeros(0, bool)
-        self.stay_of_cell = np.cumsum(new_stay) - 1
-
-    @staticmethod
-    def _age(c: Cells) -> np.ndarray:
-        """Slots since the car was plugged in at this stay (0 in the first slot)."""
-        age = np.zeros(len(c), dtype=np.int64)
-        for k in range(1, len(c)):  # cells are in (car, slot) order; one pass over them
-            if c.continuing[k] and c.v[k] == c.v[k - 1]:
-                age[k] = age[k - 1] + 1
-        return age
+        self.stay_of_cell = c.stay
 
     def forbid(self, cells: np.ndarray) -> None:
         """No charging and no discharge in these cells (the car gets no charger in that slot)."""

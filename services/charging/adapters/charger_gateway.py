@@ -1,0 +1,139 @@
+"""The charger gateway: Kafka on one side, OCPP 1.6J charge points on the other.
+
+Set-points for our chargers (``energy.dispatch`` DispatchSetpoint whose device is a charger of a configured
+site) become SetChargingProfile; an Accepted answer becomes ``energy.dispatch.acks`` DispatchAcknowledged.
+A charger that refuses a profile or is not connected is reported on ``ev.chargers`` (ChargerAvailability),
+so the planner re-plans without it; set-points for an offline charger wait and are sent when it connects
+(if their slot has not ended). Meter readings and stopped transactions go to ``ev.sessions``
+(ChargingSessionMetered): what was delivered is what is billed. The dispatch offset is committed only
+after a set-point was handled, so a crashed gateway sends it again (profiles are idempotent per slot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from services.charging.adapters.ocpp_central import CentralSystem, ChargerEvent
+from services.charging.domain.profiles import SLOT, slot_profile
+from services.charging.events import ChargerAvailability, ChargingSessionMetered
+from services.market.events import DispatchAcknowledged
+from shared.errors import EventDecodeError
+from shared.events import DispatchSetpoint, Envelope, Payload
+from shared.serialization import decode, encode
+from shared.units import kwh_to_wh, wh_to_kwh
+
+log = logging.getLogger("citymatch.charging.gateway")
+PRODUCER = "charger-gateway"
+
+
+class ChargerGateway:
+    def __init__(self, kafka: str, chargers: set[str], ocpp_host: str = "127.0.0.1", ocpp_port: int = 0,
+                 web_port: int = 0):
+        self.kafka = kafka
+        self.chargers = chargers
+        self.central = CentralSystem(ocpp_host, ocpp_port, on_event=self._on_charger)
+        self.web_port = web_port
+        self.outbox: asyncio.Queue[tuple[str, Payload]] = asyncio.Queue()
+        self.pending: dict[tuple[str, datetime], DispatchSetpoint] = {}
+        self.reported_out: set[str] = set()
+        self.producer: AIOKafkaProducer | None = None
+        self.ready = False
+
+    # ------------------------------------------------------------------ charger side
+    def _on_charger(self, event: ChargerEvent) -> None:
+        if event.kind == "connected":
+            if event.charger in self.reported_out:
+                self.reported_out.discard(event.charger)
+                self.outbox.put_nowait(("ev.chargers", ChargerAvailability(charger=event.charger, available=True,
+                                                                           reason="connected")))
+            asyncio.get_running_loop().create_task(self._flush(event.charger))
+        elif event.kind == "disconnected":
+            self._report_out(event.charger, "disconnected")
+        elif event.session is not None and event.kind in ("meter", "stopped", "started"):
+            s = event.session
+            self.outbox.put_nowait(("ev.sessions", ChargingSessionMetered(
+                charger=s.charger, vehicle=s.vehicle, transaction_id=s.transaction_id,
+                kwh=wh_to_kwh(s.delivered_wh), started_at=s.started_at, read_at=s.last_at,
+                final=not s.open)))
+
+    def _report_out(self, charger: str, reason: str) -> None:
+        if charger in self.chargers and charger not in self.reported_out:
+            self.reported_out.add(charger)
+            self.outbox.put_nowait(("ev.chargers", ChargerAvailability(charger=charger, available=False,
+                                                                       reason=reason)))
+
+    async def _flush(self, charger: str) -> None:
+        for key in sorted(k for k in self.pending if k[0] == charger):
+            await self.apply(self.pending.pop(key))
+
+    async def apply(self, sp: DispatchSetpoint) -> str:
+        """Send one set-point to its charger; what happened is published, nothing is raised."""
+        if sp.slot + SLOT <= datetime.now(UTC):
+            return "Past"
+        status = await self.central.send_profile(sp.device, 1, slot_profile(sp.slot, max(kwh_to_wh(sp.kwh), 0)))
+        if status == "Accepted":
+            self.outbox.put_nowait(("energy.dispatch.acks", DispatchAcknowledged(
+                device=sp.device, participant=sp.participant, slot=sp.slot, kwh_applied=sp.kwh)))
+        elif status in ("Offline", "Timeout"):
+            self.pending[(sp.device, sp.slot)] = sp
+            self._report_out(sp.device, "not connected")
+        else:
+            self._report_out(sp.device, f"refused a charging profile ({status})")
+        return status
+
+    # ------------------------------------------------------------------ Kafka side
+    async def _publish_loop(self) -> None:
+        while True:
+            topic, payload = await self.outbox.get()
+            envelope = Envelope.wrap(payload, PRODUCER)
+            await self.producer.send_and_wait(topic, encode(envelope), key=payload.key().encode())
+
+    async def _consume_loop(self, consumer: AIOKafkaConsumer) -> None:
+        async for record in consumer:
+            try:
+                _, payload = decode(record.value)
+            except EventDecodeError as exc:
+                log.warning("skipping undecodable dispatch record: %s", exc)
+                payload = None
+            if isinstance(payload, DispatchSetpoint) and payload.device in self.chargers:
+                await self.apply(payload)
+            await consumer.commit()
+
+    async def _web(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = (await reader.readline()).decode(errors="replace")
+        with contextlib.suppress(Exception):
+            while (await reader.readline()) not in (b"\r\n", b""):
+                pass
+        ok = self.ready if " /ready" in request else True
+        body = b'{"service": "charger-gateway", "ready": %s}' % (b"true" if ok else b"false")
+        status = b"200 OK" if ok else b"503 Service Unavailable"
+        writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\ncontent-length: "
+                     + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body)
+        await writer.drain()
+        writer.close()
+
+    async def run(self) -> None:
+        web = await asyncio.start_server(self._web, "127.0.0.1", self.web_port) if self.web_port else None
+        await self.central.start()
+        self.producer = AIOKafkaProducer(bootstrap_servers=self.kafka, acks="all")
+        consumer = AIOKafkaConsumer("energy.dispatch", bootstrap_servers=self.kafka,
+                                    group_id="citymatch-charger-gateway", enable_auto_commit=False,
+                                    auto_offset_reset="earliest")
+        await self.producer.start()
+        await consumer.start()
+        self.ready = True
+        log.info("charger gateway: OCPP on %s, Kafka %s", self.central.url, self.kafka)
+        try:
+            await asyncio.gather(self._publish_loop(), self._consume_loop(consumer))
+        finally:
+            self.ready = False
+            await consumer.stop()
+            await self.producer.stop()
+            await self.central.stop()
+            if web is not None:
+                web.close()

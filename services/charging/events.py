@@ -1,0 +1,151 @@
+"""The charging service's events: plans in; bookings, answers and metered sessions out.
+
+``ev.plans`` (key vehicle): an owner's plan for the car, or a change of it (a new plan replaces the old one
+whole: trip changes and mode overrides are new plans). ``energy.forecasts`` (key site): a site's PV surplus
+forecast. ``ev.bookings`` (key vehicle): the car's bookings per charger and slot, or the answer that its
+departure cannot be covered (shortfall and when it could leave). ``ev.sessions`` (key vehicle): what a
+charger metered (the charger gateway's word; what is billed). ``ev.chargers`` (key charger): a charger that
+went away, refused a profile or came back. Orders and set-points use the market's contracts
+(``EnergyOrderPlaced`` on ``energy.orders``, ``DispatchSetpoint`` on ``energy.dispatch``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.events import Payload, Slot, register
+
+Kwh0 = Field(ge=0, max_digits=9, decimal_places=3)
+
+
+class PlannedStay(BaseModel):
+    """One stop of the day: at ``site`` (a charger site id, or none) from ``arrive`` to ``depart``, leaving
+    with ``need_kwh`` in the battery; the trip after it uses ``trip_kwh``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    site: str | None = Field(default=None, max_length=64)
+    arrive: datetime
+    depart: datetime
+    need_kwh: Decimal = Kwh0
+    trip_kwh: Decimal = Kwh0
+
+    @model_validator(mode="after")
+    def _order(self) -> PlannedStay:
+        if self.arrive.tzinfo is None or self.depart.tzinfo is None:
+            raise ValueError("arrive and depart must carry a time zone")
+        if self.depart <= self.arrive:
+            raise ValueError("depart must be after arrive")
+        return self
+
+
+@register
+class EvPlanSubmitted(Payload):
+    event_type: ClassVar[str] = "ev.plan.submitted"
+    vehicle: str = Field(min_length=1, max_length=20)
+    participant: str = Field(min_length=1, max_length=64)
+    battery_kwh: Decimal = Field(gt=0, le=300, decimal_places=3)
+    soc_kwh: Decimal = Field(ge=0, le=300, decimal_places=3)
+    max_charge_kw: Decimal = Field(gt=0, le=350, decimal_places=3)
+    max_discharge_kw: Decimal = Field(default=Decimal("0"), ge=0, le=350, decimal_places=3)
+    v2g: bool = False
+    reserve_kwh: Decimal = Field(default=Decimal("0"), ge=0, le=300, decimal_places=3)
+    mode: Literal["off", "pv", "minpv", "now", "departure"] = "departure"
+    preference: Literal["green", "cheap"] = "green"
+    stays: tuple[PlannedStay, ...] = Field(min_length=1, max_length=48)
+
+    @model_validator(mode="after")
+    def _fits(self) -> EvPlanSubmitted:
+        if self.soc_kwh > self.battery_kwh:
+            raise ValueError("soc_kwh must not exceed battery_kwh")
+        for k, stay in enumerate(self.stays):
+            if stay.need_kwh > self.battery_kwh:
+                raise ValueError(f"stays[{k}].need_kwh must not exceed battery_kwh")
+            if k and stay.arrive < self.stays[k - 1].depart:
+                raise ValueError(f"stays[{k}].arrive is before the previous stay's depart")
+        return self
+
+    def key(self) -> str:
+        return self.vehicle
+
+
+@register
+class SiteForecast(Payload):
+    """PV surplus over the site's own load, kWh per 30-minute slot from ``start``."""
+
+    event_type: ClassVar[str] = "energy.forecast.site"
+    site: str = Field(min_length=1, max_length=64)
+    start: Slot
+    pv_kwh: tuple[Decimal, ...] = Field(max_length=192)
+
+    def key(self) -> str:
+        return self.site
+
+
+class Booking(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    charger: str
+    slot: datetime
+    kwh: Decimal
+    renewable_kwh: Decimal
+
+
+class DepartureShortfall(BaseModel):
+    """A departure no charging can cover: how much is missing and when the car could leave with its need."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    depart: datetime
+    need_kwh: Decimal
+    missing_kwh: Decimal
+    feasible_depart: datetime | None
+
+
+@register
+class EvBooked(Payload):
+    """The car's plan: bookings per charger and slot; ``status`` infeasible when a departure lacks charge."""
+
+    event_type: ClassVar[str] = "ev.booked"
+    vehicle: str
+    participant: str
+    status: Literal["planned", "infeasible"]
+    bookings: tuple[Booking, ...] = ()
+    shortfalls: tuple[DepartureShortfall, ...] = ()
+    cost_yen: Decimal
+    override_cost_yen: Decimal | None = None
+    planned_at: datetime
+
+    def key(self) -> str:
+        return self.vehicle
+
+
+@register
+class ChargingSessionMetered(Payload):
+    """What a charger's meter says of one transaction; ``final`` once it stopped."""
+
+    event_type: ClassVar[str] = "ev.session.metered"
+    charger: str
+    vehicle: str
+    transaction_id: int
+    kwh: Decimal = Kwh0
+    started_at: datetime
+    read_at: datetime
+    final: bool = False
+
+    def key(self) -> str:
+        return self.vehicle
+
+
+@register
+class ChargerAvailability(Payload):
+    """A charger went away, refused a profile, or is back."""
+
+    event_type: ClassVar[str] = "ev.charger.availability"
+    charger: str
+    available: bool
+    reason: str = ""
+
+    def key(self) -> str:
+        return self.charger

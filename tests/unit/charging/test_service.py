@@ -1,0 +1,119 @@
+"""The charging service's handlers: plans in; bookings, market orders and set-points out; changes re-plan."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from services.charging.events import (
+    ChargerAvailability,
+    ChargingSessionMetered,
+    EvBooked,
+    EvPlanSubmitted,
+    PlannedStay,
+    SiteForecast,
+)
+from services.charging.service import build_service
+from services.charging.settings import ChargerSite, ChargingSettings
+from shared.events import DispatchSetpoint, EnergyOrderCancelled, EnergyOrderPlaced, Envelope
+
+NOW = datetime(2026, 12, 2, 0, 10, tzinfo=UTC)          # 09:10 in Ebina
+FIRST = datetime(2026, 12, 2, 0, 30, tzinfo=UTC)        # first slot still open for orders
+SITE = ChargerSite("office", ("office/cp-1", "office/cp-2"), D("7"), D("14"))
+
+
+class Clock:
+    def __init__(self, now: datetime = NOW):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def service(clock: Clock | None = None):
+    return build_service(ChargingSettings(sites=(SITE,)), clock=clock or Clock())
+
+
+def send(svc, topic: str, payload):
+    envelope = Envelope.wrap(payload, "test", occurred_at=svc.charging.clock())
+    return list(svc.handlers[topic](envelope, payload))
+
+
+def of(out, cls, topic=None):
+    return [o.payload for o in out if isinstance(o.payload, cls) and (topic is None or o.topic == topic)]
+
+
+def ev_plan(vehicle: str, need: str, depart_h: float, soc: str = "10", mode: str = "departure", **kw):
+    return EvPlanSubmitted(vehicle=vehicle, participant=f"owner-{vehicle}", battery_kwh=D("40"), soc_kwh=D(soc),
+                           max_charge_kw=D("7"), mode=mode, stays=(PlannedStay(
+                               site="office", arrive=NOW, depart=FIRST + timedelta(hours=depart_h),
+                               need_kwh=D(need), trip_kwh=D("5")),), **kw)
+
+
+def test_a_plan_gives_bookings_orders_and_setpoints_that_agree():
+    """A car needing 20 kWh by 4 h later: bookings, market buy orders at the office site and charger
+    set-points cover the same kWh in the same slots, and the departure is met."""
+    svc = service()
+    out = send(svc, "ev.plans", ev_plan("ev-1", "20", 4))
+    [booked] = of(out, EvBooked)
+    assert booked.status == "planned" and booked.shortfalls == ()
+    booked_kwh = sum(b.kwh for b in booked.bookings)
+    assert booked_kwh >= D("10")
+    orders = of(out, EnergyOrderPlaced, "energy.orders")
+    assert sum(o.kwh for o in orders) == booked_kwh
+    assert all(o.side == "buy" and o.site == "office" and o.participant == "owner-ev-1" for o in orders)
+    assert min(o.slot for o in orders) >= FIRST
+    points = of(out, DispatchSetpoint, "energy.dispatch")
+    assert sum(p.kwh for p in points) == booked_kwh
+    assert {p.device for p in points} <= {"office/cp-1", "office/cp-2"}
+
+
+def test_replanning_unchanged_sends_nothing_and_a_trip_change_replaces_orders():
+    """The same plan again changes nothing; an earlier departure cancels orders that moved and places new ones."""
+    svc = service()
+    send(svc, "energy.forecasts", SiteForecast(site="office", start=FIRST, pv_kwh=tuple([D("0")] * 4 + [D("3")] * 8)))
+    first = send(svc, "ev.plans", ev_plan("ev-1", "20", 8))
+    assert first and send(svc, "ev.plans", ev_plan("ev-1", "20", 8)) == []
+    changed = send(svc, "ev.plans", ev_plan("ev-1", "20", 2))
+    cancelled = of(changed, EnergyOrderCancelled)
+    placed = of(changed, EnergyOrderPlaced)
+    assert cancelled and placed
+    assert max(o.slot for o in placed) < FIRST + timedelta(hours=2)
+    live = svc.charging.orders
+    assert sum(wh for _, wh, _ in live.values()) >= 10_000
+
+
+def test_infeasible_request_is_answered_with_the_shortfall():
+    """30 kWh more in one hour at 7 kW cannot be had: infeasible, 23 kWh missing, and when it could leave."""
+    svc = service()
+    [booked] = of(send(svc, "ev.plans", ev_plan("ev-1", "40", 1)), EvBooked)
+    assert booked.status == "infeasible"
+    [lack] = booked.shortfalls
+    assert lack.missing_kwh == D("23.000")
+    assert lack.feasible_depart == FIRST + timedelta(hours=4, minutes=30)
+
+
+def test_charger_out_replans_on_the_remaining_one_and_override_shows_its_cost():
+    """With one of two chargers gone no booking names it; a Now override is planned and priced."""
+    svc = service()
+    send(svc, "ev.plans", ev_plan("ev-1", "15", 6))
+    send(svc, "ev.plans", ev_plan("ev-2", "15", 6, mode="now"))
+    out = send(svc, "ev.chargers", ChargerAvailability(charger="office/cp-2", available=False, reason="refused"))
+    booked = {b.vehicle: b for b in of(out, EvBooked)}
+    everything = [b for v in svc.charging.booked.values() for b in v.bookings]
+    assert everything and all(b.charger == "office/cp-1" for b in everything)
+    assert svc.charging.booked["ev-2"].override_cost_yen is not None
+    assert booked or everything
+
+
+def test_metered_energy_moves_the_battery_for_the_next_plan():
+    """6 kWh metered since the plan: the next re-plan starts 6 kWh fuller and books 6 kWh less."""
+    clock = Clock()
+    svc = service(clock)
+    [first] = of(send(svc, "ev.plans", ev_plan("ev-1", "20", 6, preference="cheap")), EvBooked)
+    send(svc, "ev.sessions", ChargingSessionMetered(charger="office/cp-1", vehicle="ev-1", transaction_id=1,
+                                                    kwh=D("6"), started_at=NOW, read_at=NOW))
+    clock.now = NOW + timedelta(minutes=30)
+    out = list(svc.timers[0].tick())
+    [second] = of(out, EvBooked)
+    assert sum(b.kwh for b in second.bookings) == sum(b.kwh for b in first.bookings) - D("6")
