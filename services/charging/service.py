@@ -48,8 +48,10 @@ from shared.units import kwh_to_wh, wh_to_kwh
 log = logging.getLogger("citymatch.charging")
 
 
-def order_id(vehicle: str, slot: datetime, wh: int) -> str:
-    digest = hashlib.sha256(f"{vehicle}|{slot.isoformat()}|{wh}".encode()).hexdigest()[:32]
+def order_id(vehicle: str, slot: datetime, wh: int, trigger: str) -> str:
+    """Deterministic per input (replaying the same inputs gives the same ids) and new after every re-plan that
+    changes the order (the market never takes a cancelled id again)."""
+    digest = hashlib.sha256(f"{vehicle}|{slot.isoformat()}|{wh}|{trigger}".encode()).hexdigest()[:32]
     return f"ev-{digest}"
 
 
@@ -82,7 +84,7 @@ class ChargingService:
         for tx, reading in self.metered.items():
             if reading.vehicle == payload.vehicle:
                 self.baseline_wh[(payload.vehicle, tx)] = kwh_to_wh(reading.kwh)
-        return self.replan()
+        return self.replan(envelope.event_id)
 
     def on_forecast(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
         if not isinstance(payload, SiteForecast):
@@ -90,7 +92,7 @@ class ChargingService:
         site = self.pv_wh.setdefault(payload.site, {})
         for k, kwh in enumerate(payload.pv_kwh):
             site[payload.start + k * SLOT] = kwh_to_wh(kwh)
-        return self.replan()
+        return self.replan(envelope.event_id)
 
     def on_session(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
         if not isinstance(payload, ChargingSessionMetered):
@@ -113,12 +115,12 @@ class ChargingService:
             return []
         log.info("charger %s %s (%s): re-planning", payload.charger,
                  "back" if payload.available else "out", payload.reason)
-        return self.replan()
+        return self.replan(envelope.event_id)
 
     def tick(self) -> Iterable[Outgoing]:
         """A new slot opened for orders: re-plan the rest of the horizon."""
         if self._t0 is not None and self._first_open_slot() != self._t0 and self.plans:
-            return self.replan()
+            return self.replan(f"tick-{self._first_open_slot().isoformat()}")
         return []
 
     # ------------------------------------------------------------------ planning
@@ -133,7 +135,7 @@ class ChargingService:
             out[reading.vehicle] = out.get(reading.vehicle, 0) + kwh_to_wh(reading.kwh) - base
         return out
 
-    def replan(self) -> list[Outgoing]:
+    def replan(self, trigger: str) -> list[Outgoing]:
         t0 = self._first_open_slot()
         self._t0 = t0
         frame = build_frame(self.settings, t0, list(self.plans.values()), self.delivered_since_plan(),
@@ -142,7 +144,7 @@ class ChargingService:
         self.last_plan, self.last_frame = result, frame
         out: list[Outgoing] = []
         out += self._bookings(frame, result)
-        out += self._orders(frame, result)
+        out += self._orders(frame, result, trigger)
         out += self._setpoints(frame, result)
         return out
 
@@ -175,7 +177,7 @@ class ChargingService:
             self.booked[veh.id] = booked
         return out
 
-    def _orders(self, frame: Frame, result: Plan) -> list[Outgoing]:
+    def _orders(self, frame: Frame, result: Plan, trigger: str) -> list[Outgoing]:
         f, c = frame.fleet, result.cells
         wanted: dict[tuple[str, datetime], tuple[int, str, str]] = {}
         for k in np.nonzero(result.charge_wh > 0)[0]:
@@ -195,7 +197,7 @@ class ChargingService:
         for key, (wh, who, site) in sorted(wanted.items()):
             if key in self.orders:
                 continue
-            oid = order_id(key[0], key[1], wh)
+            oid = order_id(key[0], key[1], wh, trigger)
             veh = f.vehicles[[v.id for v in f.vehicles].index(key[0])]
             out.append(Outgoing("energy.orders", EnergyOrderPlaced(
                 order_id=oid, participant=who, side="buy", slot=key[1], kwh=wh_to_kwh(wh),

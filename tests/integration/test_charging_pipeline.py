@@ -28,7 +28,15 @@ from services.charging.events import (
 from services.localstack import LocalStack, free_port
 from services.market.events import DispatchAcknowledged
 from services.settlement.store import open_ledger
-from shared.events import SLOT, DispatchSetpoint, EnergyOrderPlaced, Envelope, slot_start
+from shared.events import (
+    SLOT,
+    DispatchSetpoint,
+    EnergyOrderCancelled,
+    EnergyOrderPlaced,
+    Envelope,
+    OrderRejected,
+    slot_start,
+)
 from shared.serialization import decode, encode
 
 from .conftest import wait_until
@@ -96,7 +104,7 @@ def test_plans_to_chargers_to_settled_energy(stack, charging):
     cars = [f"ev-{tag}-a", f"ev-{tag}-b"]
     owners = {car: f"owner-{car}" for car in cars}
     topics = Topics(stack.kafka, ["ev.bookings", "energy.orders", "energy.dispatch", "energy.dispatch.acks",
-                                  "ev.sessions", "ev.chargers"])
+                                  "ev.sessions", "ev.chargers", "energy.rejections"])
     loop = Loop()
     good = SimulatedChargePoint(f"{SITE}/cp-01", ocpp_url, time_scale=3600)
     stubborn = SimulatedChargePoint(f"{SITE}/cp-02", ocpp_url, refuse_profiles=True)
@@ -151,8 +159,14 @@ def test_plans_to_chargers_to_settled_energy(stack, charging):
                            60, "the final metered session")[-1]
         assert final.kwh == Decimal(round(good.register_wh)) / 1000 and final.kwh > 0
 
-        # the car's first order clears against a PV seller on the same site and is settled
-        order = min((o for o in orders if o.participant == owners[cars[0]]), key=lambda o: o.slot)
+        # the car's first live order (placed and not cancelled by a later re-plan) clears against a PV seller
+        # on the same site and is settled
+        cancelled = {c.order_id for c in topics.of(EnergyOrderCancelled)}
+        rejected = {r.order_id for r in topics.of(OrderRejected)}
+        live = [o for o in topics.of(EnergyOrderPlaced, lambda o: o.participant == owners[cars[0]])
+                if o.order_id not in cancelled]
+        assert live and not rejected & {o.order_id for o in live}
+        order = min(live, key=lambda o: o.slot)
         seller = f"pv-{tag}"
         publish("energy.orders", EnergyOrderPlaced(order_id=f"sell-{tag}", participant=seller, side="sell",
                                                    slot=order.slot, kwh=order.kwh, limit_price=Decimal("5.00"),

@@ -117,3 +117,17 @@ def test_metered_energy_moves_the_battery_for_the_next_plan():
     out = list(svc.timers[0].tick())
     [second] = of(out, EvBooked)
     assert sum(b.kwh for b in second.bookings) == sum(b.kwh for b in first.bookings) - D("6")
+
+
+def test_an_order_placed_again_after_a_cancel_gets_a_new_id():
+    """Plan A, plan B, plan A again: the market never takes a cancelled order id twice, so A's orders come
+    back under new ids (and the same input replayed gives the same ids)."""
+    svc = service()
+    first = {o.order_id for o in of(send(svc, "ev.plans", ev_plan("ev-1", "20", 8)), EnergyOrderPlaced)}
+    send(svc, "ev.plans", ev_plan("ev-1", "20", 2))
+    again = {o.order_id for o in of(send(svc, "ev.plans", ev_plan("ev-1", "20", 8)), EnergyOrderPlaced)}
+    assert first and again and not first & again
+    envelope = Envelope.wrap(ev_plan("ev-1", "20", 8), "test", occurred_at=NOW)
+    ids = [{o.payload.order_id for o in fresh.handlers["ev.plans"](envelope, envelope.body())
+            if isinstance(o.payload, EnergyOrderPlaced)} for fresh in (service(), service())]
+    assert ids[0] == ids[1]
