@@ -178,12 +178,12 @@ def test_plans_to_chargers_to_settled_energy(stack, charging):
         def settled():
             ledger = open_ledger(stack.database_url)
             try:
-                return [t for t in ledger.trades_for(owners[cars[0]]) if t["buyer"] == owners[cars[0]]]
+                return [t for t in ledger.trades_for(owners[cars[0]]) if t.buyer == owners[cars[0]]]
             finally:
                 ledger.close()
 
         trades = wait_until(settled, 90, "the car's energy on the ledger")
-        assert sum(Decimal(str(t["kwh"])) for t in trades) == order.kwh
+        assert sum(Decimal(str(t.kwh)) for t in trades) == order.kwh
     finally:
         for cp in (good, stubborn):
             with contextlib.suppress(Exception):  # already gone
