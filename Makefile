@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BENCHES := pipeline market ledger sim routing incentives charging
 
 .PHONY: sim help venv demo test test-unit test-integration lint up down verify bench $(addprefix bench-,$(BENCHES)) \
-        kafka-fetch pg-install clean
+        kafka-fetch pg-install browser fonts clean
 
 help:
 	@echo "make demo   - run a small Ebina scenario on the embedded default (in-process bus, SQLite ledger)"
@@ -20,10 +20,10 @@ help:
 venv:
 	@bash infra/bootstrap.sh
 
-demo: venv
+demo: venv fonts
 	@$(VENV)/bin/citymatch demo
 
-sim: venv
+sim: venv fonts
 	@$(VENV)/bin/citymatch sim run --scenario ebina_weekday
 
 kafka-fetch:
@@ -32,10 +32,16 @@ kafka-fetch:
 pg-install:
 	@bash infra/postgres/pg.sh install
 
-test: venv kafka-fetch pg-install
+browser:   # Debian's chromium and a Japanese font, for the page tests and readable reports
+	@bash infra/browser.sh install
+
+fonts:     # only the Japanese font (skipped with a note where it cannot be installed)
+	@bash infra/browser.sh fonts
+
+test: venv kafka-fetch pg-install browser
 	@bash infra/with-stack.sh $(VENV)/bin/pytest -q tests
 
-test-unit: venv
+test-unit: venv browser
 	@$(VENV)/bin/pytest -q tests -m "not integration"
 
 test-integration: venv kafka-fetch pg-install

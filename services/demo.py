@@ -15,7 +15,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -111,10 +111,14 @@ def run_energy_day(out: Path, day: date, weather: float) -> dict:
         "seconds": round(seconds, 2),
         "app_user_home_pv_01_trades": len(app_user),
         "app_user_proof_verified": bool(proof and proof["verified"]),
+        "tier_a_by_seller": _tier_a_by_seller(report.trades),
+        "storage": _storage_days(community, report.trades),
     }
     bus.stop()
     ledger.close()
-    _plot_market(out / "market.png", report.trades, community.name, day)
+    import matplotlib.pyplot as plt
+
+    plt.close(_plot_market(out / "market.png", report.trades, community.name, day))
     return summary
 
 
@@ -142,6 +146,87 @@ def _ask_gateway(bus: InProcessBus, ledger, participant: str) -> tuple[list[dict
     return trades, proof.json()
 
 
+EVENING_PEAK_HOURS = (17, 21)  # local hours the evening peak of the station area's load spans
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def _local(slot: datetime) -> str:
+    return slot.astimezone(TOKYO).strftime("%H:%M")
+
+
+def _slot_ranges(slots: list[datetime]) -> str:
+    """'00:00-01:00, 17:30-18:00': the local times of consecutive half-hour slots, merged."""
+    ranges: list[list[datetime]] = []
+    for slot in sorted(set(slots)):
+        if ranges and slot - ranges[-1][1] == timedelta(minutes=30):
+            ranges[-1][1] = slot
+        else:
+            ranges.append([slot, slot])
+    return ", ".join(f"{_local(a)}-{_local(b + timedelta(minutes=30))}" for a, b in ranges)
+
+
+def _tier_a_by_seller(trades: list[TradeMatched]) -> dict[str, str]:
+    """Who sold the on-site (tier A) energy, kWh each, largest first."""
+    sums: dict[str, Decimal] = {}
+    for t in trades:
+        if t.tier == "A" and "grid" not in (t.seller, t.buyer):
+            sums[t.seller] = sums.get(t.seller, Decimal(0)) + t.kwh
+    return {k: str(v) for k, v in sorted(sums.items(), key=lambda kv: -kv[1])}
+
+
+def _storage_days(community, trades: list[TradeMatched]) -> dict[str, dict[str, object]]:
+    """What each stand-alone battery did: kWh sold and bought, when, to whom, its charge before and after,
+    and how much it sold in the evening peak."""
+    out: dict[str, dict[str, object]] = {}
+    for m in community.members:
+        if m.kind != "battery" or m.battery is None:
+            continue
+        sold = [t for t in trades if t.seller == m.participant_id]
+        bought = [t for t in trades if t.buyer == m.participant_id]
+        kwh_sold = sum((t.kwh for t in sold), Decimal(0))
+        kwh_bought = sum((t.kwh for t in bought), Decimal(0))
+        start = m.battery.soc_pct
+        end = start + (kwh_bought - kwh_sold) / m.battery.capacity_kwh * 100
+        lo, hi = EVENING_PEAK_HOURS
+        evening = sum((t.kwh for t in sold if lo <= t.slot.astimezone(TOKYO).hour < hi), Decimal(0))
+        out[m.participant_id] = {
+            "capacity_kwh": str(m.battery.capacity_kwh), "soc_start_pct": str(start),
+            "soc_end_pct": str(end.quantize(Decimal("0.1"))), "sold_kwh": str(kwh_sold),
+            "bought_kwh": str(kwh_bought), "sold_when": _slot_ranges([t.slot for t in sold]),
+            "bought_when": _slot_ranges([t.slot for t in bought]),
+            "sold_to": sorted({t.buyer for t in sold}), "evening_peak_sold_kwh": str(evening),
+        }
+    return out
+
+
+def _storage_lines(storage: dict[str, dict[str, object]]) -> list[tuple[str, str]]:
+    """Plain sentences about each battery's day, for the printed summary."""
+    from services.market.domain.agents import MID_SOC
+
+    lo, hi = EVENING_PEAK_HOURS
+    rows = []
+    for pid, s in storage.items():
+        sold = f"sold {_kwh(s['sold_kwh'])}" + (f" at {s['sold_when']} to {', '.join(s['sold_to'])}"  # type: ignore[arg-type]
+                                                 if s["sold_when"] else "")
+        bought = f"bought {_kwh(s['bought_kwh'])}" + (f" at {s['bought_when']}" if s["bought_when"] else "")
+        rows.append((pid, f"{_kwh(s['capacity_kwh'])}, {s['soc_start_pct']} % charged at 00:00 -> "
+                          f"{s['soc_end_pct']} % at 24:00; {sold}; {bought}"))
+        if Decimal(str(s["evening_peak_sold_kwh"])) == 0:
+            rows.append(("", f"nothing left for the evening peak ({lo}:00-{hi}:00): its bids follow its charge "
+                             f"level only (it offers above {MID_SOC} % charge and bids below it at its own table "
+                             "price), not the time of day"))
+        else:
+            rows.append(("", f"{_kwh(s['evening_peak_sold_kwh'])} of it in the evening peak ({lo}:00-{hi}:00)"))
+    return rows
+
+
+def _kwh(value: object) -> str:
+    """'1,234.5 kWh' from a Decimal string, trailing zeros dropped."""
+    number = Decimal(str(value)).normalize()
+    text = f"{number:,f}"
+    return f"{text} kWh"
+
+
 def _write_trades(path: Path, trades: list[TradeMatched]) -> None:
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
@@ -152,7 +237,8 @@ def _write_trades(path: Path, trades: list[TradeMatched]) -> None:
                              t.renewable, t.trade_id])
 
 
-def _plot_market(path: Path, trades: list[TradeMatched], name: str, day: date) -> None:
+def _plot_market(path: Path, trades: list[TradeMatched], name: str, day: date):
+    """market.png: kWh per slot by kind of trade and the peer-to-peer price; returns the (saved) figure."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -170,9 +256,11 @@ def _plot_market(path: Path, trades: list[TradeMatched], name: str, day: date) -
         by_kind["to grid"].append(float(sum((t.kwh for t in ts if t.buyer == "grid"), Decimal(0))))
         volume = sum((t.kwh for t in p2p), Decimal(0))
         price.append(float(sum((t.kwh * t.price for t in p2p), Decimal(0)) / volume) if volume else float("nan"))
-    fig, ax = plt.subplots(figsize=(11, 4.5))
+    fig, ax = plt.subplots(figsize=(11, 4.5), layout="constrained")
     bottom = [0.0] * len(slots)
     for label, values in by_kind.items():
+        if not any(values):
+            continue  # a kind of trade that did not happen gets no legend entry
         ax.bar(range(len(slots)), values, bottom=bottom, label=label)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("kWh per 30-minute slot")
@@ -182,11 +270,10 @@ def _plot_market(path: Path, trades: list[TradeMatched], name: str, day: date) -
     ax2.set_ylabel("yen/kWh")
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
-    fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
+    fig.legend(handles, labels, loc="outside lower center", ncol=4, frameon=False)
     ax.set_title(f"{name}: energy traded per slot, {day.isoformat()} (JST)")
-    fig.subplots_adjust(bottom=0.25)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    fig.savefig(path, dpi=100)
+    return fig
 
 
 def run_crowd(out: Path, agents: int | None) -> dict:
@@ -231,34 +318,48 @@ def _json_safe(value):
 
 
 def _print_summary(energy: dict, crowd: dict, out: Path) -> None:
+    from simulator.formatting import bilingual, level, number, with_unit
+
+    tier_a = energy["tier_a_by_seller"]
+    tier_a_text = ", ".join(f"{seller} {_kwh(kwh)}" for seller, kwh in tier_a.items())
     rows = [
-        ("participants / orders / trades", f"{energy['participants']} / {energy['orders']} / {energy['trades']}"),
-        ("peer-to-peer energy", f"{energy['p2p_kwh']} kWh (renewable {energy['renewable_kwh']} kWh, "
-                                f"on-site tier A {energy['tier_a_kwh']} kWh)"),
-        ("grid in the market", f"{energy['grid_import_kwh']} kWh bought from it, {energy['grid_export_kwh']} kWh "
+        ("participants / orders / trades", f"{number(energy['participants'])} / {number(energy['orders'])} / "
+                                           f"{number(energy['trades'])}"),
+        ("peer-to-peer energy", f"{_kwh(energy['p2p_kwh'])} (renewable {_kwh(energy['renewable_kwh'])})"),
+        ("  on the same site (tier A)", f"{_kwh(energy['tier_a_kwh'])}" + (f": {tier_a_text}" if tier_a else "")),
+        ("grid in the market", f"{_kwh(energy['grid_import_kwh'])} bought from it, {_kwh(energy['grid_export_kwh'])} "
                                "sold to it (members buy the rest of their load on their own retail contracts)"),
         ("avg P2P purchase price", f"{energy['avg_purchase_price']} yen/kWh incl. wheeling "
-                                   f"(grid retail {energy['retail_price']})"),
-        ("avg P2P sale price", f"{energy['avg_sale_price']} yen/kWh (grid buy-back {energy['buyback_price']})"),
-        ("ledger", f"{energy['ledger_entries']} entries, verified={energy['ledger_verified']}, "
+                                   f"(grid retail {energy['retail_price']} yen/kWh)"),
+        ("avg P2P sale price", f"{energy['avg_sale_price']} yen/kWh (grid buy-back {energy['buyback_price']} yen/kWh)"),
+        *_storage_lines(energy["storage"]),
+        ("ledger", f"{number(energy['ledger_entries'])} entries, verified={energy['ledger_verified']}, "
                    f"reconciled={energy['ledger_reconciled']}, dead letters={energy['dead_letters']}"),
     ]
     if crowd:
         rows += [
-            ("crowd: simulated people", f"{crowd['agents']:,} ({crowd['network_label']})"
+            ("crowd: simulated people", f"{with_unit(crowd['agents'], 'people')} ({crowd['network_label']})"
              + ("" if crowd["scale"] >= 0.999 else
                 f"; a {crowd['scale']:.0%} sample of the real ridership, so flows and LOS are the sample's")),
-            ("crowd: peak load", f"{crowd['peak_load_per_min']} people/min at {crowd['peak_load_where']}, "
-                                 f"worst level of service {crowd['worst_los']}"),
-            ("crowd: offers", f"{crowd['offers_sent']} sent, {crowd['shifted_trips']} trips shifted, "
-                              f"{crowd['cost_per_shifted_trip_yen']} yen per shifted trip"),
-            ("crowd: shopping footfall", f"{crowd['footfall_total']} visits, "
-                                         f"est. sales {crowd['sales_yen_total']:,} yen"),
+            ("crowd: peak load", f"{with_unit(crowd['peak_load_per_min'], 'persons/min')} at "
+                                 f"{bilingual(crowd['peak_load_where'], crowd.get('peak_load_where_ja', ''))}, "
+                                 f"{crowd['peak_load_window']} (15-minute mean)"),
+            ("crowd: worst level of service", f"{level(crowd['worst_los'])} at "
+                                              f"{bilingual(crowd['worst_los_where'], crowd['worst_los_where_ja'])}, "
+                                              f"{crowd['worst_los_window']}, by {crowd['worst_los_basis']} "
+                                              "(Fruin, worse of flow and space); "
+                                              f"{with_unit(crowd['minutes_los_d_or_worse'], 'min')} at D or worse"),
+            ("crowd: offers", f"{number(crowd['offers_sent'])} sent, {with_unit(crowd['shifted_trips'], 'trips')} "
+                              f"shifted, {with_unit(crowd['cost_per_shifted_trip_yen'], 'yen')} per shifted trip"),
+            ("crowd: shopping footfall", f"{with_unit(crowd['footfall_total'], 'visits')}, "
+                                         f"est. sales {with_unit(crowd['sales_yen_total'], 'yen')}"),
         ]
-    width = max(len(r[0]) for r in rows)
+    from simulator.formatting import display_width
+
+    width = max(display_width(r[0]) for r in rows)
     print()
     for label, value in rows:
-        print(f"  {label:<{width}}  {value}")
+        print(f"  {label}{' ' * (width - display_width(label))}  {value}")
     print(f"\noutputs in {out}: summary.json, trades.csv (UTC slot starts), market.png, ledger.sqlite, "
           "ledger.jsonl (export), ledger-anchors.jsonl (public anchors), proof.json (an app user's proof)"
           + (", sim/ (crowd report)" if (out / "sim").exists() else ""))

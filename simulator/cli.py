@@ -18,12 +18,14 @@ EBINA_CENTRE = (35.4525, 139.3910)
 
 
 def _print_table(rows: list[tuple[Any, ...]], header: tuple[str, ...]) -> None:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    from simulator.formatting import display_width
+
+    widths = [max(display_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+        print("  ".join(str(c) + " " * (w - display_width(str(c))) for c, w in zip(row, widths, strict=True)))
 
 
-def _load_kpis(ref: str, agents: int | None) -> dict[str, Any]:
+def _load_kpis(ref: str, agents: int | None, scale: float | None = None) -> dict[str, Any]:
     """KPIs from a run directory, a kpis.json file, or by running a scenario (YAML path or shipped name)."""
     path = Path(ref)
     if path.is_dir() and (path / "kpis.json").exists():
@@ -33,12 +35,16 @@ def _load_kpis(ref: str, agents: int | None) -> dict[str, Any]:
     if not path.exists() and (DEFAULT_REPORT_ROOT / ref / "kpis.json").exists():
         return json.loads((DEFAULT_REPORT_ROOT / ref / "kpis.json").read_text(encoding="utf-8"))
     from simulator.run import run_scenario
+    from simulator.scenario import load_scenario
 
-    return run_scenario(ref, agents=agents, progress=True).kpis
+    scenario = load_scenario(ref)
+    if scale is not None:
+        scenario = scenario.with_overrides(population={"scale": scale})
+    return run_scenario(scenario, agents=agents, progress=True).kpis
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from simulator.kpis import kpi_rows
+    from simulator.kpis import formatted_rows, kpi_rows
     from simulator.report import write_report
     from simulator.run import run_scenario
     from simulator.scenario import load_scenario
@@ -46,23 +52,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     if args.seed is not None:
         scenario = scenario.with_overrides(seed=args.seed)
+    if args.scale is not None:
+        scenario = scenario.with_overrides(population={"scale": args.scale})
     if args.network:
         scenario = scenario.with_overrides(network=args.network)
     sim = run_scenario(scenario, agents=args.agents, progress=not args.no_progress)
     out = Path(args.out) if args.out else DEFAULT_REPORT_ROOT / scenario.name
     written = write_report(sim, out)
-    _print_table(kpi_rows(sim.kpis), ("KPI", "before offers", "scenario"))
+    _print_table(formatted_rows(kpi_rows(sim.kpis)), ("KPI", "before offers", "scenario"))
     print(f"\nreport: {written['report.html']}")
     print(f"outputs in {out}: " + ", ".join(sorted(written)))
     return 0
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
+    from simulator.compare import check, per_person
     from simulator.report import compare_rows, write_compare
 
-    a, b = _load_kpis(args.a, args.agents), _load_kpis(args.b, args.agents)
+    a = _load_kpis(args.a, args.agents, args.scale)
+    b = _load_kpis(args.b, args.agents, args.scale)
+    verdict = check(a, b)
+    if verdict.problems or (verdict.population and not args.per_person):
+        print("error: these two runs are not comparable as they are:")
+        for reason in verdict.problems + verdict.population:
+            print(f"  - {reason}")
+        return 2
+    note = ""
+    if verdict.population:
+        a, b = per_person(a), per_person(b)
+        note = ("Per 1,000 simulated people, because the runs simulate different shares of the ridership "
+                "(levels of service are left out: they depend on absolute crowding). "
+                + " ".join(verdict.population))
+        print(f"note: {note}\n")
     out = Path(args.out) if args.out else DEFAULT_REPORT_ROOT / f"compare_{a['scenario']}_vs_{b['scenario']}"
-    path = write_compare(a, b, out)
+    path = write_compare(a, b, out, note=note)
     _print_table(compare_rows(a, b), ("KPI", "A", "B"))
     print(f"\ncomparison: {path}")
     return 0
@@ -122,6 +145,7 @@ def sim_main(argv: list[str]) -> int:
     run.add_argument("--scenario", required=True, help="YAML file or shipped name (see `list`)")
     run.add_argument("--out", help="output directory (default reports/sim/<scenario-name>/)")
     run.add_argument("--agents", type=int, help="population size (overrides the scenario)")
+    run.add_argument("--scale", type=float, help="share of the real ridership to simulate (1.0 = all of it)")
     run.add_argument("--seed", type=int, help="random seed (overrides the scenario)")
     run.add_argument("--network", help="OSM XML or GraphML file (default: shipped schematic network)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -131,6 +155,9 @@ def sim_main(argv: list[str]) -> int:
     cmp_.add_argument("b")
     cmp_.add_argument("--out", help="output directory (default reports/sim/compare_<A>_vs_<B>/)")
     cmp_.add_argument("--agents", type=int, help="population size when a scenario has to be run")
+    cmp_.add_argument("--scale", type=float, help="share of the real ridership when a scenario has to be run")
+    cmp_.add_argument("--per-person", action="store_true",
+                      help="when the runs simulate different shares of the ridership, compare per 1,000 people")
     cmp_.set_defaults(fn=_cmd_compare)
     sweep = sub.add_parser("sweep", help="one offer at several rewards: what each buys")
     sweep.add_argument("--scenario", required=True)

@@ -5,12 +5,15 @@ Pure functions over the engine's arrays; the report and the CLI only format what
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from simulator.demand import MALL_KEYS, PURPOSES, Demand
 from simulator.engine import EngineResult
+from simulator.formatting import bilingual, line_name, mall_name, with_unit
 from simulator.incentives import OfferOutcome
-from simulator.los import los_from_density, los_from_flow
+from simulator.los import los_from_density, los_from_flow, rank, space_m2_per_person, worse_of
 from simulator.network import WalkNetwork
 from simulator.places import LINES
 from simulator.ridership_sales import sales_yen
@@ -31,31 +34,82 @@ def rolling_mean(x: np.ndarray, window: int) -> np.ndarray:
     return (c[idx] - c[lo]) / (idx - lo)
 
 
+def window_label(end_minute: int, window: int = PEAK_WINDOW_MIN) -> str:
+    """The trailing window that ends with minute ``end_minute``, e.g. '07:42-07:57'."""
+    return f"{clock(max(end_minute - window + 1, 0))}-{clock(end_minute + 1)}"
+
+
 def chokepoint_kpis(result: EngineResult, net: WalkNetwork) -> dict[str, dict[str, object]]:
+    """Per chokepoint: load and level of service (see :func:`chokepoint_los`)."""
+    return chokepoint_los(result, net)[0]
+
+
+def chokepoint_los(result: EngineResult, net: WalkNetwork) -> tuple[dict[str, dict[str, object]], np.ndarray]:
+    """Per chokepoint: load, and Fruin's level of service by flow and by space, each over 15-minute means.
+
+    The two measures answer different questions (how many pass per metre of width; how much room each
+    person has, queues included), so both are kept; ``los`` is the worse one, which is what to design for.
+    """
     density = result.density(net)
     out: dict[str, dict[str, object]] = {}
+    crowded = np.zeros(result.flow.shape[0], dtype=bool)
     for key, link in net.chokepoints.items():
+        info = net.chokepoint_info[key]
         width = float(net.link_width_m[link])
         flow = result.flow[:, link]
         peak15 = rolling_mean(flow, PEAK_WINDOW_MIN)
         per_m = peak15 / width
         dens = rolling_mean(density[:, link], PEAK_WINDOW_MIN)
-        worst_minute = int(np.argmax(peak15))
-        los_by_minute = los_from_flow(per_m)
+        flow_end, space_end = int(np.argmax(per_m)), int(np.argmax(dens))
+        los_flow, los_space = str(los_from_flow(per_m[flow_end])), str(los_from_density(dens[space_end]))
+        per_minute = np.isin(worse_of(los_from_flow(per_m), los_from_density(dens)), ["D", "E", "F"])
+        crowded |= per_minute
+        if rank(los_space) > rank(los_flow):
+            los, basis, worst_end = los_space, "space", space_end
+        else:
+            los, basis, worst_end = los_flow, "flow" if los_flow != los_space else "flow and space", flow_end
         out[key] = {
-            "name": net.chokepoint_info[key].name,
+            "name": info.name,
+            "name_ja": info.name_ja,
             "width_m": width,
             "daily_flow": int(flow.sum()),
             "peak_flow_per_min": int(flow.max()),
-            "peak_15min_flow_per_min": round(float(peak15.max()), 1),
-            "peak_15min_end": clock(worst_minute),
-            "peak_flow_per_m_min": round(float(per_m.max()), 1),
-            "los_flow": str(los_from_flow(per_m.max())),
-            "peak_density_p_m2": round(float(dens.max()), 3),
-            "los_space": str(los_from_density(dens.max())),
-            "minutes_los_d_or_worse": int(np.isin(los_by_minute, ["D", "E", "F"]).sum()),
+            "peak_15min_flow_per_min": round(float(peak15[flow_end]), 1),
+            "peak_15min_end": clock(flow_end),
+            "peak_15min_window": window_label(flow_end),
+            "peak_flow_per_m_min": round(float(per_m[flow_end]), 1),
+            "los_flow": los_flow,
+            "los_flow_window": window_label(flow_end),
+            "peak_density_p_m2": round(float(dens[space_end]), 3),
+            "min_space_m2_per_person": round(space_m2_per_person(float(dens[space_end])), 2),
+            "los_space": los_space,
+            "los_space_window": window_label(space_end),
+            "los": los,
+            "los_basis": basis,
+            "los_window": window_label(worst_end),
+            "minutes_los_d_or_worse": int(per_minute.sum()),
         }
-    return out
+    return out, crowded
+
+
+def worst_level_of_service(chokepoints: dict[str, dict[str, object]], crowded_minutes: int) -> dict[str, object]:
+    """The headline: the worst level (worse of flow and space) over all chokepoints, where and when.
+
+    Ties go to the chokepoint that spends longer at D or worse, then to the higher flow per metre.
+    """
+    key = max(chokepoints, key=lambda k: (rank(str(chokepoints[k]["los"])),
+                                          int(chokepoints[k]["minutes_los_d_or_worse"]),  # type: ignore[call-overload]
+                                          float(chokepoints[k]["peak_flow_per_m_min"])))  # type: ignore[arg-type]
+    cp = chokepoints[key]
+    return {
+        "worst_los": cp["los"],
+        "worst_los_key": key,
+        "worst_los_where": cp["name"],
+        "worst_los_where_ja": cp["name_ja"],
+        "worst_los_window": cp["los_window"],
+        "worst_los_basis": cp["los_basis"],
+        "minutes_los_d_or_worse": crowded_minutes,
+    }
 
 
 def footfall(result: EngineResult, demand: Demand) -> dict[str, int]:
@@ -70,11 +124,12 @@ def measure(s: Scenario, result: EngineResult, demand: Demand, net: WalkNetwork)
     sales = {m: sales_yen(n, s.sales.spend_yen.get(m, 0), s.sales.purchase_rate) for m, n in visits.items()}
     done = (result.arrive >= 0) & (result.depart >= 0)
     walk = (result.arrive[done] - result.depart[done] + 1).astype(float)
-    chokepoints = chokepoint_kpis(result, net)
+    chokepoints, crowded = chokepoint_los(result, net)
     shopping = np.isin(trips.purpose, [PURPOSES.index("shopping")])
     shop_events = {line: int(((trips.alight_line == i) & shopping).sum() + ((trips.board_line == i) & shopping).sum())
                    for i, line in enumerate(LINES)}
     worst = max(chokepoints.values(), key=lambda c: c["peak_15min_flow_per_min"])
+    los = worst_level_of_service(chokepoints, int(crowded.sum()))
     return {
         "agents": trips.n_agents,
         "trips": len(trips),
@@ -85,7 +140,9 @@ def measure(s: Scenario, result: EngineResult, demand: Demand, net: WalkNetwork)
         "chokepoints": chokepoints,
         "peak_load_per_min": worst["peak_15min_flow_per_min"],
         "peak_load_where": worst["name"],
-        "worst_los": max(str(c["los_flow"]) for c in chokepoints.values()),
+        "peak_load_where_ja": worst["name_ja"],
+        "peak_load_window": worst["peak_15min_window"],
+        **los,
         "footfall": visits,
         "footfall_total": sum(visits.values()),
         "sales_yen": sales,
@@ -134,47 +191,67 @@ def offer_kpis(s: Scenario, outcomes: list[OfferOutcome], result: EngineResult,
     return out
 
 
-def kpi_rows(kpis: dict[str, object]) -> list[tuple[str, object, object]]:
-    """The KPI table: (label, baseline or '', scenario), in reading order."""
-    base = kpis.get("baseline") or {}
+class KpiRow(NamedTuple):
+    """One line of the KPI table: raw values (for CSV) and the unit they are in."""
 
-    def both(label: str, key: str) -> tuple[str, object, object]:
-        return label, base.get(key, "") if base else "", kpis.get(key, "")
+    label: str
+    unit: str
+    before: object  # "" when the run has no day without offers
+    value: object
+
+
+def kpi_rows(kpis: dict[str, Any]) -> list[KpiRow]:
+    """The KPI table in reading order; places by name, Japanese beside English."""
+    base: dict[str, Any] = kpis.get("baseline") or {}
+
+    def both(label: str, key: str, unit: str) -> KpiRow:
+        return KpiRow(label, unit, base.get(key, ""), kpis.get(key, ""))
+
+    def place(key: str) -> str:
+        return bilingual(str(kpis[key]), str(kpis.get(f"{key}_ja", "")))
+
+    def base_place(key: str) -> str:
+        return bilingual(str(base[key]), str(base.get(f"{key}_ja", ""))) if base else ""
 
     rows = [
-        ("people simulated", "", kpis["agents"]),
-        ("walking trips", "", kpis["trips"]),
-        both("peak 15-min load, persons/min", "peak_load_per_min"),
-        ("  where", base.get("peak_load_where", "") if base else "", kpis["peak_load_where"]),
-        both("worst level of service (Fruin, flow)", "worst_los"),
-        both("footfall, all centres (visits/day)", "footfall_total"),
-        both("estimated sales, yen/day", "sales_yen_total"),
-        both("mean walk, min", "mean_walk_min"),
-        ("offers sent", "", kpis.get("offers_sent", 0)),
-        ("shifted trips (offers accepted)", "", kpis.get("shifted_trips", 0)),
-        ("cost of offers, yen", "", kpis.get("cost_yen", 0)),
-        ("cost per shifted trip, yen", "", kpis.get("cost_per_shifted_trip_yen") or "-"),
+        KpiRow("people simulated", "people", "", kpis["agents"]),
+        KpiRow("walking trips", "trips", "", kpis["trips"]),
+        both("peak 15-min load", "peak_load_per_min", "persons/min"),
+        KpiRow("  where", "", base_place("peak_load_where"), place("peak_load_where")),
+        KpiRow("  when", "", base.get("peak_load_window", ""), kpis["peak_load_window"]),
+        both("worst level of service (Fruin, worse of flow and space)", "worst_los", ""),
+        KpiRow("  where", "", base_place("worst_los_where"), place("worst_los_where")),
+        KpiRow("  when (15 minutes)", "", base.get("worst_los_window", ""), kpis["worst_los_window"]),
+        KpiRow("  measured by", "", base.get("worst_los_basis", ""), kpis["worst_los_basis"]),
+        both("minutes with a chokepoint at level D or worse", "minutes_los_d_or_worse", "min"),
+        both("footfall, all centres", "footfall_total", "visits"),
+        both("estimated sales, all centres", "sales_yen_total", "yen"),
+        both("mean walk", "mean_walk_min", "min"),
+        KpiRow("offers sent", "offers", "", kpis.get("offers_sent", 0)),
+        KpiRow("shifted trips (offers accepted)", "trips", "", kpis.get("shifted_trips", 0)),
+        KpiRow("cost of offers", "yen", "", kpis.get("cost_yen", 0)),
+        KpiRow("cost per shifted trip", "yen", "", kpis.get("cost_per_shifted_trip_yen") or "-"),
     ]
     target = kpis.get("target")
     if isinstance(target, dict):
-        where = f"{target['chokepoint']} {target['window'][0]}-{target['window'][1]}"
+        cp = kpis["chokepoints"][target["chokepoint"]]
+        where = f"{bilingual(cp['name'], cp.get('name_ja', ''))} {target['window'][0]}-{target['window'][1]}"
         rows += [
-            (f"load at {where}", target["load_before"], target["load_after"]),
-            (f"change at {where}, %", "", target["load_change_pct"]),
-            (f"peak 15-min at {target['chokepoint']}, persons/min", target["peak_15min_before"],
-             target["peak_15min_after"]),
-            ("cost per trip removed from the window, yen", "", target.get("cost_per_trip_removed_yen") or "-"),
+            KpiRow(f"walkers at {where}", "walkers", target["load_before"], target["load_after"]),
+            KpiRow(f"change at {where}", "%", "", target["load_change_pct"]),
+            KpiRow(f"peak 15-min at {cp['name']}", "persons/min", target["peak_15min_before"],
+                   target["peak_15min_after"]),
+            KpiRow("cost per trip removed from the window", "yen", "", target.get("cost_per_trip_removed_yen") or "-"),
         ]
-    for key, cp in kpis["chokepoints"].items():  # type: ignore[union-attr]
-        b = base.get("chokepoints", {}).get(key, {}) if base else {}
-        rows.append((f"{cp['name']}: peak 15-min persons/min (LOS)",
-                     f"{b['peak_15min_flow_per_min']} ({b['los_flow']})" if b else "",
-                     f"{cp['peak_15min_flow_per_min']} ({cp['los_flow']})"))
-    for mall, n in kpis["footfall"].items():  # type: ignore[union-attr]
-        rows.append((f"footfall {mall}", base.get("footfall", {}).get(mall, "") if base else "", n))
-    for mall, n in kpis["sales_yen"].items():  # type: ignore[union-attr]
-        rows.append((f"estimated sales {mall}, yen", base.get("sales_yen", {}).get(mall, "") if base else "", n))
-    shop = kpis["station_events_from_shopping"]
-    rows.append(("station events from shopping (Odakyu/Sotetsu/JR)", "",
-                 "/".join(str(shop[line]) for line in ("odakyu", "sotetsu", "jr"))))  # type: ignore[index]
+    for mall, n in kpis["footfall"].items():
+        rows.append(KpiRow(f"footfall {mall_name(mall)}", "visits", base.get("footfall", {}).get(mall, ""), n))
+    for mall, n in kpis["sales_yen"].items():
+        rows.append(KpiRow(f"estimated sales {mall_name(mall)}", "yen", base.get("sales_yen", {}).get(mall, ""), n))
+    for line, n in kpis["station_events_from_shopping"].items():
+        rows.append(KpiRow(f"station events from shopping, {line_name(line)}", "boardings + alightings", "", n))
     return rows
+
+
+def formatted_rows(rows: list[KpiRow]) -> list[tuple[str, str, str]]:
+    """(label, before, scenario) with thousands separators and units, for pages and the terminal."""
+    return [(r.label, with_unit(r.before, r.unit), with_unit(r.value, r.unit)) for r in rows]

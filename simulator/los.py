@@ -30,3 +30,18 @@ def los_from_density(persons_per_m2: float | np.ndarray) -> str | np.ndarray:
 
 def worse(a: str, b: str) -> str:
     return max(a, b)
+
+
+def rank(level: str) -> int:
+    """0 for A ... 5 for F."""
+    return LEVELS.index(level)
+
+
+def worse_of(flow_levels: np.ndarray, space_levels: np.ndarray) -> np.ndarray:
+    """Element-wise the worse of two arrays of levels (the one a planner must design for)."""
+    return np.where(np.asarray(space_levels) > np.asarray(flow_levels), space_levels, flow_levels)
+
+
+def space_m2_per_person(persons_per_m2: float) -> float:
+    """Space per person (m2), infinite on an empty walkway."""
+    return float("inf") if persons_per_m2 <= 0 else 1.0 / persons_per_m2

@@ -19,6 +19,7 @@ class Place:
     lat: float
     lon: float
     kind: str  # gate | mall | office
+    name_ja: str = ""
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Chokepoint:
     lat: float
     lon: float
     width_m: float
+    name_ja: str = ""
 
 
 STATION_POSITIONS = {
@@ -39,14 +41,14 @@ STATION_POSITIONS = {
 }
 
 GATES = {
-    "odakyu": Place("gate_odakyu", "Odakyu Ebina gates", *STATION_POSITIONS["odakyu"], "gate"),
-    "sotetsu": Place("gate_sotetsu", "Sotetsu Ebina gates", *STATION_POSITIONS["sotetsu"], "gate"),
-    "jr": Place("gate_jr", "JR Ebina gates", *STATION_POSITIONS["jr"], "gate"),
+    "odakyu": Place("gate_odakyu", "Odakyu Ebina gates", *STATION_POSITIONS["odakyu"], "gate", "小田急海老名駅改札"),
+    "sotetsu": Place("gate_sotetsu", "Sotetsu Ebina gates", *STATION_POSITIONS["sotetsu"], "gate", "相鉄海老名駅改札"),
+    "jr": Place("gate_jr", "JR Ebina gates", *STATION_POSITIONS["jr"], "gate", "JR海老名駅改札"),
 }
 
 MALLS = {
-    "vinawalk": Place("vinawalk", "ViNA WALK (east)", 35.452000, 139.393472, "mall"),
-    "lalaport": Place("lalaport", "LaLaport Ebina (west)", 35.45528, 139.38917, "mall"),
+    "vinawalk": Place("vinawalk", "ViNA WALK (east)", 35.452000, 139.393472, "mall", "ビナウォーク"),
+    "lalaport": Place("lalaport", "LaLaport Ebina (west)", 35.45528, 139.38917, "mall", "ららぽーと海老名"),
 }
 
 # Schematic office clusters: east (city centre side) and west (new town beside LaLaport).
@@ -58,11 +60,11 @@ OFFICES = (
 
 # Midpoints of the schematic chokepoint links; on a real network the nearest link is taken.
 CHOKEPOINTS = (
-    Chokepoint("concourse", "Odakyu/Sotetsu concourse", 35.452446, 139.391314, 14.0),
-    Chokepoint("odakyu_gates", "Odakyu gate line", 35.452606, 139.390983, 8.0),
-    Chokepoint("sotetsu_gates", "Sotetsu gate line", 35.452675, 139.391261, 6.0),
-    Chokepoint("free_passage", "free passage (east-west)", 35.453469, 139.390035, 12.0),
-    Chokepoint("jr_gates", "JR gate line", 35.454192, 139.389409, 5.0),
-    Chokepoint("east_deck", "east deck to ViNA WALK", 35.452230, 139.391855, 10.0),
-    Chokepoint("west_deck", "west deck to LaLaport", 35.454821, 139.388987, 10.0),
+    Chokepoint("concourse", "Odakyu/Sotetsu concourse", 35.452446, 139.391314, 14.0, "小田急・相鉄コンコース"),
+    Chokepoint("odakyu_gates", "Odakyu gate line", 35.452606, 139.390983, 8.0, "小田急線改札"),
+    Chokepoint("sotetsu_gates", "Sotetsu gate line", 35.452675, 139.391261, 6.0, "相鉄線改札"),
+    Chokepoint("free_passage", "free passage (east-west)", 35.453469, 139.390035, 12.0, "東西自由通路"),
+    Chokepoint("jr_gates", "JR gate line", 35.454192, 139.389409, 5.0, "JR線改札"),
+    Chokepoint("east_deck", "east deck to ViNA WALK", 35.452230, 139.391855, 10.0, "東口デッキ"),
+    Chokepoint("west_deck", "west deck to LaLaport", 35.454821, 139.388987, 10.0, "西口デッキ"),
 )

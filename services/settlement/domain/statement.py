@@ -9,9 +9,10 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from services.settlement.domain.chain import Entry
 from services.settlement.domain.entries import certificate_of, fact_of, postings_of
@@ -109,25 +110,83 @@ def build_statement(participant: str, start: datetime | None, end: datetime | No
                      lines, totals, certs, retired, payments)
 
 
-def render_html(statement: Statement) -> str:
-    """A small self-contained HTML page (all text escaped)."""
+def render_html(statement: Statement, tz: str = "Asia/Tokyo") -> str:
+    """The statement as a bill a person reads: a styled, self-contained page in yen and kWh, slots in local time.
+
+    All participant-provided text is escaped; amounts keep the ledger's exact decimals.
+    """
     esc = html.escape
-    head = ("slot", "trade", "role", "counterparty", "kWh", "yen/kWh", "energy", "wheeling", "platform fee",
-            "net yen")
+    zone = ZoneInfo(tz)
+
+    def local(iso: str | None, fallback: str) -> str:
+        if not iso:
+            return fallback
+        return datetime.fromisoformat(iso).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    def slot(iso: str) -> str:
+        if not iso:
+            return ""
+        start = datetime.fromisoformat(iso).astimezone(zone)
+        return f"{start:%Y-%m-%d %H:%M}–{start + timedelta(minutes=30):%H:%M}"
+
+    def yen(value: str) -> str:
+        return f"{Decimal(value):,.2f}"
+
+    def kwh(value: str) -> str:
+        return f"{Decimal(value):,.3f}"
+
+    def party(name: str) -> str:
+        return "the grid" if name == "grid" else name
+
+    t = statement.totals
+    net = Decimal(t["net_yen"])
+    verdict = (f"You pay {yen(str(-net))} yen" if net < 0 else f"You receive {yen(t['net_yen'])} yen" if net > 0
+               else "Nothing to pay or receive")
+    head = ("Slot (JST)", "Bought from / sold to", "kWh", "Price (yen/kWh)", "Energy (yen)", "Wheeling (yen)",
+            "Platform fee (yen)", "Net (yen)", "Renewable", "Ledger entry")
     rows = "".join(
-        "<tr>" + "".join(f"<td>{esc(str(v))}</td>" for v in (
-            line.slot, line.trade_id, line.role, line.counterparty, line.kwh, line.price, line.energy_yen,
-            line.wheeling_yen, line.platform_fee_yen, line.net_yen)) + "</tr>"
-        for line in statement.lines)
-    totals = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in statement.totals.items())
-    certs = "".join(f"<li>{esc(c['cert_id'])}: {esc(c['kwh'])} kWh from {esc(str(c['source_site']))} "
-                    f"({esc(c['slot'])})</li>" for c in statement.certificates)
-    period = f"{statement.start or 'beginning'} – {statement.end or 'now'}"
+        "<tr>" + f"<td class='when'>{esc(slot(line.slot))}</td>"
+        f"<td class='when'>{'Bought from' if line.role == 'buyer' else 'Sold to'} {esc(party(line.counterparty))}</td>"
+        + "".join(f"<td class='num'>{v}</td>" for v in (
+            kwh(line.kwh), yen(line.price), yen(line.energy_yen), yen(line.wheeling_yen),
+            yen(line.platform_fee_yen), yen(line.net_yen)))
+        + f"<td>{'yes' if line.renewable else 'no'}</td>"
+        f"<td class='num' title='{esc(line.trade_id)}'>#{line.entry_seq}</td></tr>"
+        for line in statement.lines) or "<tr><td colspan='10'>No trades in this period.</td></tr>"
+    summary = (
+        ("Energy bought", f"{kwh(t['bought_kwh'])} kWh"), ("Energy sold", f"{kwh(t['sold_kwh'])} kWh"),
+        ("Energy", f"{yen(t['energy_yen'])} yen"), ("Wheeling fees", f"{yen(t['wheeling_yen'])} yen"),
+        ("Platform fees", f"{yen(t['platform_fee_yen'])} yen"),
+        ("Renewable certificates received", f"{kwh(t['certificates_kwh'])} kWh"),
+    )
+    summary_rows = "".join(f"<tr><th>{esc(k)}</th><td class='num'>{esc(v)}</td></tr>" for k, v in summary)
+    certs = "".join(
+        f"<li>{esc(c['cert_id'])}: {esc(kwh(c['kwh']))} kWh"
+        + (f" from {esc(str(c['source_site']))}" if c.get("source_site") else "")
+        + (f", {esc(slot(c['slot']))}" if c.get("slot") else "") + "</li>" for c in statement.certificates)
+    retired = "".join(f"<li>{esc(r['cert_id'])}: {esc(kwh(r['kwh']))} kWh retired for "
+                      f"{esc(str(r['target']))} (ledger entry #{r['entry_seq']})</li>" for r in statement.retired)
+    style = ("body{font-family:'Noto Sans','Noto Sans CJK JP','DejaVu Sans',sans-serif;max-width:1100px;"
+             "margin:1.5em auto;padding:0 12px;color:#222}h1{margin-bottom:0.2em}.sub{color:#555}"
+             "table{border-collapse:collapse;margin:0.8em 0;font-size:14px}th,td{border:1px solid #ccc;"
+             "padding:4px 8px;text-align:left}th{background:#f0f0f0}td.num{text-align:right;white-space:nowrap;"
+             "font-variant-numeric:tabular-nums}.total{font-size:1.3em;font-weight:bold;margin:0.6em 0}"
+             ".note{color:#555;font-size:12px}.scroll{overflow-x:auto}td.when{white-space:nowrap}")
+    period = (f"{local(statement.start, 'from the first entry')} – {local(statement.end, 'now')} "
+              "(Japan Standard Time)")
     return (
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>Statement {esc(statement.participant)}</title></head><body>"
-        f"<h1>Statement for {esc(statement.participant)}</h1><p>{esc(period)}</p>"
-        "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + f"</tr></thead><tbody>{rows}</tbody>"
-        f"</table><h2>Totals</h2><table>{totals}</table><h2>Renewable certificates</h2><ul>{certs}</ul>"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>Statement {esc(statement.participant)}</title><style>{style}</style></head><body>"
+        f"<h1>Statement for {esc(statement.participant)}</h1>"
+        f"<p class='sub'>電力取引明細書 · Ebina energy community · {esc(period)}</p>"
+        f"<p class='total'>{esc(verdict)}</p>"
+        f"<table>{summary_rows}<tr><th>Net</th><td class='num'><b>{yen(t['net_yen'])} yen</b></td></tr></table>"
+        "<h2>Trades</h2><div class='scroll'><table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head)
+        + f"</tr></thead><tbody>{rows}</tbody></table></div>"
+        + (f"<h2>Renewable certificates</h2><ul>{certs}</ul>" if certs else "")
+        + (f"<h2>Certificates retired</h2><ul>{retired}</ul>" if retired else "")
+        + "<p class='note'>Amounts in yen; a minus sign is money you paid, no sign money you received. Each line "
+        "is one entry of the signed, hash-chained ledger (its number is shown; hover for the trade id).</p>"
         "</body></html>"
     )
