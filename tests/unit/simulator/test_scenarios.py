@@ -75,7 +75,8 @@ def test_cli_compare_refuses_different_population_shares(tmp_path, capsys):
     capsys.readouterr()
     assert sim_main(["compare", str(a), str(b), "--out", str(tmp_path / "no")]) == 2
     said = capsys.readouterr().out
-    assert "not comparable" in said and "3,000 people" in said and "--per-person" in said
+    agents = json.loads((a / "kpis.json").read_text(encoding="utf-8"))["agents"]
+    assert "not comparable" in said and f"{agents:,} people" in said and "--per-person" in said
     assert not (tmp_path / "no" / "compare.html").exists()
     out = tmp_path / "pp"
     assert sim_main(["compare", str(a), str(b), "--per-person", "--out", str(out)]) == 0
