@@ -24,7 +24,7 @@ from shapely.geometry import LineString
 from simulator.geo import OSM_ATTRIBUTION, SCHEMATIC_LABEL, to_latlon, to_xy
 from simulator.layers import carshare_stations, points_of_interest, rail_lines
 from simulator.paths import SCHEMATIC_OSM
-from simulator.places import GATES, MALLS, OFFICES
+from simulator.places import CHOKEPOINTS, GATES, MALLS, OFFICES
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ CROSSING_EVERY = 5  # grid lines between two rail underpasses (5 x 150 m = 750 m
 KEEP_OFF_CORE_M = 70.0
 KEEP_OFF_RAIL_M = 20.0
 CHOKEPOINT_TAG = "citymatch:chokepoint"
+CHOKEPOINT_NAMES_JA = {c.key: c.name_ja for c in CHOKEPOINTS}
 
 POI_CATEGORIES = {"restaurant", "cafe", "convenience", "cinema", "library", "hotel", "atm", "police", "toilets"}
 POI_AMENITY = {"convenience": ("shop", "convenience")}
@@ -97,6 +98,7 @@ def _station_core(net: _Net) -> dict[str, int]:
         tags = {"highway": kind, "width": f"{width:g}", **extra}
         if chokepoint:
             tags[CHOKEPOINT_TAG] = chokepoint
+            tags["name:ja"] = CHOKEPOINT_NAMES_JA[chokepoint]
         net.way([c[a], c[b]], **tags)
 
     link("gate_odakyu", "hub_east", 8, "corridor", "odakyu_gates", indoor="yes", name="Odakyu gate line")

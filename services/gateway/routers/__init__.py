@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.gateway.routers import campaigns, energy, ledger, ledger_proofs, operator, ops
+from services.gateway.routers import campaigns, energy, ledger, ledger_proofs, operator, ops, web
 
 ROUTERS: tuple[APIRouter, ...] = (
     ops.router,
@@ -14,4 +14,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     ledger_proofs.router,
     operator.router,
     campaigns.router,
+    web.router,
 )
