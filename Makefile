@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BENCHES := pipeline market ledger sim routing incentives charging
 
 .PHONY: sim help venv demo test test-unit test-integration lint up down verify bench $(addprefix bench-,$(BENCHES)) \
-        kafka-fetch pg-install clean
+        kafka-fetch pg-install browser-install clean
 
 help:
 	@echo "make demo   - run a small Ebina scenario on the embedded default (in-process bus, SQLite ledger)"
@@ -32,13 +32,16 @@ kafka-fetch:
 pg-install:
 	@bash infra/postgres/pg.sh install
 
-test: venv kafka-fetch pg-install
+browser-install:
+	@bash infra/browser/chromium.sh install
+
+test: venv kafka-fetch pg-install browser-install
 	@bash infra/with-stack.sh $(VENV)/bin/pytest -q tests
 
 test-unit: venv
 	@$(VENV)/bin/pytest -q tests -m "not integration"
 
-test-integration: venv kafka-fetch pg-install
+test-integration: venv kafka-fetch pg-install browser-install
 	@bash infra/with-stack.sh $(VENV)/bin/pytest -q tests -m integration
 
 lint: venv
