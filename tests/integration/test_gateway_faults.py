@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 import uuid
@@ -61,6 +62,14 @@ class PrivateBroker:
         pid = int((self.data_dir / "kafka.pid").read_text())
         os.kill(pid, signal.SIGKILL)
         wait_until(lambda: not Path(f"/proc/{pid}").exists() or _zombie(pid), 20, "the broker to die")
+        # A killed JVM's leader turns zombie before its other threads let go of the port: wait for the port.
+        wait_until(lambda: not _listening(self.port), 30, "the broker's port to close")
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _zombie(pid: int) -> bool:

@@ -23,11 +23,20 @@ def health() -> Health:
     return Health()
 
 
+_pending: dict[tuple[int, int], asyncio.Future[dict[str, bool]]] = {}  # (gateway, event loop) -> running check
+
+
 async def _checks(gw: GatewayDep) -> dict[str, bool]:
+    """The blocking checks, off the loop and cut off after a timeout; while one hangs, later probes wait on
+    it instead of starting another thread."""
     if gw.readiness is None:
         return {}
+    key = (id(gw), id(asyncio.get_running_loop()))
+    running = _pending.get(key)
+    if running is None or running.done():
+        running = _pending[key] = asyncio.ensure_future(asyncio.to_thread(gw.readiness))
     try:
-        return await asyncio.wait_for(asyncio.to_thread(gw.readiness), CHECK_TIMEOUT_S)
+        return await asyncio.wait_for(asyncio.shield(running), CHECK_TIMEOUT_S)
     except TimeoutError:
         log.warning("readiness checks took longer than %.1f s", CHECK_TIMEOUT_S)
         return {"ledger": False}
