@@ -44,7 +44,7 @@ test: venv kafka-fetch pg-install browser
 test-unit: venv browser
 	@$(VENV)/bin/pytest -q tests -m "not integration"
 
-test-integration: venv kafka-fetch pg-install
+test-integration: venv kafka-fetch pg-install browser
 	@bash infra/with-stack.sh $(VENV)/bin/pytest -q tests -m integration
 
 lint: venv

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 
 USAGE = """citymatch <command> [options]
 
@@ -13,20 +14,38 @@ commands:
   sim run|compare      AI-city simulator for planners (citymatch sim --help)
   data fetch-osm|...   street network data (citymatch data --help)
   ledger verify|...    check and report on the settlement ledger (citymatch ledger --help)
-  token --participant P
-                       issue a bearer token for an app user (uses CITYMATCH_TOKEN_SECRET)
+  token --participant P [--role app-user|device|operator] [--ttl 24h]
+                       issue a bearer token that expires (uses CITYMATCH_TOKEN_SECRET)
   topics [--create B]  list the Kafka topic catalogue (or create its topics on broker B)
 """
 
 
+def _duration(text: str) -> timedelta:
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
+        raise ValueError(f"--ttl must look like 30m, 12h or 7d, not {text!r}")
+    return timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
 def _token(argv: list[str]) -> int:
-    from shared.auth import issue_token
+    """Issue a token; a refused name or lifetime is one line on stderr and exit code 2."""
+    from shared.auth import DEFAULT_TTL, ROLES, issue_token
+    from shared.errors import ConfigError
     from shared.settings import Settings
 
     parser = argparse.ArgumentParser(prog="citymatch token")
-    parser.add_argument("--participant", required=True)
+    parser.add_argument("--participant", required=True, help="the participant (or operator) the token names")
+    parser.add_argument("--role", default="app-user", choices=ROLES)
+    parser.add_argument("--ttl", default=f"{int(DEFAULT_TTL.total_seconds() // 3600)}h",
+                        help="lifetime: 30m, 12h, 7d (at most 90d)")
     args = parser.parse_args(argv)
-    print(issue_token(Settings.from_env().token_secret, args.participant))
+    try:
+        token = issue_token(Settings.from_env().token_secret, args.participant, role=args.role,
+                            ttl=_duration(args.ttl))
+    except (ValueError, ConfigError) as exc:
+        print(f"citymatch token: {exc}", file=sys.stderr)
+        return 2
+    print(token)
     return 0
 
 

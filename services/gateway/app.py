@@ -2,8 +2,8 @@
 
 ``create_app`` is the gateway's composition: it takes the ports (publisher, ledger views, rejection feed)
 already built (by ``services.bootstrap``, the demo or a test), mounts one router per area
-(:mod:`services.gateway.routers`), counts requests by route template, and closes what it was given when
-the server stops.
+(:mod:`services.gateway.routers`), counts requests by route template, limits body sizes, serves its API
+docs from packaged assets (no CDN), and closes what it was given when the server stops.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.gateway import errors
+from services.gateway import docs, errors
 from services.gateway.deps import Gateway, LedgerViews
 from services.gateway.metrics import HttpMetrics, MetricsMiddleware
 from services.gateway.publisher import Publisher
@@ -24,6 +24,7 @@ from services.gateway.routers import ROUTERS
 from shared.settings import Settings
 
 log = logging.getLogger("citymatch.gateway")
+MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
@@ -36,15 +37,20 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await gateway.publisher.start()
         yield
         gateway.close()
 
-    app = FastAPI(title="citymatch gateway", version="0.1.0", lifespan=lifespan,
-                  description="Orders, trades and operator controls for the Ebina station-area platform.")
+    app = FastAPI(title="citymatch gateway", version="0.2.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  description="Orders, trades and operator controls for the Ebina station-area platform. "
+                              "海老名駅周辺の電力取引・台帳・運用の API。")
     app.state.gateway = gateway
     app.state.http_metrics = HttpMetrics()
+    app.add_middleware(errors.CatchAll)
+    app.add_middleware(errors.BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(MetricsMiddleware, metrics=app.state.http_metrics)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    docs.mount(app)
     return app

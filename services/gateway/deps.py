@@ -1,7 +1,9 @@
-"""What a route may ask for: the caller (app user or operator) and the gateway's ports, as short aliases.
+"""What a route may ask for: the caller (app user, device or operator) and the gateway's ports, as aliases.
 
 Routes declare ``participant: Participant`` or ``_: Operator`` and ``ledger: Ledger``; the values come from
-the :class:`Gateway` the app was built with (``app.state.gateway``), so routers import no adapter.
+the :class:`Gateway` the app was built with (``app.state.gateway``), so routers import no adapter. The
+bearer scheme is declared once here, so the OpenAPI document carries it and the docs have an Authorize
+button.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.gateway.idempotency import IdempotencyStore
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
-from shared.auth import AuthError, ForbiddenError, participant_from_token
+from shared.auth import PARTICIPANT_ROLES, AuthError, Claims, ForbiddenError, require_role, verify_token
 from shared.settings import Settings
 
 log = logging.getLogger("citymatch.gateway")
+
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearer",
+                           description="`citymatch token --participant <id>` for an app user (role app-user), "
+                                       "`--role device` for a device agent; the operator's token for /v1/operator")
 
 
 class LedgerViews(Protocol):
@@ -46,10 +54,11 @@ class Gateway:
     settings: Settings
     publisher: Publisher
     ledger: LedgerViews
-    readiness: Callable[[], dict[str, bool]] | None = None
+    readiness: Callable[[], dict[str, bool]] | None = None  # blocking checks, run off the loop with a timeout
     rejections: RejectionReader = field(default_factory=_NoRejections)
     # The ledger against the market's published trades (services.settlement.adapters.market_trades).
     market_check: Callable[[], Any] | None = None
+    idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
 
     def close(self) -> None:
         """Stop the rejection feed, flush and close the producer, dispose of the ledger's engine."""
@@ -64,29 +73,52 @@ def gateway(request: Request) -> Gateway:
     return request.app.state.gateway
 
 
-def _bearer(authorization: str | None) -> str:
-    if not authorization:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if not header:
         raise AuthError("missing Authorization header (expected 'Bearer <token>')")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("Authorization header must be 'Bearer <token>'")
     return token.strip()
 
 
-def current_participant(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
-    return participant_from_token(gateway(request).settings.token_secret, _bearer(authorization))
+def _is_operator_secret(settings: Settings, token: str) -> bool:
+    return hmac.compare_digest(token.encode(), settings.operator_token.encode())
 
 
-def require_operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+def caller(request: Request, _: Credentials = None) -> Claims | None:
+    """The verified claims of the caller's token; ``None`` for the operator's configured secret."""
     settings = gateway(request).settings
-    token = _bearer(authorization)
-    if hmac.compare_digest(token, settings.operator_token):
-        return
-    try:
-        participant = participant_from_token(settings.token_secret, token)
-    except AuthError:
-        raise AuthError("operator token required") from None
-    raise ForbiddenError(f"{participant} is an app user; this route is for the operator")
+    token = _bearer(request)
+    if _is_operator_secret(settings, token):
+        return None
+    return verify_token(settings.token_secret, token)
+
+
+Caller = Annotated[Claims | None, Depends(caller)]
+
+
+def _participant_with(roles: tuple[str, ...]) -> Callable[[Caller], str]:
+    def participant(claims: Caller) -> str:
+        if claims is None:
+            raise ForbiddenError(f"this route needs a token with role {' or '.join(roles)}; "
+                                 "the operator token does not speak for a participant")
+        return require_role(claims, roles, "this route").subject
+    return participant
+
+
+def require_operator(claims: Caller) -> None:
+    if claims is not None:
+        require_role(claims, ("operator",), "this operator route")
+
+
+Participant = Annotated[str, Depends(_participant_with(PARTICIPANT_ROLES))]
+ParticipantReader = Annotated[str, Depends(_participant_with(("app-user",)))]
+Operator = Annotated[None, Depends(require_operator)]
 
 
 def _publisher(request: Request) -> Publisher:
@@ -101,8 +133,6 @@ def _rejections(request: Request) -> RejectionReader:
     return gateway(request).rejections
 
 
-Participant = Annotated[str, Depends(current_participant)]
-Operator = Annotated[None, Depends(require_operator)]
 Bus = Annotated[Publisher, Depends(_publisher)]
 Ledger = Annotated[LedgerViews, Depends(_ledger)]
 Rejections = Annotated[RejectionReader, Depends(_rejections)]

@@ -1,11 +1,27 @@
-"""How the gateway hands events to the bus: Kafka in production and tests, the in-process bus in the demo."""
+"""How the gateway hands events to the bus: Kafka in production and tests, the in-process bus in the demo.
+
+Which Kafka client does what: the gateway publishes with kafka-python (the producer the platform's design
+names), and never waits on it with a thread per request. The producer's own I/O thread talks to the broker;
+``publish`` turns the producer's future into an asyncio future and awaits it, so the event loop serves other
+requests meanwhile. The Faust workers use aiokafka under Faust; provisioning, replay and the rejection feed
+use kafka-python.
+
+A publish is confirmed when the broker has the event (acks=all, idempotent producer) or refused with
+:class:`BrokerUnavailable` after ``confirm_timeout_s``. The producer's delivery timeout is the same bound, so
+an event that was refused is not sent later behind the client's back (unless the broker stored it and only
+its answer was lost; the order id, derived from the client's Idempotency-Key, makes a retry of such an order
+the same order).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 from shared.bus.inprocess import InProcessBus
+from shared.errors import CitymatchError
 from shared.events import Envelope, Payload
 from shared.serialization import encode
 from shared.topics import topic as catalogue_topic
@@ -13,40 +29,148 @@ from shared.topics import topic as catalogue_topic
 log = logging.getLogger("citymatch.gateway")
 
 
+class BrokerUnavailable(CitymatchError):
+    """The broker did not confirm an event in time; the client may retry (HTTP 503 with Retry-After)."""
+
+    def __init__(self, message: str, retry_after_s: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class Publisher(Protocol):
-    def publish(self, topic: str, payload: Payload) -> Envelope: ...
-    def ready(self) -> bool: ...
+    async def start(self) -> None: ...
+    async def publish(self, topic: str, payload: Payload, *, event_id: str | None = None) -> Envelope: ...
+    async def ready(self) -> bool: ...
     def close(self) -> None: ...
 
 
-class KafkaPublisher:
-    """Synchronous publish: the HTTP call returns only after the broker has the event (acks=all)."""
+def _bridge(loop: asyncio.AbstractEventLoop, kafka_future: Any) -> asyncio.Future[Any]:
+    """An asyncio future that completes when the producer's future does (callbacks run on its I/O thread)."""
+    done: asyncio.Future[Any] = loop.create_future()
 
-    def __init__(self, bootstrap: str, producer_name: str = "gateway", timeout_s: float = 10.0) -> None:
+    def settle(value: Any, failed: bool) -> None:
+        if done.done():
+            return
+        if failed:
+            done.set_exception(value)
+        else:
+            done.set_result(value)
+
+    kafka_future.add_callback(lambda md: loop.call_soon_threadsafe(settle, md, False))
+    kafka_future.add_errback(lambda exc: loop.call_soon_threadsafe(settle, exc, True))
+    return done
+
+
+class KafkaPublisher:
+    """Publishes with kafka-python; each call awaits the broker's acknowledgement without a worker thread.
+
+    The producer is made in the background (kafka-python connects while it is constructed), retried until the
+    broker answers; until then every publish is a prompt :class:`BrokerUnavailable` and /ready is false.
+    """
+
+    def __init__(self, bootstrap: str, producer_name: str = "gateway", confirm_timeout_s: float = 3.0,
+                 topics: Iterable[str] = ("energy.orders", "ledger.retirements"),
+                 probe_timeout_s: float = 1.0, retry_s: float = 1.0) -> None:
+        self._bootstrap = bootstrap
+        self._name = producer_name
+        self._timeout = confirm_timeout_s
+        self._probe_timeout = probe_timeout_s
+        self._retry_s = retry_s
+        self._topics = tuple(topics)
+        self._producer: Any = None
+        self._probe: Any = None
+        self._probe_lock = asyncio.Lock()
+        self._connecting: asyncio.Task[None] | None = None
+
+    def _make_producer(self) -> Any:
         from kafka import KafkaProducer
 
-        self._producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=0, max_block_ms=5000,
-                                       client_id=f"citymatch-{producer_name}")
-        self._name = producer_name
-        self._timeout = timeout_s
+        timeout_ms = int(self._timeout * 1000)
+        producer = KafkaProducer(
+            bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=True, linger_ms=0,
+            request_timeout_ms=max(500, timeout_ms - 200), delivery_timeout_ms=timeout_ms, max_block_ms=timeout_ms,
+            reconnect_backoff_max_ms=500, retry_backoff_ms=100, bootstrap_timeout_ms=timeout_ms,
+            client_id=f"citymatch-{self._name}")
+        for name in self._topics:  # learn partitions now, so no request waits for metadata later
+            producer.partitions_for(name)
+        return producer
 
-    def publish(self, topic: str, payload: Payload) -> Envelope:
+    async def start(self) -> None:
+        """Connect in the background; the first attempt is awaited briefly so a healthy start is ready at once."""
+        self._connecting = asyncio.create_task(self._connect())
+        await asyncio.wait([self._connecting], timeout=self._timeout)
+
+    async def _connect(self) -> None:
+        while self._producer is None:
+            try:
+                self._producer = await asyncio.to_thread(self._make_producer)
+                log.info("gateway producer connected to %s", self._bootstrap)
+            except Exception as exc:  # the broker is down: try again, /ready says not ready meanwhile
+                log.warning("Kafka not reachable at %s (%s); retrying in %.1f s", self._bootstrap,
+                            exc.__class__.__name__, self._retry_s)
+                await asyncio.sleep(self._retry_s)
+
+    def _known(self, topic: str) -> bool:
+        return self._producer._metadata.partitions_for_topic(topic) is not None
+
+    async def publish(self, topic: str, payload: Payload, *, event_id: str | None = None) -> Envelope:
+        from kafka.errors import KafkaError
+
         catalogue_topic(topic)
-        envelope = Envelope.wrap(payload, self._name)
-        future = self._producer.send(topic, key=envelope.key.encode(), value=encode(envelope))
-        future.get(timeout=self._timeout)
+        envelope = Envelope.wrap(payload, self._name, event_id=event_id)
+        if self._producer is None:
+            raise BrokerUnavailable(f"the gateway has no connection to the broker at {self._bootstrap} yet")
+        key, value = envelope.key.encode(), encode(envelope)
+        loop = asyncio.get_running_loop()
+        try:
+            if self._known(topic):
+                kafka_future = self._producer.send(topic, key=key, value=value)
+            else:  # a topic not learnt at start: send() would block while it asks for its metadata
+                kafka_future = await asyncio.wait_for(
+                    asyncio.to_thread(self._producer.send, topic, key=key, value=value), self._timeout)
+            await asyncio.wait_for(_bridge(loop, kafka_future), self._timeout)
+        except (TimeoutError, KafkaError) as exc:
+            log.warning("broker did not confirm %s on %s: %r", envelope.event_id, topic, exc)
+            raise BrokerUnavailable(f"the broker did not confirm within {self._timeout:g} s") from None
         return envelope
 
-    def ready(self) -> bool:
-        """Ready when the broker answers a metadata request for the topic orders go to."""
-        try:
-            return bool(self._producer.partitions_for("energy.orders"))
-        except Exception:  # a readiness probe reports, it does not raise
-            log.warning("Kafka not reachable from the gateway", exc_info=True)
+    async def ready(self) -> bool:
+        """Ready when the producer is connected and the broker answers a metadata request within the probe's
+        timeout (a fresh request, not the producer's cached metadata)."""
+        if self._producer is None:
             return False
+        async with self._probe_lock:
+            try:
+                return await asyncio.wait_for(asyncio.to_thread(self._ask_broker), self._probe_timeout + 0.5)
+            except Exception:  # a readiness probe reports, it does not raise
+                log.warning("Kafka not reachable from the gateway")
+                self._drop_probe()
+                return False
+
+    def _ask_broker(self) -> bool:
+        from kafka.admin import KafkaAdminClient
+
+        timeout_ms = int(self._probe_timeout * 1000)
+        if self._probe is None:
+            self._probe = KafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=f"citymatch-{self._name}-probe",
+                                           request_timeout_ms=timeout_ms, bootstrap_timeout_ms=timeout_ms,
+                                           reconnect_backoff_max_ms=500)
+        return bool(self._probe.describe_cluster().get("brokers"))
+
+    def _drop_probe(self) -> None:
+        probe, self._probe = self._probe, None
+        if probe is not None:
+            try:
+                probe.close()
+            except Exception:  # closing a broken client may fail again; it is dropped either way
+                log.debug("closing the readiness probe failed", exc_info=True)
 
     def close(self) -> None:
-        self._producer.close(timeout=5)
+        if self._connecting is not None:
+            self._connecting.cancel()
+        if self._producer is not None:
+            self._producer.close(timeout=5)
+        self._drop_probe()
 
 
 class BusPublisher:
@@ -56,12 +180,16 @@ class BusPublisher:
         self.bus = bus
         self._name = producer_name
 
-    def publish(self, topic: str, payload: Payload) -> Envelope:
-        envelope = self.bus.publish(topic, payload, producer=self._name)
+    async def start(self) -> None:
+        return None
+
+    async def publish(self, topic: str, payload: Payload, *, event_id: str | None = None) -> Envelope:
+        envelope = Envelope.wrap(payload, self._name, event_id=event_id)
+        self.bus.publish_raw(topic, encode(envelope))
         self.bus.run_until_idle()
         return envelope
 
-    def ready(self) -> bool:
+    async def ready(self) -> bool:
         return True
 
     def close(self) -> None:

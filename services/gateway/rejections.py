@@ -31,11 +31,17 @@ def _public(r: OrderRejected) -> dict[str, Any]:
 
 
 class KafkaRejectionFeed:
-    """Follows ``energy.rejections`` on a daemon thread (no consumer group: every gateway reads it all)."""
+    """Follows ``energy.rejections`` on a daemon thread (no consumer group: every gateway reads it all).
 
-    def __init__(self, bootstrap: str) -> None:
+    After a broker outage it is back within about a second of the broker: reconnect backoff is capped at
+    half a second, and a consumer that fails is replaced, resuming after the last record it kept.
+    """
+
+    def __init__(self, bootstrap: str, retry_s: float = 0.5) -> None:
         self._bootstrap = bootstrap
+        self._retry_s = retry_s
         self._by_participant: dict[str, deque[dict[str, Any]]] = defaultdict(lambda: deque(maxlen=KEEP))
+        self._next: dict[int, int] = {}  # partition -> next offset to read
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rejection-feed", daemon=True)
@@ -45,19 +51,31 @@ class KafkaRejectionFeed:
         return self
 
     def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._follow()
+            except Exception as exc:  # the feed is a convenience for users; it must never take the gateway down
+                log.warning("rejection feed lost the broker (%s); reconnecting", exc.__class__.__name__)
+                self._stop.wait(self._retry_s)
+
+    def _follow(self) -> None:
         from kafka import KafkaConsumer, TopicPartition
 
         consumer = KafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False,
-                                 auto_offset_reset="earliest")
+                                 auto_offset_reset="earliest", reconnect_backoff_max_ms=500, retry_backoff_ms=100,
+                                 fetch_max_wait_ms=200, request_timeout_ms=5000, bootstrap_timeout_ms=2000)
         try:
             partitions = consumer.partitions_for_topic("energy.rejections") or {0}
-            consumer.assign([TopicPartition("energy.rejections", p) for p in partitions])
+            assigned = [TopicPartition("energy.rejections", p) for p in sorted(partitions)]
+            consumer.assign(assigned)
+            for tp in assigned:
+                if tp.partition in self._next:
+                    consumer.seek(tp, self._next[tp.partition])
             while not self._stop.is_set():
-                for records in consumer.poll(timeout_ms=500).values():
+                for tp, records in consumer.poll(timeout_ms=200).items():
                     for rec in records:
                         self._add(rec.value)
-        except Exception:  # the feed is a convenience for users; it must never take the gateway down
-            log.exception("rejection feed stopped")
+                        self._next[tp.partition] = rec.offset + 1
         finally:
             consumer.close()
 

@@ -20,7 +20,8 @@ _TIER_NAME = {TIER_A: "A", TIER_B: "B"}
 
 
 def trade_id(slot: datetime, sell_order: str, buy_order: str, tier: str, direct: bool) -> str:
-    """Deterministic id: the same slot and orders always give the same trade id (exactly-once downstream)."""
+    """Deterministic id: the same slot and orders always give the same trade id (exactly-once downstream).
+    Order ids are only unique per participant, so callers pass ``participant/order_id``."""
     text = f"{slot.isoformat()}|{sell_order}|{buy_order}|{tier}|{int(direct)}"
     return "t-" + hashlib.sha256(text.encode()).hexdigest()[:30]
 
@@ -47,13 +48,17 @@ def to_events(slot: datetime, result: Clearing, sells: Sequence[EnergyOrderPlace
         s = sells[t.sell[k]] if t.sell[k] != GRID else None
         b = buys[t.buy[k]] if t.buy[k] != GRID else None
         tier = _TIER_NAME.get(int(t.tier[k]), "grid")
-        sell_id = s.order_id if s else GRID_PARTICIPANT
-        buy_id = b.order_id if b else GRID_PARTICIPANT
+        sell_id = f"{s.participant}/{s.order_id}" if s else GRID_PARTICIPANT
+        buy_id = f"{b.participant}/{b.order_id}" if b else GRID_PARTICIPANT
+        seller = s.participant if s else GRID_PARTICIPANT
+        buyer = b.participant if b else GRID_PARTICIPANT
+        if seller == buyer:
+            raise ClearingError(f"clearing of slot {slot.isoformat()} matched {seller} with itself")
         out.append(TradeMatched(
             trade_id=trade_id(slot, sell_id, buy_id, tier, bool(t.direct[k])),
             slot=slot,
-            seller=s.participant if s else GRID_PARTICIPANT,
-            buyer=b.participant if b else GRID_PARTICIPANT,
+            seller=seller,
+            buyer=buyer,
             kwh=kwh(t.wh[k]),
             price=yen_per_kwh(result.price_sen[k]),
             tier=tier,

@@ -51,7 +51,8 @@ class MarketService:
             gate_closure=s.gate_closure, min_price=s.min_price, max_price=s.max_price,
             max_order_kwh=s.max_order_kwh, horizon=s.horizon,
             participants=dict(s.participants) if s.participants is not None else None,
-            admit_unregistered=s.admit_unregistered))
+            admit_unregistered=s.admit_unregistered, app_user_buy_kwh=s.app_user_buy_kwh,
+            app_user_sell_kwh=s.app_user_sell_kwh))
         self.rules = s.rules()
         self.cleared: dict[datetime, list[Outgoing]] = {}
         self._last_gate: datetime | None = None

@@ -24,8 +24,10 @@ class MarketSettings:
       (the default) leaves the grid out of the clearing.
     - ``participants``: optional registry; with ``None`` any participant id is accepted.
     - ``admit_unregistered``: with a registry, still accept participants that are not in it (app users who
-      join the community market), under the market-wide limits; registered ones keep their device limits
+      join the community market), under the app-user allowances; registered ones keep their device limits
       and get dispatch set-points.
+    - ``app_user_buy_kwh`` / ``app_user_sell_kwh``: what such an app user may buy / sell in one slot,
+      summed over its orders (selling otherwise needs a registered device).
     """
 
     gate_closure: timedelta = timedelta(minutes=5)
@@ -41,6 +43,8 @@ class MarketSettings:
     horizon: timedelta = timedelta(days=2)
     participants: Mapping[str, Participant] | None = None
     admit_unregistered: bool = False
+    app_user_buy_kwh: Decimal = Decimal("10")
+    app_user_sell_kwh: Decimal = Decimal("3")
     timer_interval_s: float = 5.0
     keep_cleared_slots: int = 96
 

@@ -4,7 +4,7 @@ HTTP orders -> market (Faust) -> trades -> settlement (Faust) -> ledger rows -> 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import httpx
@@ -13,10 +13,10 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from services.settlement.read_model import open_read_model
 from shared.errors import EventDecodeError
-from shared.events import Envelope, TradeMatched, slot_start
+from shared.events import Envelope, TradeMatched
 from shared.serialization import decode, encode
 
-from .conftest import HORIZON_DAYS, fresh_slot, wait_until
+from .conftest import fresh_slot, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -111,10 +111,10 @@ def test_malformed_order_gets_422_naming_the_field(stack):
 
 
 def test_rejected_order_reason_reaches_the_sender(stack):
-    """An order beyond the market's horizon is refused by the market; the sender reads the reason."""
-    far = slot_start(datetime.now(UTC)) + timedelta(days=HORIZON_DAYS + 30)
-    who = f"early-{uuid.uuid4().hex[:6]}"
-    body = {"side": "buy", "slot": far.isoformat(), "kwh": "1", "limit_price": "20"}
+    """An app user without a registered device offering more than the app-user allowance is refused by the
+    market; the sender reads which limit and by how much."""
+    who = f"roof-{uuid.uuid4().hex[:6]}"
+    body = {"side": "sell", "slot": future_slot().isoformat(), "kwh": "50", "limit_price": "8"}
     with httpx.Client(base_url=stack.gateway, timeout=10) as http:
         r = http.post("/v1/energy/orders", json=body, headers=stack.headers(who))
         assert r.status_code == 202, r.text
@@ -122,7 +122,7 @@ def test_rejected_order_reason_reaches_the_sender(stack):
         got = wait_until(lambda: http.get("/v1/energy/rejections", headers=stack.headers(who)).json(), 60,
                          "the rejection")
     assert got[0]["order_id"] == order_id
-    assert "ahead" in got[0]["reason"]
+    assert "app-user sell allowance" in got[0]["reason"] and "kWh over" in got[0]["reason"]
 
 
 def test_same_trade_delivered_twice_yields_one_ledger_row(stack):

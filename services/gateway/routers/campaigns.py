@@ -35,41 +35,41 @@ router = APIRouter(prefix="/v1", tags=["campaigns"], responses=error_responses(4
 
 
 @router.post("/operator/campaigns", status_code=202, response_model=Accepted)
-def launch_campaign(body: CampaignLaunched, _: Operator, bus: Bus) -> Accepted:
+async def launch_campaign(body: CampaignLaunched, _: Operator, bus: Bus) -> Accepted:
     """Launch a campaign (goal, budget and guard, catalogue, targeting, caps); its rounds start at once."""
-    envelope = bus.publish(CAMPAIGNS, body)
+    envelope = await bus.publish(CAMPAIGNS, body)
     return Accepted(id=body.campaign_id, event_id=envelope.event_id)
 
 
 @router.post("/operator/campaigns/{campaign_id}/stop", status_code=202, response_model=Accepted)
-def stop_campaign(campaign_id: str, body: StopBody, _: Operator, bus: Bus) -> Accepted:
-    envelope = bus.publish(CAMPAIGNS, CampaignStopped(campaign_id=campaign_id, reason=body.reason))
+async def stop_campaign(campaign_id: str, body: StopBody, _: Operator, bus: Bus) -> Accepted:
+    envelope = await bus.publish(CAMPAIGNS, CampaignStopped(campaign_id=campaign_id, reason=body.reason))
     return Accepted(id=campaign_id, event_id=envelope.event_id)
 
 
 @router.post("/campaigns/redemptions", status_code=202, response_model=Accepted)
-def redeem(body: RedemptionBody, redeemer: Participant, bus: Bus) -> Accepted:
+async def redeem(body: RedemptionBody, redeemer: Participant, bus: Bus) -> Accepted:
     """A shop (the caller) presents a code; the result (paid once, or refused with the reason) follows on
     incentives.redemptions and the reward on the ledger."""
-    envelope = bus.publish(REDEMPTIONS, RedemptionRequested(code=body.code, redeemer=redeemer))
+    envelope = await bus.publish(REDEMPTIONS, RedemptionRequested(code=body.code, redeemer=redeemer))
     return Accepted(id=body.code.strip().upper(), event_id=envelope.event_id)
 
 
 @router.post("/app/offers/{offer_id}/answer", status_code=202, response_model=Accepted)
-def answer_offer(offer_id: str, body: AnswerBody, user: Participant, bus: Bus) -> Accepted:
-    envelope = bus.publish(RESPONSES, IncentiveOfferAnswered(offer_id=offer_id, user=user, accepted=body.accept,
+async def answer_offer(offer_id: str, body: AnswerBody, user: Participant, bus: Bus) -> Accepted:
+    envelope = await bus.publish(RESPONSES, IncentiveOfferAnswered(offer_id=offer_id, user=user, accepted=body.accept,
                                                              responder="app"))
     return Accepted(id=offer_id, event_id=envelope.event_id)
 
 
 @router.post("/app/trips", status_code=202, response_model=Accepted)
-def expect_trip(body: TripBody, user: Participant, bus: Bus) -> Accepted:
-    envelope = bus.publish(USERS, TripExpected(user=user, segment=body.segment, place=body.place, at=body.at))
+async def expect_trip(body: TripBody, user: Participant, bus: Bus) -> Accepted:
+    envelope = await bus.publish(USERS, TripExpected(user=user, segment=body.segment, place=body.place, at=body.at))
     return Accepted(id=user, event_id=envelope.event_id)
 
 
 @router.post("/app/offers/preference", status_code=202, response_model=Accepted)
-def offers_preference(body: PreferenceBody, user: Participant, bus: Bus) -> Accepted:
+async def offers_preference(body: PreferenceBody, user: Participant, bus: Bus) -> Accepted:
     """Opt out of offers (or back in); an opted-out user never receives one."""
-    envelope = bus.publish(USERS, OffersPreference(user=user, opted_out=body.opted_out))
+    envelope = await bus.publish(USERS, OffersPreference(user=user, opted_out=body.opted_out))
     return Accepted(id=user, event_id=envelope.event_id)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import uuid
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Header, Path, Query, status
 
-from services.gateway.deps import Bus, Ledger, Participant, Rejections
+from services.gateway.deps import Bus, GatewayDep, Ledger, Participant, ParticipantReader, Rejections
+from services.gateway.idempotency import event_id_for, fingerprint, order_id_for
 from services.gateway.schemas.common import error_responses
 from services.gateway.schemas.energy import (
     CancelRequested,
@@ -16,35 +17,64 @@ from services.gateway.schemas.energy import (
     RejectionPublic,
     TradePublic,
 )
+from services.gateway.schemas.types import ID_PATTERN, SlotStart
+from services.gateway.slots import check_cancel_window, check_order_window
 from shared.events import EnergyOrderCancelled, EnergyOrderPlaced
 
-router = APIRouter(prefix="/v1/energy", tags=["energy"], responses=error_responses(401, 422))
+router = APIRouter(prefix="/v1/energy", tags=["energy"], responses=error_responses(401, 403, 422))
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
+    description="any printable ASCII string; a retry with the same key returns the first answer and never "
+                "places a second order")]
 
 
-@router.post("/orders", status_code=status.HTTP_202_ACCEPTED, response_model=OrderAccepted)
-def place_order(order: OrderCreate, participant: Participant, bus: Bus) -> OrderAccepted:
-    """Queue an order for the slot's market; rejections (late, duplicate, ...) arrive on energy.rejections."""
-    event = EnergyOrderPlaced(participant=participant, **order.model_dump())
-    envelope = bus.publish("energy.orders", event)
-    return OrderAccepted(order_id=event.order_id, participant=participant, slot=event.slot,
-                         event_id=envelope.event_id)
+@router.post("/orders", status_code=status.HTTP_202_ACCEPTED, response_model=OrderAccepted,
+             responses=error_responses(409, 413, 503))
+async def place_order(order: OrderCreate, participant: Participant, gw: GatewayDep, bus: Bus,
+                      idempotency_key: IdempotencyKey = None) -> OrderAccepted:
+    """Queue an order for the slot's market; the market decides at gate closure and says why it refused an
+    order on /v1/energy/rejections. 503 means the broker did not confirm: retry with the same
+    Idempotency-Key (or order_id)."""
+    check_order_window(order.slot, gw.settings)
+    body = order.model_dump(mode="json", exclude={"order_id"})
+    order_id = order.order_id or (order_id_for(participant, idempotency_key) if idempotency_key
+                                  else uuid.uuid4().hex)
+    digest = fingerprint(body)
+
+    async def place() -> OrderAccepted:
+        event = EnergyOrderPlaced(participant=participant, order_id=order_id,
+                                  **order.model_dump(exclude={"order_id"}))
+        envelope = await bus.publish("energy.orders", event, event_id=event_id_for(participant, order_id, digest))
+        return OrderAccepted(order_id=order_id, participant=participant, slot=event.slot,
+                             event_id=envelope.event_id)
+
+    if idempotency_key is None:
+        return await place()
+    return await gw.idempotency.run(participant, idempotency_key, fingerprint({**body, "order_id": order_id}), place)
 
 
-@router.delete("/orders/{order_id}", status_code=status.HTTP_202_ACCEPTED, response_model=CancelRequested)
-def cancel_order(order_id: str, slot: datetime, participant: Participant, bus: Bus) -> CancelRequested:
-    """Ask the market to take an order out of its slot's book (until the gate closes)."""
-    envelope = bus.publish("energy.orders", EnergyOrderCancelled(order_id=order_id, participant=participant,
-                                                                 slot=slot))
+@router.delete("/orders/{order_id}", status_code=status.HTTP_202_ACCEPTED, response_model=CancelRequested,
+               responses=error_responses(503))
+async def cancel_order(order_id: Annotated[str, Path(pattern=ID_PATTERN, max_length=64)],
+                       slot: Annotated[SlotStart, Query(description="the order's slot")],
+                       participant: Participant, gw: GatewayDep, bus: Bus) -> CancelRequested:
+    """Ask the market to take one of the caller's orders out of its slot's book (until the gate closes).
+    Cancelling twice is harmless; an id the caller does not own reads as unknown on /v1/energy/rejections."""
+    check_cancel_window(slot, gw.settings)
+    event = EnergyOrderCancelled(order_id=order_id, participant=participant, slot=slot)
+    envelope = await bus.publish("energy.orders", event,
+                                 event_id=event_id_for(participant, order_id, f"cancel {slot.isoformat()}"))
     return CancelRequested(order_id=order_id, event_id=envelope.event_id)
 
 
-@router.get("/trades", response_model=list[TradePublic])
-def my_trades(participant: Participant, ledger: Ledger) -> list[dict[str, Any]]:
+@router.get("/trades", response_model=list[TradePublic], responses=error_responses(503))
+def my_trades(participant: ParticipantReader, ledger: Ledger) -> list[dict[str, Any]]:
     """The caller's own settled trades, from the ledger."""
     return ledger.participant(participant).trades()
 
 
 @router.get("/rejections", response_model=list[RejectionPublic])
-def my_rejections(participant: Participant, rejections: Rejections) -> list[dict[str, Any]]:
+def my_rejections(participant: ParticipantReader, rejections: Rejections) -> list[dict[str, Any]]:
     """Why the market refused the caller's orders (late, duplicate, out of range, ...), newest last."""
     return rejections.rejections_for(participant)
+

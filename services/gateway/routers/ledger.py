@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from services.gateway.deps import Bus, Ledger, Participant
+from services.gateway.deps import Bus, Ledger, Participant, ParticipantReader
+from services.gateway.errors import FieldRuleError
 from services.gateway.renewable import renewable_target
 from services.gateway.schemas.common import error_responses
 from services.gateway.schemas.ledger import (
@@ -21,18 +22,23 @@ from services.gateway.schemas.ledger import (
     RetirementStatus,
     StatementPublic,
 )
+from services.gateway.schemas.types import ID_PATTERN, Moment, Share
 from services.settlement.events import CertificateRetirementRequested
 from services.settlement.ports import CertificateRow, NotFound
 
-router = APIRouter(prefix="/v1/ledger", tags=["ledger"], responses=error_responses(401, 422))
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"], responses=error_responses(401, 403, 422, 503))
 
 
 @router.get("/statement", response_model=StatementPublic,
             responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
                              "description": "the statement as JSON, or as a page with format=html"}})
-def my_statement(participant: Participant, ledger: Ledger, start: datetime | None = None,
-                 end: datetime | None = None, format: Literal["json", "html"] = "json") -> Response | dict[str, Any]:
-    """The caller's statement for a period (trades, fees, certificates), as JSON or a readable page."""
+def my_statement(participant: ParticipantReader, ledger: Ledger,
+                 start: Annotated[Moment | None, Query(description="first moment included")] = None,
+                 end: Annotated[Moment | None, Query(description="first moment no longer included")] = None,
+                 format: Literal["json", "html"] = "json") -> Response | dict[str, Any]:
+    """The caller's statement for slots in [start, end) (trades, fees, certificates), as JSON or a page."""
+    if start is not None and end is not None and start >= end:
+        raise FieldRuleError(("query", "start"), f"start {start.isoformat()} must be before end {end.isoformat()}")
     statement = ledger.participant(participant).statement(start, end)
     if format == "html":
         return HTMLResponse(statement.to_html())
@@ -40,27 +46,28 @@ def my_statement(participant: Participant, ledger: Ledger, start: datetime | Non
 
 
 @router.get("/balance", response_model=Balance)
-def my_balance(participant: Participant, ledger: Ledger) -> Balance:
+def my_balance(participant: ParticipantReader, ledger: Ledger) -> Balance:
+    """What the caller's ledger account holds: yen and kWh, over all its postings."""
     balance = ledger.participant(participant).balance()
     return Balance(participant=balance.participant, yen=balance.yen, kwh=balance.kwh)
 
 
 @router.get("/certificates", response_model=list[CertificatePublic])
-def my_certificates(participant: Participant, ledger: Ledger) -> list[dict[str, Any]]:
+def my_certificates(participant: ParticipantReader, ledger: Ledger) -> list[dict[str, Any]]:
     """Renewable-origin certificates the caller holds (source site, slot, kWh), retired or not."""
     return ledger.participant(participant).certificates()
 
 
 @router.get("/renewable-progress", response_model=dict[str, Decimal])
-def my_renewable_progress(participant: Participant, ledger: Ledger) -> dict[str, str]:
+def my_renewable_progress(participant: ParticipantReader, ledger: Ledger) -> dict[str, str]:
     """kWh of renewable certificates the caller has retired, per renewable target (the proof of use)."""
     return ledger.participant(participant).renewable_progress()
 
 
 @router.get("/renewable-target", response_model=RenewableTarget)
-def my_renewable_target(participant: Participant, ledger: Ledger,
-                        share: Annotated[Decimal, Query(ge=0, le=1, description="target share, 0..1")],
-                        target: str | None = None) -> RenewableTarget:
+def my_renewable_target(participant: ParticipantReader, ledger: Ledger,
+                        share: Annotated[Share, Query(description="target share, 0..1, e.g. 0.6")],
+                        target: Annotated[str | None, Query(min_length=1, max_length=128)] = None) -> RenewableTarget:
     """Progress towards a renewable share of what the caller bought: on-site (A), community (B), and the
     kWh still to cover with certificates (C); with ``target``, the certificates already retired for it."""
     view = ledger.participant(participant)
@@ -102,9 +109,10 @@ def certificate_retirement(cert_id: str, participant: Participant, ledger: Ledge
 
 @router.post("/certificates/{cert_id}/retire", status_code=status.HTTP_200_OK, response_model=RetirementStatus,
              responses={202: {"model": RetirementStatus, "description": "asked for; not on the ledger yet"},
-                        **error_responses(404, 409)})
-def retire_certificate(cert_id: str, body: RetirementCreate, participant: Participant, bus: Bus,
-                       ledger: Ledger) -> RetirementStatus | JSONResponse:
+                        **error_responses(404, 409, 413)})
+async def retire_certificate(cert_id: Annotated[str, Path(pattern=ID_PATTERN, max_length=64)],
+                             body: RetirementCreate, participant: Participant, bus: Bus,
+                             ledger: Ledger) -> RetirementStatus | JSONResponse:
     """Retire one of the caller's certificates against a renewable target, once.
 
     Answers 200 with the ledger entry once the settlement service has recorded it (usually within a second),
@@ -119,14 +127,14 @@ def retire_certificate(cert_id: str, body: RetirementCreate, participant: Partic
         answer = _retirement_status(view.certificate(cert_id), refusal,
                                     entry_hash=view.retirement_entry_hash(cert_id))
         return JSONResponse(status_code=409, content=answer.model_dump(mode="json"))
-    envelope = bus.publish("ledger.retirements", CertificateRetirementRequested(
+    envelope = await bus.publish("ledger.retirements", CertificateRetirementRequested(
         cert_id=cert_id, participant=participant, target=body.target))
     deadline = time.monotonic() + RETIREMENT_ANSWER_WITHIN_S
     while True:
-        cert = view.certificate(cert_id)
+        cert = await asyncio.to_thread(view.certificate, cert_id)
         if cert.retired or time.monotonic() >= deadline:
             break
-        time.sleep(_POLL_S)
+        await asyncio.sleep(_POLL_S)
     if not cert.retired:
         answer = _retirement_status(cert, "retirement requested; not on the ledger yet",
                                     event_id=envelope.event_id, asked=body.target)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from services.gateway.deps import Bus, GatewayDep, Ledger, Operator
 from services.gateway.schemas.common import error_responses
 from services.gateway.schemas.operator import GateClosure, ReconcileAnswer, SlotTotal, VerifyAnswer
-from shared.events import GateClosed, Slot
+from services.gateway.schemas.types import SlotStart
+from services.gateway.slots import check_closable
+from shared.events import GateClosed
 
-router = APIRouter(prefix="/v1/operator", tags=["operator"], responses=error_responses(401, 403, 422))
+router = APIRouter(prefix="/v1/operator", tags=["operator"], responses=error_responses(401, 403, 503))
 
 
 @router.get("/ledger/verify", response_model=VerifyAnswer)
@@ -41,8 +43,12 @@ def slot_totals(_: Operator, ledger: Ledger) -> list[dict[str, Any]]:
     return ledger.operator().slot_totals()
 
 
-@router.post("/slots/{slot}/close", response_model=GateClosure)
-def close_gate(slot: Slot, _: Operator, bus: Bus) -> GateClosure:
-    """Close the gate of a slot now, so the market clears it (the market's own clock does this too)."""
-    envelope = bus.publish("energy.orders", GateClosed(slot=slot))
-    return GateClosure(slot=envelope.body().slot, event_id=envelope.event_id)
+@router.post("/slots/{slot}/close", response_model=GateClosure, responses=error_responses(409, 422))
+async def close_gate(slot: Annotated[SlotStart, Path(description="a slot that has not begun, within the "
+                                                                 "market's horizon")],
+                     _: Operator, gw: GatewayDep, bus: Bus) -> GateClosure:
+    """Close the gate of a slot now, so the market clears it (the market's own clock does this too).
+    409 when the slot has begun (its gate is closed already)."""
+    check_closable(slot, gw.settings)
+    envelope = await bus.publish("energy.orders", GateClosed(slot=slot))
+    return GateClosure(slot=slot, event_id=envelope.event_id)

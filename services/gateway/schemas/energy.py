@@ -2,41 +2,35 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events import SLOT, Kwh, Slot, YenPerKwh, utcnow
+from services.gateway.schemas.types import Flag, Id, Kwh, Price, SlotStart
+
+MAX_PARTNERS = 20
 
 
 class OrderCreate(BaseModel):
     """Buy or sell kWh in one 30-minute slot at a limit price (yen/kWh)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "side": "sell", "slot": "2026-11-28T13:00:00+09:00", "kwh": "1.2", "limit_price": "12.50",
+        "side": "sell", "slot": "2030-11-28T13:00:00+09:00", "kwh": "1.2", "limit_price": "12.50",
         "renewable": True}]})
-    order_id: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1, max_length=64,
-                          description="client-chosen id; re-posting the same id is rejected as a duplicate")
+    order_id: Id | None = Field(default=None, description=(
+        "client-chosen id, unique among the caller's orders; without one the gateway derives it from the "
+        "Idempotency-Key (or makes one up). Re-posting the same id with the same content places it once."))
     side: Literal["buy", "sell"]
-    slot: Slot = Field(description="slot start, on a 30-minute boundary, with a time zone")
+    slot: SlotStart
     kwh: Kwh
-    limit_price: YenPerKwh
-    site: str | None = Field(default=None, max_length=64)
-    renewable: bool = False
-    green_premium: YenPerKwh = Decimal("0")
-    preferred_partners: tuple[str, ...] = ()
-
-    @field_validator("slot")
-    @classmethod
-    def _not_started(cls, slot: datetime) -> datetime:
-        # The market refuses more (gate closure, horizon, limits) and says why on /v1/energy/rejections;
-        # a slot that has already begun can be refused here, at once.
-        if slot + SLOT <= utcnow():
-            raise ValueError(f"slot {slot.isoformat()} is in the past")
-        return slot
+    limit_price: Price
+    site: Id | None = None
+    renewable: Flag = False
+    green_premium: Price = Decimal("0")
+    preferred_partners: list[Id] = Field(default_factory=list, max_length=MAX_PARTNERS,
+                                         description=f"at most {MAX_PARTNERS} participant ids")
 
 
 class OrderAccepted(BaseModel):

@@ -113,8 +113,9 @@ def make_problem(sell_wh, sell_ask, buy_wh, buy_limit, *, sell_site=None, sell_r
 
 def problem_from_orders(orders: Sequence[EnergyOrderPlaced], rules: Rules
                         ) -> tuple[Problem, list[EnergyOrderPlaced], list[EnergyOrderPlaced]]:
-    """Columns from order events, sorted by order id so that a redelivered book clears identically."""
-    ordered = sorted(orders, key=lambda o: o.order_id)
+    """Columns from order events, sorted by (order id, participant) so that a redelivered book clears
+    identically (ids are unique per participant only)."""
+    ordered = sorted(orders, key=lambda o: (o.order_id, o.participant))
     sells = [o for o in ordered if o.side == "sell"]
     buys = [o for o in ordered if o.side == "buy"]
     sites = sorted({o.site for o in ordered if o.site is not None})

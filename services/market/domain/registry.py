@@ -8,6 +8,7 @@ from typing import Literal
 
 DeviceKind = Literal["battery", "ev", "pv", "load"]
 STORAGE_KINDS = ("battery", "ev")
+SLOT_HOURS = Decimal("0.5")
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,14 @@ class Device:
     @property
     def is_storage(self) -> bool:
         return self.kind in STORAGE_KINDS
+
+    def deliverable_kwh(self) -> Decimal:
+        """Most this device can feed in during one slot: PV at its peak, storage at full power (or its size)."""
+        if self.kind == "pv":
+            return self.power_kw * SLOT_HOURS
+        if self.is_storage:
+            return min(self.capacity_kwh, self.power_kw * SLOT_HOURS)
+        return Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -35,3 +44,7 @@ class Participant:
     @property
     def storage(self) -> tuple[Device, ...]:
         return tuple(d for d in self.devices if d.is_storage)
+
+    def deliverable_kwh(self) -> Decimal:
+        """Most the participant's registered devices can deliver in one slot (0 without a device)."""
+        return sum((d.deliverable_kwh() for d in self.devices), Decimal(0))

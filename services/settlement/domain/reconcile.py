@@ -3,6 +3,7 @@
 * every entry's postings sum to zero per commodity;
 * per slot, the kWh sellers delivered equal the kWh buyers received, and equal the traded kWh;
 * the money moved for each trade equals its kWh x price and kWh x wheeling fee under the rounding rule;
+* no trade has the same party as seller and buyer (a self-trade moves nothing and would hide wash trading);
 * the postings table, if given, holds exactly the postings the entries carry.
 """
 
@@ -70,6 +71,11 @@ def money_matches_trades(entries: Sequence[Entry]) -> list[str]:
     return problems
 
 
+def no_self_trades(entries: Sequence[Entry]) -> list[str]:
+    return [f"{e.chain}#{e.seq}: trade {f.trade_id} has {f.seller} as both seller and buyer"
+            for e in entries if e.kind == TRADE for f in (fact_of(e),) if f.seller == f.buyer]
+
+
 def stored_postings_match(entries: Sequence[Entry], stored: Iterable[StoredPosting]) -> list[str]:
     expected = {(e.chain, e.seq): list(postings_of(e)) for e in entries}
     found: dict[tuple[str, int], list[Posting]] = defaultdict(list)
@@ -81,7 +87,7 @@ def stored_postings_match(entries: Sequence[Entry], stored: Iterable[StoredPosti
 
 
 CHECKS: tuple[Callable[[Sequence[Entry]], list[str]], ...] = (
-    postings_balance, energy_conserved, money_matches_trades)
+    postings_balance, energy_conserved, money_matches_trades, no_self_trades)
 
 
 def account_totals(entries: Iterable[Entry]) -> dict[str, dict[str, int]]:

@@ -5,20 +5,12 @@ from fastapi.testclient import TestClient
 
 from services.gateway.app import create_app
 from services.gateway.publisher import BusPublisher
-from services.gateway.rejections import BusRejections
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
-from shared.auth import issue_token
 from shared.bus.inprocess import InProcessBus
 from shared.events import TradeMatched
-from shared.settings import Settings
 
-SETTINGS = Settings(token_secret="unit-secret", operator_token="op")
-
-
-@pytest.fixture
-def bus():
-    return InProcessBus()
+from .conftest import SETTINGS, auth, future_slot
 
 
 @pytest.fixture
@@ -32,16 +24,7 @@ def ledger():
     led.close()
 
 
-@pytest.fixture
-def client(bus, ledger):
-    return TestClient(create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger), rejections=BusRejections(bus)))
-
-
-def auth(pid):
-    return {"Authorization": f"Bearer {issue_token('unit-secret', pid)}"}
-
-
-ORDER = {"side": "buy", "slot": "2099-11-28T13:00:00+09:00", "kwh": "1.5", "limit_price": "20"}
+ORDER = {"side": "buy", "slot": future_slot(), "kwh": "1.5", "limit_price": "20"}
 
 
 def test_order_is_published_with_participant_from_token(client, bus):
@@ -110,7 +93,7 @@ def test_operator_ledger_routes_need_the_operator(client):
 
 def test_gate_close_needs_operator(client, bus):
     """Only the operator can close a gate (an app user gets 403, no token 401); then GateClosed is published."""
-    url = "/v1/operator/slots/2026-11-28T13:00:00+09:00/close"
+    url = f"/v1/operator/slots/{future_slot()}/close"
     assert client.post(url, headers=auth("home-1")).status_code == 403
     assert client.post(url).status_code == 401
     r = client.post(url, headers={"Authorization": "Bearer op"})

@@ -98,12 +98,13 @@ def test_empty_slot_still_publishes_summary():
 def test_rejections_carry_reasons():
     """Late, duplicate, oversized, mispriced, unknown-participant and past orders are rejected with a reason."""
     clock = Clock()
-    registry = {"u1": Participant("u1", max_order_kwh=D("5")), "u2": Participant("u2")}
+    battery = Device("u1/battery", "battery", D("20"), D("40"))  # delivers up to 20 kWh in a slot
+    registry = {"u1": Participant("u1", max_order_kwh=D("5"), devices=(battery,)), "u2": Participant("u2")}
     svc = build_service(MarketSettings(participants=registry), clock)
     assert send(svc, "energy.orders", order("a", "u1", "sell", "1", "10")) == []
     cases = {
         "duplicate": order("a", "u1", "sell", "2", "10"),
-        "exceeds": order("b", "u1", "sell", "6", "10"),
+        "over the registered per-slot limit": order("b", "u1", "sell", "6", "10"),
         "outside": order("c", "u2", "buy", "1", "500"),
         "unknown participant": order("d", "nobody", "buy", "1", "10"),
         "past": order("e", "u2", "buy", "1", "10", slot=NOW - timedelta(hours=1)),
