@@ -18,7 +18,7 @@ from services.settlement.anchor_file import anchors_path
 from services.settlement.ports import NotFound, NotYetAnchored
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
-_PROOF_ERRORS = error_responses(401, 404, 409)
+_PROOF_ERRORS = error_responses(401, 403, 404, 409, 503)
 JSONL = "application/jsonl"
 
 
