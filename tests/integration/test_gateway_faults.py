@@ -21,6 +21,7 @@ from kafka import KafkaProducer
 
 from services.localstack import LocalStack, create_database, drop_database, free_port
 from services.market.domain.book import OrderBook
+from services.settlement.store import open_ledger
 from shared.events import EnergyOrderPlaced, Envelope, OrderRejected, slot_start
 from shared.serialization import decode, encode
 
@@ -92,6 +93,8 @@ def broker() -> Iterator[PrivateBroker]:
 @pytest.fixture(scope="module")
 def gateway(broker: PrivateBroker, database_server_url: str, tmp_path_factory) -> Iterator[str]:
     url = create_database(database_server_url, "gwfaults")
+    # The gateway only reads the ledger; settlement (not run here) creates its schema.
+    open_ledger(url).close()
     secret = f"test-{uuid.uuid4().hex}"
     local = LocalStack(broker.bootstrap, url, tmp_path_factory.mktemp("gwfaults"), services=("gateway",),
                        env={"CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_TOKEN_SECRET": secret,

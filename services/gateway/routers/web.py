@@ -26,7 +26,8 @@ SECURITY_HEADERS = {
 router = APIRouter(tags=["web"])
 PAGE = {200: {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "the page"}}
 ASSET = {200: {"content": {t: {"schema": {"type": "string"}} for t in ("text/javascript", "text/css", "image/svg+xml")},
-               "description": "a script, stylesheet or image of the pages"}}
+               "description": "a script, stylesheet or image of the pages"},
+         404: {"description": "no such asset"}}
 MAP = {200: {"content": {"application/geo+json": {"schema": {"type": "object"}}},
              "description": "walkways, chokepoints, stations and rail lines as GeoJSON"}}
 
