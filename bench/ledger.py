@@ -39,7 +39,7 @@ from services.settlement.domain.verify import verify
 from services.settlement.export import entries_from_export, export_lines
 from services.settlement.sql import derived_writes, entry_rows, write_rows
 from services.settlement.store import SqlLedger, open_ledger
-from shared.events import TradeMatched
+from shared.contracts.energy import TradeMatched
 
 log = logging.getLogger("bench.ledger")
 TARGETS = {"append_per_s": 5000, "verify_per_s": 50000, "append_over_plain": 0.5}

@@ -27,9 +27,12 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from bench.common import write_report
 from services.localstack import LocalStack, create_database
+from shared.contracts.base import Envelope
+from shared.contracts.codec import decode, encode
+from shared.contracts.energy import CLEARINGS, ORDERS, TRADES, EnergyOrderPlaced, GateClosed
+from shared.contracts.ledger import RECEIPTS
 from shared.errors import EventDecodeError
-from shared.events import EnergyOrderPlaced, Envelope, GateClosed, slot_start
-from shared.serialization import decode, encode
+from shared.units import slot_start
 
 
 def slot_orders(slot: datetime, n: int, rng: random.Random, tag: str) -> list[EnergyOrderPlaced]:
@@ -133,7 +136,7 @@ def pipeline(bootstrap: str, slots: int, per_slot: int, seed: int, rate: float =
     first = slot_start(datetime.now(UTC)) + timedelta(hours=first_slot_hours)
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="latest", enable_auto_commit=False,
                              group_id=f"bench-{tag}")
-    consumer.subscribe(["ledger.receipts", "energy.clearings"])
+    consumer.subscribe([RECEIPTS.name, CLEARINGS.name])
     _wait_for_assignment(consumer, topics=2)
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=2)
     gate_acked: dict[str, float] = {}
@@ -151,10 +154,10 @@ def pipeline(bootstrap: str, slots: int, per_slot: int, seed: int, rate: float =
                 ahead = t0 + orders_sent / rate - time.perf_counter()
                 if ahead > 0:
                     time.sleep(ahead)
-            producer.send("energy.orders", key=order.key().encode(), value=encode(Envelope.wrap(order, "bench")))
+            producer.send(ORDERS.name, key=order.key().encode(), value=encode(Envelope.wrap(order, "bench")))
             orders_sent += 1
         gate = GateClosed(slot=slot)
-        meta = producer.send("energy.orders", key=gate.key().encode(),
+        meta = producer.send(ORDERS.name, key=gate.key().encode(),
                              value=encode(Envelope.wrap(gate, "bench"))).get(10)
         gate_acked[slot.isoformat()] = meta.timestamp / 1000  # record time (ms), same clock as the receipts
     producer.close()
@@ -167,9 +170,9 @@ def pipeline(bootstrap: str, slots: int, per_slot: int, seed: int, rate: float =
                     _, payload = decode(rec.value)
                 except EventDecodeError:
                     continue
-                if rec.topic == "energy.clearings" and payload.slot.isoformat() in gate_acked:
+                if rec.topic == CLEARINGS.name and payload.slot.isoformat() in gate_acked:
                     trades_expected_by_slot[payload.slot.isoformat()] = payload.trades
-                elif rec.topic == "ledger.receipts" and payload.trade_id not in receipts:
+                elif rec.topic == RECEIPTS.name and payload.trade_id not in receipts:
                     receipts[payload.trade_id] = rec.timestamp / 1000  # when settlement published it
         if len(trades_expected_by_slot) == slots:
             expected_trades = sum(trades_expected_by_slot.values())
@@ -190,7 +193,7 @@ def pipeline(bootstrap: str, slots: int, per_slot: int, seed: int, rate: float =
 
 
 def _trade_slots(bootstrap: str, trade_ids: set[str]) -> dict[str, str]:
-    consumer = KafkaConsumer("energy.trades", bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+    consumer = KafkaConsumer(TRADES.name, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                              enable_auto_commit=False, consumer_timeout_ms=3000)
     out = {}
     for rec in consumer:

@@ -50,7 +50,7 @@ def _token(argv: list[str]) -> int:
 
 
 def _topics(argv: list[str]) -> int:
-    from shared.topics import CATALOGUE
+    from shared.contracts.catalogue import CATALOGUE
 
     parser = argparse.ArgumentParser(prog="citymatch topics")
     parser.add_argument("--create", metavar="BOOTSTRAP", help="create the missing topics on this Kafka cluster")
@@ -62,11 +62,12 @@ def _topics(argv: list[str]) -> int:
         print(f"created {len(created)} topics" + (f": {', '.join(created)}" if created else ""))
         return 0
 
-    print(f"{'topic':<24} {'key':<12} {'partitions':>10}  retention      dead-letter")
+    print(f"{'topic':<24} {'key':<12} {'partitions':>10}  {'retention':<14} {'dead-letter':<28} payloads")
     for t in CATALOGUE.values():
         retention = "compacted" if t.compacted else ("forever" if t.retention_ms is None
                                                      else f"{t.retention_ms // 86_400_000} days")
-        print(f"{t.name:<24} {t.key:<12} {t.partitions:>10}  {retention:<14} {t.dlq}")
+        carried = ", ".join(f"{cls.event_type} v{cls.schema_version}" for cls in t.payloads)
+        print(f"{t.name:<24} {t.key:<12} {t.partitions:>10}  {retention:<14} {t.dlq:<28} {carried}")
     return 0
 
 

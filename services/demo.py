@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from shared.bus.inprocess import InProcessBus
-from shared.events import EnergyOrderPlaced, GateClosed, TradeMatched
-from shared.serialization import decode
+from shared.contracts.codec import decode
+from shared.contracts.energy import ORDERS, REJECTIONS, TRADES, EnergyOrderPlaced, GateClosed, TradeMatched
 from shared.settings import REPO_ROOT, Settings
 
 log = logging.getLogger("citymatch.demo")
@@ -52,14 +52,14 @@ class BusClearing:
 
     def __call__(self, slot: datetime, orders: list[EnergyOrderPlaced], settings) -> list[TradeMatched]:
         self.clock.now = min((o.placed_at for o in orders), default=slot)
-        seen_trades = len(self.bus.log["energy.trades"])
-        seen_rejections = len(self.bus.log["energy.rejections"])
+        seen_trades = len(self.bus.log[TRADES.name])
+        seen_rejections = len(self.bus.log[REJECTIONS.name])
         for order in orders:
-            self.bus.publish("energy.orders", order, producer="device-agent", occurred_at=order.placed_at)
-        self.bus.publish("energy.orders", GateClosed(slot=slot), producer="market-clock", occurred_at=slot)
+            self.bus.publish(ORDERS, order, producer="device-agent", occurred_at=order.placed_at)
+        self.bus.publish(ORDERS, GateClosed(slot=slot), producer="market-clock", occurred_at=slot)
         self.bus.run_until_idle()
-        self.rejected += len(self.bus.log["energy.rejections"]) - seen_rejections
-        return [decode(raw)[1] for raw in self.bus.log["energy.trades"][seen_trades:]]
+        self.rejected += len(self.bus.log[REJECTIONS.name]) - seen_rejections
+        return [decode(raw)[1] for raw in self.bus.log[TRADES.name][seen_trades:]]
 
 
 def run_energy_day(out: Path, day: date, weather: float) -> dict:

@@ -13,6 +13,14 @@ class DomainError(CitymatchError):
     """A request breaks a business rule; the message says which one (HTTP 4xx at the gateway)."""
 
 
+class NotFound(DomainError):
+    """Nothing of that id the caller may see (someone else's reads the same as a missing one)."""
+
+
+class NotYetAnchored(DomainError):
+    """A ledger entry exists but its slot's published anchor does not cover it yet."""
+
+
 class ConfigError(CitymatchError):
     """Settings are missing or unsafe for the chosen environment."""
 

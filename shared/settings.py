@@ -81,6 +81,11 @@ class Settings:
         settings.check()
         return settings
 
+    def anchors_file(self) -> Path:
+        """Where the public anchors file lives: ``ledger_anchors_file``, or ``ledger-anchors.jsonl`` in the data
+        folder (the settlement service appends to it, the gateway serves it)."""
+        return Path(self.ledger_anchors_file or Path(self.data_dir) / "ledger-anchors.jsonl")
+
     def check(self) -> None:
         if self.environment not in ("development", "test", "production"):
             raise ConfigError(

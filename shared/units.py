@@ -6,12 +6,16 @@ on what "1.234 kWh at 12.34 yen/kWh" is, and refuses finer values instead of rou
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 WH_PER_KWH = 1000
 SEN_PER_YEN = 100
 KWH_Q = Decimal("0.001")
 YEN_Q = Decimal("0.01")
+# The market's trading period: every slot starts on :00 or :30 UTC and lasts this long.
+SLOT_MINUTES = 30
+SLOT = timedelta(minutes=SLOT_MINUTES)
 
 
 def kwh_to_wh(kwh: Decimal) -> int:
@@ -36,3 +40,9 @@ def yen_to_sen(yen: Decimal) -> int:
 
 def sen_to_yen(sen: int) -> Decimal:
     return (Decimal(int(sen)) / SEN_PER_YEN).quantize(YEN_Q)
+
+
+def slot_start(moment: datetime) -> datetime:
+    """The start of the slot containing ``moment`` (UTC)."""
+    moment = moment.astimezone(UTC)
+    return moment.replace(minute=moment.minute - moment.minute % SLOT_MINUTES, second=0, microsecond=0)

@@ -19,26 +19,24 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from shared.events import Envelope, Payload
-from shared.runtime import Outgoing, Service, Timer
-from simulator.choice import CALIBRATED, OFFER_OFFSET, PURPOSE_OFFSET
-from simulator.events import (
+from shared.contracts.base import Envelope, Payload
+from shared.contracts.crowd import (
+    ANOMALIES,
+    COUNTS,
+    FORECASTS,
     CrowdAnomalyDetected,
     CrowdCountObserved,
     CrowdForecastPublished,
-    IncentiveOfferAnswered,
 )
+from shared.contracts.incentives import OFFERS, RESPONSES, IncentiveOfferAnswered, IncentiveOfferMade
+from shared.runtime import Outgoing, Service, Timer
+from simulator.choice import CALIBRATED, OFFER_OFFSET, PURPOSE_OFFSET
 from simulator.los import los_from_flow
 from simulator.monitor import SeasonalBaseline, detect
 from simulator.run import run_scenario
 from simulator.scenario import Scenario, load_scenario
 
 log = logging.getLogger(__name__)
-TOPIC_COUNTS = "crowd.counts"
-TOPIC_OFFERS = "incentives.offers"
-TOPIC_RESPONSES = "incentives.responses"
-TOPIC_ANOMALIES = "city.anomalies"
-TOPIC_FORECASTS = "crowd.forecasts"
 
 
 def _stable_uniform(*parts: str) -> float:
@@ -86,13 +84,13 @@ def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agent
         when = start + timedelta(minutes=int(t))
         out = []
         if t == 0:  # each replayed day starts with the forecast campaigns plan on
-            out += [Outgoing(TOPIC_FORECASTS, CrowdForecastPublished(
+            out += [Outgoing(FORECASTS, CrowdForecastPublished(
                 zone=zone, day=start.date(), persons=tuple(int(v) for v in forecast_day.flow[:, link])))
                 for zone, link in zones.items()]
         for zone, link in zones.items():
             persons = max(int(sim.result.flow[t, link]) + int(moved[zone][t]), 0)
             moved[zone][t] = 0  # the replay loops over the day: an adjustment applies once
-            out.append(Outgoing(TOPIC_COUNTS, CrowdCountObserved(
+            out.append(Outgoing(COUNTS, CrowdCountObserved(
                 zone=zone, minute_start=when, persons=persons, density_p_m2=round(float(density[t, link]), 4),
                 los=str(los_from_flow(persons / widths[zone])))))
         return out
@@ -107,9 +105,9 @@ def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agent
             now = state["minute"] % minutes  # the person would have crossed in the coming minute
             moved[zone][now] -= 1
             moved[zone][(now + (shift if kind == "shift_later" else -shift)) % minutes] += 1
-        return [Outgoing(TOPIC_RESPONSES, answer)]
+        return [Outgoing(RESPONSES, answer)]
 
-    return Service(name=name, handlers={TOPIC_OFFERS: on_offer}, timers=[Timer(tick_s, tick)])
+    return Service(name=name, handlers={OFFERS: {IncentiveOfferMade: on_offer}}, timers=[Timer(tick_s, tick)])
 
 
 def normal_days(scenario: Scenario | str = "ebina_weekday", *, agents: int = 20_000,
@@ -134,8 +132,8 @@ def build_monitor_service(baselines: dict[str, SeasonalBaseline], *, threshold: 
     """
     recent: dict[str, deque[tuple[datetime, int]]] = {}
 
-    def on_count(_envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        if not isinstance(payload, CrowdCountObserved) or payload.zone not in baselines:
+    def on_count(_envelope: Envelope, payload: CrowdCountObserved) -> Iterable[Outgoing]:
+        if payload.zone not in baselines:
             return []
         base = baselines[payload.zone]
         window = recent.setdefault(payload.zone, deque(maxlen=base.window))
@@ -145,11 +143,11 @@ def build_monitor_service(baselines: dict[str, SeasonalBaseline], *, threshold: 
         minute = payload.minute_start.hour * 60 + payload.minute_start.minute
         total = sum(n for _, n in window)
         hits = detect(base, np.array([minute]), np.array([total]), threshold)
-        return [Outgoing(TOPIC_ANOMALIES, CrowdAnomalyDetected(
+        return [Outgoing(ANOMALIES, CrowdAnomalyDetected(
             zone=payload.zone, minute_start=payload.minute_start, kind=h.kind, observed=h.observed,
             expected=round(h.expected, 2), robust_z=round(h.robust_z, 2))) for h in hits]
 
-    return Service(name=name, handlers={TOPIC_COUNTS: on_count})
+    return Service(name=name, handlers={COUNTS: {CrowdCountObserved: on_count}})
 
 
 def baselines_from_simulation(scenario: Scenario | str = "ebina_weekday", *, agents: int = 20_000,

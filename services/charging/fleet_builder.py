@@ -16,10 +16,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from services.charging.domain.fleet import NO_SITE, Fleet, Mode, Preference, Prices, Site, Stay, Vehicle
-from services.charging.events import EvPlanSubmitted
 from services.charging.settings import ChargingSettings
-from shared.events import SLOT
-from shared.units import kwh_to_wh, yen_to_sen
+from shared.contracts.charging import EvPlanSubmitted
+from shared.units import SLOT, kwh_to_wh, yen_to_sen
 
 
 @dataclass(frozen=True)

@@ -21,29 +21,22 @@ import numpy as np
 
 from services.charging.domain.answers import override_costs, shortfalls
 from services.charging.domain.planner import Plan, plan
-from services.charging.events import (
+from services.charging.fleet_builder import Frame, build_frame, yen
+from services.charging.settings import ChargingSettings
+from shared.contracts import charging as ev
+from shared.contracts import energy
+from shared.contracts.base import Envelope, utcnow
+from shared.contracts.charging import (
     Booking,
     ChargerAvailability,
     ChargingSessionMetered,
     DepartureShortfall,
     EvBooked,
     EvPlanSubmitted,
-    SiteForecast,
 )
-from services.charging.fleet_builder import Frame, build_frame, yen
-from services.charging.settings import ChargingSettings
-from shared.events import (
-    SLOT,
-    DispatchSetpoint,
-    EnergyOrderCancelled,
-    EnergyOrderPlaced,
-    Envelope,
-    Payload,
-    slot_start,
-    utcnow,
-)
+from shared.contracts.energy import DispatchSetpoint, EnergyOrderCancelled, EnergyOrderPlaced, SiteForecast
 from shared.runtime import Outgoing, Service, Timer
-from shared.units import kwh_to_wh, wh_to_kwh
+from shared.units import SLOT, kwh_to_wh, slot_start, wh_to_kwh
 
 log = logging.getLogger("citymatch.charging")
 
@@ -73,9 +66,7 @@ class ChargingService:
         self._t0: datetime | None = None
 
     # ------------------------------------------------------------------ handlers
-    def on_plan(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        if not isinstance(payload, EvPlanSubmitted):
-            return []
+    def on_plan(self, envelope: Envelope, payload: EvPlanSubmitted) -> Iterable[Outgoing]:
         self.plans[payload.vehicle] = payload
         self.plan_seen_at[payload.vehicle] = envelope.occurred_at
         for (vehicle, tx), _ in list(self.baseline_wh.items()):
@@ -86,26 +77,20 @@ class ChargingService:
                 self.baseline_wh[(payload.vehicle, tx)] = kwh_to_wh(reading.kwh)
         return self.replan(envelope.event_id)
 
-    def on_forecast(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        if not isinstance(payload, SiteForecast):
-            return []
+    def on_forecast(self, envelope: Envelope, payload: SiteForecast) -> Iterable[Outgoing]:
         site = self.pv_wh.setdefault(payload.site, {})
         for k, kwh in enumerate(payload.pv_kwh):
             site[payload.start + k * SLOT] = kwh_to_wh(kwh)
         return self.replan(envelope.event_id)
 
-    def on_session(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        if not isinstance(payload, ChargingSessionMetered):
-            return []
+    def on_session(self, envelope: Envelope, payload: ChargingSessionMetered) -> Iterable[Outgoing]:
         previous = self.metered.get(payload.transaction_id)
         if previous is not None and previous.kwh > payload.kwh:
             return []            # an older reading, redelivered
         self.metered[payload.transaction_id] = payload
         return []               # the battery moved as planned or less; the next re-plan uses the meter
 
-    def on_charger(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        if not isinstance(payload, ChargerAvailability):
-            return []
+    def on_charger(self, envelope: Envelope, payload: ChargerAvailability) -> Iterable[Outgoing]:
         was = payload.charger in self.unavailable
         if payload.available:
             self.unavailable.discard(payload.charger)
@@ -173,7 +158,7 @@ class ChargingService:
             previous = self.booked.get(veh.id)
             if previous is None or previous.model_dump(exclude={"planned_at"}) != booked.model_dump(
                     exclude={"planned_at"}):
-                out.append(Outgoing("ev.bookings", booked))
+                out.append(Outgoing(ev.BOOKINGS, booked))
             self.booked[veh.id] = booked
         return out
 
@@ -190,7 +175,7 @@ class ChargingService:
             if key[1] < frame.t0:
                 del self.orders[key]                 # executed or past its gate: no longer ours to change
             elif wanted.get(key, (None,))[0] != wh:
-                out.append(Outgoing("energy.orders", EnergyOrderCancelled(order_id=oid, participant=who,
+                out.append(Outgoing(energy.ORDERS, EnergyOrderCancelled(order_id=oid, participant=who,
                                                                           slot=key[1])))
                 del self.orders[key]
         tz_hours = {t: self._price(t) for t in {k[1] for k in wanted}}
@@ -199,7 +184,7 @@ class ChargingService:
                 continue
             oid = order_id(key[0], key[1], wh, trigger)
             veh = f.vehicles[[v.id for v in f.vehicles].index(key[0])]
-            out.append(Outgoing("energy.orders", EnergyOrderPlaced(
+            out.append(Outgoing(energy.ORDERS, EnergyOrderPlaced(
                 order_id=oid, participant=who, side="buy", slot=key[1], kwh=wh_to_kwh(wh),
                 limit_price=tz_hours[key[1]] + self.settings.order_margin_yen, site=site,
                 renewable=veh.preference.value == "green", placed_at=self.clock())))
@@ -225,7 +210,7 @@ class ChargingService:
             new = wanted.get(key, (0, self.setpoints.get(key, (0, ""))[1]))
             if self.setpoints.get(key) == new:
                 continue
-            out.append(Outgoing("energy.dispatch", DispatchSetpoint(device=key[0], participant=new[1], slot=key[1],
+            out.append(Outgoing(energy.DISPATCH, DispatchSetpoint(device=key[0], participant=new[1], slot=key[1],
                                                                     kwh=wh_to_kwh(new[0]))))
             if key in wanted:
                 self.setpoints[key] = new
@@ -239,10 +224,12 @@ def build_service(settings: ChargingSettings | None = None, clock: Callable[[], 
     window = timedelta(days=2)
     service = Service(
         name="charging",
-        handlers={"ev.plans": charging.on_plan, "energy.forecasts": charging.on_forecast,
-                  "ev.sessions": charging.on_session, "ev.chargers": charging.on_charger},
+        handlers={ev.PLANS: {EvPlanSubmitted: charging.on_plan},
+                  energy.FORECASTS: {SiteForecast: charging.on_forecast},
+                  ev.SESSIONS: {ChargingSessionMetered: charging.on_session},
+                  ev.CHARGERS: {ChargerAvailability: charging.on_charger}},
         timers=[Timer(interval_s=charging.settings.timer_interval_s, tick=charging.tick)],
-        replay={"ev.plans": window, "energy.forecasts": window, "ev.sessions": window, "ev.chargers": window},
+        replay={ev.PLANS: window, energy.FORECASTS: window, ev.SESSIONS: window, ev.CHARGERS: window},
     )
     service.charging = charging  # type: ignore[attr-defined]
     return service

@@ -21,10 +21,11 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from shared.bus.inprocess import InProcessBus
+from shared.contracts import energy, ledger
+from shared.contracts.base import Envelope, Payload, Topic
+from shared.contracts.codec import encode
 from shared.errors import CitymatchError
-from shared.events import Envelope, Payload
-from shared.serialization import encode
-from shared.topics import topic as catalogue_topic
+from shared.runtime import Outgoing
 
 log = logging.getLogger("citymatch.gateway")
 
@@ -39,7 +40,7 @@ class BrokerUnavailable(CitymatchError):
 
 class Publisher(Protocol):
     async def start(self) -> None: ...
-    async def publish(self, topic: str, payload: Payload, *, event_id: str | None = None) -> Envelope: ...
+    async def publish(self, topic: Topic, payload: Payload, *, event_id: str | None = None) -> Envelope: ...
     async def ready(self) -> bool: ...
     def close(self) -> None: ...
 
@@ -69,14 +70,14 @@ class KafkaPublisher:
     """
 
     def __init__(self, bootstrap: str, producer_name: str = "gateway", confirm_timeout_s: float = 3.0,
-                 topics: Iterable[str] = ("energy.orders", "ledger.retirements"),
+                 topics: Iterable[Topic] = (energy.ORDERS, ledger.RETIREMENTS),
                  probe_timeout_s: float = 1.0, retry_s: float = 1.0) -> None:
         self._bootstrap = bootstrap
         self._name = producer_name
         self._timeout = confirm_timeout_s
         self._probe_timeout = probe_timeout_s
         self._retry_s = retry_s
-        self._topics = tuple(topics)
+        self._topics = tuple(t.name for t in topics)
         self._producer: Any = None
         self._probe: Any = None
         self._probe_lock = asyncio.Lock()
@@ -113,24 +114,24 @@ class KafkaPublisher:
     def _known(self, topic: str) -> bool:
         return self._producer._metadata.partitions_for_topic(topic) is not None
 
-    async def publish(self, topic: str, payload: Payload, *, event_id: str | None = None) -> Envelope:
+    async def publish(self, topic: Topic, payload: Payload, *, event_id: str | None = None) -> Envelope:
         from kafka.errors import KafkaError
 
-        catalogue_topic(topic)
+        Outgoing(topic, payload)  # the topic must carry the payload's type
         envelope = Envelope.wrap(payload, self._name, event_id=event_id)
         if self._producer is None:
             raise BrokerUnavailable(f"the gateway has no connection to the broker at {self._bootstrap} yet")
         key, value = envelope.key.encode(), encode(envelope)
         loop = asyncio.get_running_loop()
         try:
-            if self._known(topic):
-                kafka_future = self._producer.send(topic, key=key, value=value)
+            if self._known(topic.name):
+                kafka_future = self._producer.send(topic.name, key=key, value=value)
             else:  # a topic not learnt at start: send() would block while it asks for its metadata
                 kafka_future = await asyncio.wait_for(
-                    asyncio.to_thread(self._producer.send, topic, key=key, value=value), self._timeout)
+                    asyncio.to_thread(self._producer.send, topic.name, key=key, value=value), self._timeout)
             await asyncio.wait_for(_bridge(loop, kafka_future), self._timeout)
         except (TimeoutError, KafkaError) as exc:
-            log.warning("broker did not confirm %s on %s: %r", envelope.event_id, topic, exc)
+            log.warning("broker did not confirm %s on %s: %r", envelope.event_id, topic.name, exc)
             raise BrokerUnavailable(f"the broker did not confirm within {self._timeout:g} s") from None
         return envelope
 
@@ -183,9 +184,10 @@ class BusPublisher:
     async def start(self) -> None:
         return None
 
-    async def publish(self, topic: str, payload: Payload, *, event_id: str | None = None) -> Envelope:
+    async def publish(self, topic: Topic, payload: Payload, *, event_id: str | None = None) -> Envelope:
+        Outgoing(topic, payload)  # the topic must carry the payload's type
         envelope = Envelope.wrap(payload, self._name, event_id=event_id)
-        self.bus.publish_raw(topic, encode(envelope))
+        self.bus.publish_raw(topic.name, encode(envelope))
         self.bus.run_until_idle()
         return envelope
 

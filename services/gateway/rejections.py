@@ -13,9 +13,10 @@ from collections import defaultdict, deque
 from typing import Any, Protocol
 
 from shared.bus.inprocess import InProcessBus
+from shared.contracts import energy
+from shared.contracts.codec import decode
+from shared.contracts.energy import OrderRejected
 from shared.errors import EventDecodeError
-from shared.events import OrderRejected
-from shared.serialization import decode
 
 log = logging.getLogger("citymatch.gateway.rejections")
 KEEP = 200
@@ -65,8 +66,8 @@ class KafkaRejectionFeed:
                                  auto_offset_reset="earliest", reconnect_backoff_max_ms=500, retry_backoff_ms=100,
                                  fetch_max_wait_ms=200, request_timeout_ms=5000, bootstrap_timeout_ms=2000)
         try:
-            partitions = consumer.partitions_for_topic("energy.rejections") or {0}
-            assigned = [TopicPartition("energy.rejections", p) for p in sorted(partitions)]
+            partitions = consumer.partitions_for_topic(energy.REJECTIONS.name) or {0}
+            assigned = [TopicPartition(energy.REJECTIONS.name, p) for p in sorted(partitions)]
             consumer.assign(assigned)
             for tp in assigned:
                 if tp.partition in self._next:
@@ -81,7 +82,7 @@ class KafkaRejectionFeed:
 
     def _add(self, raw: bytes) -> None:
         try:
-            _, payload = decode(raw)
+            _, payload = decode(raw, energy.REJECTIONS)
         except EventDecodeError:
             return
         if isinstance(payload, OrderRejected):
@@ -106,7 +107,7 @@ class BusRejections:
         self.bus = bus
 
     def rejections_for(self, participant: str) -> list[dict[str, Any]]:
-        return [_public(r) for r in self.bus.events("energy.rejections")
+        return [_public(r) for r in self.bus.events(energy.REJECTIONS)
                 if isinstance(r, OrderRejected) and r.participant == participant][-KEEP:]
 
     def close(self) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from services.gateway.errors import FieldRuleError, StateConflict
-from shared.events import SLOT, utcnow
+from shared.contracts.base import utcnow
 from shared.settings import Settings
+from shared.units import SLOT
 
 DEFAULT_HORIZON = timedelta(days=2)
 

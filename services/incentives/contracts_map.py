@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.incentives.domain.campaign import Budget, Campaign, FairnessCaps, Goal, Targeting, parse_clock
 from services.incentives.domain.catalogue import OfferSpec
-from simulator.events import CampaignLaunched
+from shared.contracts.incentives import CampaignLaunched
 
 
 def campaign_from_event(e: CampaignLaunched) -> Campaign:

@@ -16,7 +16,6 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 
@@ -29,14 +28,17 @@ from services.incentives.domain.people import UserHistory
 from services.incentives.domain.redemption import AnswerRefused, OfferBook, RedemptionRefused
 from services.incentives.domain.rounds import RoundInput, plan_round
 from services.incentives.settings import IncentiveSettings
-from shared.errors import DomainError
-from shared.events import Envelope, Payload, utcnow
-from shared.runtime import Outgoing, Service, Timer
-from simulator.events import (
+from shared.contracts.base import Envelope, utcnow
+from shared.contracts.crowd import FORECASTS, CrowdForecastPublished
+from shared.contracts.incentives import (
+    CAMPAIGNS,
+    OFFERS,
+    REDEMPTIONS,
+    RESPONSES,
+    USERS,
     CampaignLaunched,
     CampaignRoundPlanned,
     CampaignStopped,
-    CrowdForecastPublished,
     IncentiveOfferAnswered,
     IncentiveOfferExpired,
     IncentiveOfferMade,
@@ -45,12 +47,9 @@ from simulator.events import (
     RewardRedeemed,
     TripExpected,
 )
-from simulator.events import (
-    RedemptionRefused as RefusedEvent,
-)
-
-CAMPAIGNS, USERS, FORECASTS = "incentives.campaigns", "incentives.users", "crowd.forecasts"
-OFFERS, RESPONSES, REDEMPTIONS = "incentives.offers", "incentives.responses", "incentives.redemptions"
+from shared.contracts.incentives import RedemptionRefused as RefusedEvent
+from shared.errors import DomainError
+from shared.runtime import Outgoing, Service, Timer, ignore
 
 log = logging.getLogger(__name__)
 
@@ -278,26 +277,20 @@ class IncentivesService:
         return out
 
 
-def _by_type(table: dict[type, Callable[[Envelope, Any], Iterable[Outgoing]]]):
-    """One handler per topic that dispatches on the payload's type (types not listed are read past)."""
-    def handle(envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        handler = table.get(type(payload))
-        return handler(envelope, payload) if handler else []
-    return handle
-
-
 def build_service(settings: IncentiveSettings | None = None, clock: Callable[[], datetime] | None = None) -> Service:
     core = IncentivesService(settings, clock)
     keep = timedelta(days=2)
     service = Service(
         name="incentives",
         handlers={
-            CAMPAIGNS: _by_type({CampaignLaunched: core.on_launched, CampaignStopped: core.on_stopped}),
-            USERS: _by_type({TripExpected: core.on_trip, OffersPreference: core.on_preference}),
-            FORECASTS: _by_type({CrowdForecastPublished: core.on_forecast}),
-            OFFERS: _by_type({IncentiveOfferMade: core.on_offer}),
-            RESPONSES: _by_type({IncentiveOfferAnswered: core.on_answer, IncentiveOfferExpired: core.on_expired}),
-            REDEMPTIONS: _by_type({RedemptionRequested: core.on_redemption, RewardRedeemed: core.on_reward}),
+            CAMPAIGNS: {CampaignLaunched: core.on_launched, CampaignStopped: core.on_stopped,
+                        CampaignRoundPlanned: ignore},  # its own round summaries, for dashboards
+            USERS: {TripExpected: core.on_trip, OffersPreference: core.on_preference},
+            FORECASTS: {CrowdForecastPublished: core.on_forecast},
+            OFFERS: {IncentiveOfferMade: core.on_offer},
+            RESPONSES: {IncentiveOfferAnswered: core.on_answer, IncentiveOfferExpired: core.on_expired},
+            REDEMPTIONS: {RedemptionRequested: core.on_redemption, RewardRedeemed: core.on_reward,
+                          RefusedEvent: ignore},  # refusals are for the redeemer
         },
         timers=[Timer(interval_s=core.settings.timer_interval_s, tick=core.tick)],
         replay={name: keep for name in (CAMPAIGNS, USERS, FORECASTS, OFFERS, RESPONSES, REDEMPTIONS)},

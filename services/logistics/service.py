@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.logistics.domain.planner import Courier, Parcel, plan_depot
-from services.logistics.events import (
+from shared.contracts.base import Envelope, utcnow
+from shared.contracts.logistics import (
     ASSIGNMENTS,
     REQUESTS,
     DeliveryFailed,
@@ -26,7 +27,6 @@ from services.logistics.events import (
     ParcelReturned,
     ParcelUndeliverable,
 )
-from shared.events import Envelope, Payload, utcnow
 from shared.roads import RoadNetwork
 from shared.runtime import Outgoing, Service, Timer
 
@@ -64,12 +64,10 @@ class LogisticsService:
         found = self.net.nodes_with("ref", depot)
         return found[0] if found else None
 
-    def on_request(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        if isinstance(payload, DeliveryFailed):
-            return self._failed(payload)
-        if not isinstance(payload, ParcelRequested):
-            log.warning("ignoring %s on %s", envelope.event_type, REQUESTS)
-            return []
+    def on_failed(self, envelope: Envelope, payload: DeliveryFailed) -> Iterable[Outgoing]:
+        return self._failed(payload)
+
+    def on_request(self, envelope: Envelope, payload: ParcelRequested) -> Iterable[Outgoing]:
         p = payload
         if p.parcel_id in self.open or p.parcel_id in self.closed:
             return [Outgoing(ASSIGNMENTS, self.planned[p.parcel_id])] if p.parcel_id in self.planned else []
@@ -140,5 +138,6 @@ def build_service(network: RoadNetwork, settings: LogisticsSettings | None = Non
                 return list(fn(*args))
         return run
 
-    return Service(name="logistics", handlers={REQUESTS: locked(svc.on_request)},
+    return Service(name="logistics", handlers={REQUESTS: {ParcelRequested: locked(svc.on_request),
+                                                          DeliveryFailed: locked(svc.on_failed)}},
                    timers=[Timer(svc.settings.housekeeping_s, locked(svc.housekeeping))])

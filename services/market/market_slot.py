@@ -13,7 +13,7 @@ from services.market.domain.problem import Rules, problem_from_orders
 from services.market.domain.scaling import kwh, yen_from_wh_sen, yen_per_kwh
 from services.market.domain.solvers import ClearingError
 from services.market.settings import MarketSettings
-from shared.events import EnergyOrderPlaced, SlotCleared, TradeMatched
+from shared.contracts.energy import EnergyOrderPlaced, SlotCleared, TradeMatched
 
 GRID_PARTICIPANT = "grid"
 _TIER_NAME = {TIER_A: "A", TIER_B: "B"}

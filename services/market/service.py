@@ -20,22 +20,26 @@ from datetime import UTC, datetime
 from services.market.domain.acks import AckTracker, Owed
 from services.market.domain.book import Admission, OrderBook
 from services.market.domain.dispatch import Contract, setpoints
-from services.market.events import ACKS, DispatchAcknowledged, DispatchMissed
 from services.market.market_slot import clear_orders
 from services.market.settings import MarketSettings
-from shared.events import (
-    SLOT,
+from shared.contracts.base import Envelope, utcnow
+from shared.contracts.energy import (
+    CLEARINGS,
+    DISPATCH,
+    DISPATCH_ACKS,
+    ORDERS,
+    REJECTIONS,
+    TRADES,
+    DispatchAcknowledged,
+    DispatchMissed,
     DispatchSetpoint,
     EnergyOrderCancelled,
     EnergyOrderPlaced,
-    Envelope,
     GateClosed,
     OrderRejected,
-    Payload,
-    slot_start,
-    utcnow,
 )
 from shared.runtime import Outgoing, Service, Timer
+from shared.units import SLOT, slot_start
 
 log = logging.getLogger(__name__)
 
@@ -60,40 +64,37 @@ class MarketService:
         self.acks = AckTracker()
 
     # ------------------------------------------------------------------ handlers
-    def on_order(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        if isinstance(payload, GateClosed):
-            return self.on_gate(envelope, payload)
+    def _accepted_at(self, envelope: Envelope | None) -> datetime:
         # Admission is judged at the moment the order was accepted upstream (the envelope's time), not when
         # it is processed: replaying the topic after a restart then rebuilds exactly the same book.
         now = envelope.occurred_at if envelope is not None else self.clock()
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=UTC)
-        if isinstance(payload, EnergyOrderPlaced):
-            reason = self.book.place(payload, now)
-        elif isinstance(payload, EnergyOrderCancelled):
-            reason = self.book.cancel(payload, now)
-        else:
-            return []
+        return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+    def on_place(self, envelope: Envelope, payload: EnergyOrderPlaced) -> Iterable[Outgoing]:
+        return self._answer(payload, self.book.place(payload, self._accepted_at(envelope)))
+
+    def on_cancel(self, envelope: Envelope, payload: EnergyOrderCancelled) -> Iterable[Outgoing]:
+        return self._answer(payload, self.book.cancel(payload, self._accepted_at(envelope)))
+
+    def _answer(self, payload: EnergyOrderPlaced | EnergyOrderCancelled, reason: str | None) -> list[Outgoing]:
         if reason is None:
             return []
         log.info("rejected order %s: %s", payload.order_id, reason)
-        return [Outgoing("energy.rejections", OrderRejected(
+        return [Outgoing(REJECTIONS, OrderRejected(
             order_id=payload.order_id, participant=payload.participant, slot=payload.slot, reason=reason))]
 
-    def on_gate(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        if not isinstance(payload, GateClosed):
-            return []
+    def on_gate(self, envelope: Envelope, payload: GateClosed) -> Iterable[Outgoing]:
         slot = payload.slot
         if slot in self.cleared:
             return list(self.cleared[slot])
         orders = self.book.close(slot)
         trades, cleared = clear_orders(slot, orders, self.settings, self.rules)
-        out = [Outgoing("energy.trades", t) for t in trades]
-        out.append(Outgoing("energy.clearings", cleared))
+        out = [Outgoing(TRADES, t) for t in trades]
+        out.append(Outgoing(CLEARINGS, cleared))
         if self.settings.participants:
             contracts = [Contract(t.trade_id, t.seller, t.buyer, t.kwh) for t in trades]
             for sp in setpoints(contracts, self.settings.participants):
-                out.append(Outgoing("energy.dispatch", DispatchSetpoint(
+                out.append(Outgoing(DISPATCH, DispatchSetpoint(
                     device=sp.device, participant=sp.participant, slot=slot, kwh=sp.kwh, trade_ids=sp.trade_ids)))
                 self.acks.issued(Owed(sp.device, sp.participant, slot, sp.kwh, sp.trade_ids))
         self.cleared[slot] = out
@@ -101,16 +102,16 @@ class MarketService:
         self._prune()
         return list(out)
 
-    def on_ack(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
+    def on_ack(self, envelope: Envelope, payload: DispatchAcknowledged) -> Iterable[Outgoing]:
         """A device confirms its set-point; confirmations of nothing owed are logged and dropped."""
-        if isinstance(payload, DispatchAcknowledged) and not self.acks.acknowledged(payload.device, payload.slot):
+        if not self.acks.acknowledged(payload.device, payload.slot):
             log.info("acknowledgement from %s for %s matched no open set-point", payload.device,
                      payload.slot.isoformat())
         return []
 
     def tick(self) -> Iterable[Outgoing]:
         """Close every gate the clock has passed, and report set-points no device confirmed in time."""
-        missed = [Outgoing("energy.dispatch", DispatchMissed(device=o.device, participant=o.participant,
+        missed = [Outgoing(DISPATCH, DispatchMissed(device=o.device, participant=o.participant,
                                                              slot=o.slot, kwh=o.kwh, trade_ids=o.trade_ids))
                   for o in self.acks.overdue(self.clock())]
         return missed + self._close_due_gates()
@@ -126,7 +127,7 @@ class MarketService:
         due = sorted(s for s in due if s not in self.cleared and s not in self._gates_sent)
         self._gates_sent.update(due)
         self._gates_sent = {s for s in self._gates_sent if s > latest - self.settings.horizon}
-        return [Outgoing("energy.orders", GateClosed(slot=s)) for s in due]
+        return [Outgoing(ORDERS, GateClosed(slot=s)) for s in due]
 
     def _prune(self) -> None:
         keep = self.settings.keep_cleared_slots
@@ -138,12 +139,16 @@ def build_service(settings: MarketSettings | None = None, clock: Callable[[], da
     market = MarketService(settings, clock)
     service = Service(
         name="market",
-        handlers={"energy.orders": market.on_order, ACKS: market.on_ack},
+        handlers={
+            ORDERS: {EnergyOrderPlaced: market.on_place, EnergyOrderCancelled: market.on_cancel,
+                     GateClosed: market.on_gate},
+            DISPATCH_ACKS: {DispatchAcknowledged: market.on_ack},
+        },
         timers=[Timer(interval_s=market.settings.timer_interval_s, tick=market.tick)],
         # The books live in memory: after a restart, re-read the orders of every slot that may still be open
         # (horizon ahead, plus the cleared slots whose results a redelivered gate closure must repeat).
-        replay={"energy.orders": market.settings.horizon + SLOT * market.settings.keep_cleared_slots,
-                ACKS: SLOT * market.settings.keep_cleared_slots},
+        replay={ORDERS: market.settings.horizon + SLOT * market.settings.keep_cleared_slots,
+                DISPATCH_ACKS: SLOT * market.settings.keep_cleared_slots},
     )
     service.market = market  # type: ignore[attr-defined]  # handy for tests and the demo
     return service

@@ -19,7 +19,7 @@ from services.market.domain.agents import decide, to_orders
 from services.market.domain.community import Community
 from services.market.domain.solar import slot_of_day
 from services.market.market_slot import GRID_PARTICIPANT, clear_orders
-from shared.events import EnergyOrderPlaced, TradeMatched
+from shared.contracts.energy import EnergyOrderPlaced, TradeMatched
 
 ZERO = Decimal(0)
 ClearSlot = Callable[[datetime, list[EnergyOrderPlaced], Any], list[TradeMatched]]

@@ -23,7 +23,9 @@ import numpy as np
 from services.mobility.domain.dispatcher import Answer, Dispatcher, Promise
 from services.mobility.domain.fleet import DROPOFF, RideRequest, Stop, Vehicle, simulate
 from services.mobility.domain.reopt import reoptimise
-from services.mobility.events import (
+from services.mobility.settings import TOKYO, MobilitySettings
+from shared.contracts.base import Envelope, utcnow
+from shared.contracts.mobility import (
     ASSIGNMENTS,
     REQUESTS,
     PlannedStop,
@@ -32,8 +34,6 @@ from services.mobility.events import (
     RideRequested,
     VehiclePlanned,
 )
-from services.mobility.settings import TOKYO, MobilitySettings
-from shared.events import Envelope, Payload, utcnow
 from shared.roads import RoadNetwork
 from shared.runtime import Outgoing, Service, Timer
 
@@ -86,12 +86,7 @@ class MobilityService:
         return self._secs(self.clock())
 
     # ------------------------------------------------------------------ handlers
-    def on_request(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        if isinstance(payload, VehiclePlanned | RideAnswered):
-            return []
-        if not isinstance(payload, RideRequested):
-            log.warning("ignoring %s on %s", envelope.event_type, REQUESTS)
-            return []
+    def on_request(self, envelope: Envelope, payload: RideRequested) -> Iterable[Outgoing]:
         if payload.request_id in self.answers:
             return [Outgoing(ASSIGNMENTS, self.answers[payload.request_id])]
         p = payload
@@ -110,17 +105,22 @@ class MobilityService:
             out.append(self._plan_of(answer.vehicle or "", "insertion"))
         return out
 
-    def on_assignment(self, envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        """Our own published state, read back on replay after a restart (and ignored when already known)."""
-        if isinstance(payload, RideAnswered) and payload.request_id not in self.answers:
+    # Our own published state, read back on replay after a restart (and ignored when already known).
+    def on_answer(self, envelope: Envelope, payload: RideAnswered) -> Iterable[Outgoing]:
+        if payload.request_id not in self.answers:
             self.answers[payload.request_id] = payload
             if payload.accepted:
                 self.riders[payload.request_id] = payload.rider
                 self.fares[payload.request_id] = int(payload.fare_yen or 0)
-        elif isinstance(payload, VehiclePlanned) and payload.revision > self.revision.get(payload.vehicle, 0):
+        return []
+
+    def on_plan(self, envelope: Envelope, payload: VehiclePlanned) -> Iterable[Outgoing]:
+        if payload.revision > self.revision.get(payload.vehicle, 0):
             self._restore(payload)
-        elif isinstance(payload, RideCompleted):
-            self.completed.add(payload.request_id)
+        return []
+
+    def on_completed(self, envelope: Envelope, payload: RideCompleted) -> Iterable[Outgoing]:
+        self.completed.add(payload.request_id)
         return []
 
     def tick(self) -> Iterable[Outgoing]:
@@ -239,7 +239,9 @@ def build_service(network: RoadNetwork, settings: MobilitySettings | None = None
                 return list(fn(*args))
         return run
 
-    return Service(name="mobility", handlers={REQUESTS: locked(svc.on_request),
-                                              ASSIGNMENTS: locked(svc.on_assignment)},
+    return Service(name="mobility", handlers={REQUESTS: {RideRequested: locked(svc.on_request)},
+                                              ASSIGNMENTS: {RideAnswered: locked(svc.on_answer),
+                                                            VehiclePlanned: locked(svc.on_plan),
+                                                            RideCompleted: locked(svc.on_completed)}},
                    timers=[Timer(svc.settings.reopt_interval_s, locked(svc.tick))],
                    replay={ASSIGNMENTS: timedelta(days=1)})

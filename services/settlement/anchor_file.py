@@ -18,13 +18,14 @@ from services.settlement.domain.chain import canonical_json
 from services.settlement.domain.kinds.anchor import NAME as ANCHOR
 from services.settlement.domain.kinds.anchor import anchor_ref
 from services.settlement.ports import LedgerReadModel
+from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def anchors_path(settings: Any) -> Path:
-    """Where the anchors file lives: ``ledger_anchors_file``, or ``ledger-anchors.jsonl`` in the data folder."""
-    return Path(settings.ledger_anchors_file or Path(settings.data_dir) / "ledger-anchors.jsonl")
+def anchors_path(settings: Settings) -> Path:
+    """Where the anchors file lives (see :meth:`shared.settings.Settings.anchors_file`)."""
+    return settings.anchors_file()
 
 
 class AnchorFile:

@@ -39,7 +39,7 @@ from services.settlement.ports import (
 )
 from services.settlement.read_model import proof_under_anchor
 from services.settlement.writes import TradeWrites, fresh_drafts, in_request_order, retire
-from shared.events import LedgerAnchor
+from shared.contracts.ledger import LedgerAnchor
 
 _KEYS = {"ledger_trades": "trade_id", "ledger_certificates": "cert_id", "ledger_anchors": "seq"}
 

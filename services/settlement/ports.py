@@ -21,20 +21,14 @@ from services.settlement.domain.postings import Posting, net_for, participant_ac
 from services.settlement.domain.reconcile import ReconcileReport
 from services.settlement.domain.statement import Statement
 from services.settlement.domain.verify import VerifyReport
-from shared.errors import DomainError
-from shared.events import LedgerAnchor, LedgerReceipt, TradeMatched
+from shared.contracts.energy import TradeMatched
+from shared.contracts.ledger import LedgerAnchor, LedgerReceipt
+from shared.errors import NotFound as NotFound  # the read side's errors live in shared.errors (the gateway's)
+from shared.errors import NotYetAnchored as NotYetAnchored
 
 
 class LedgerUnavailable(Exception):
     """The ledger's database is missing, unreachable or not a ledger (one line says which)."""
-
-
-class NotFound(DomainError):
-    """Nothing of that id the caller may see (someone else's reads the same as a missing one)."""
-
-
-class NotYetAnchored(DomainError):
-    """The entry exists but its slot's published anchor does not cover it yet."""
 
 
 def _iso(value: datetime | None) -> str | None:

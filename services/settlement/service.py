@@ -18,16 +18,13 @@ import logging
 from collections.abc import Iterable
 
 from services.settlement.anchor_file import AnchorFile
-from services.settlement.events import RETIREMENTS, CertificateRetired, CertificateRetirementRequested
 from services.settlement.ports import Ledger
-from shared.events import Envelope, Payload, TradeMatched
+from shared.contracts.base import Envelope
+from shared.contracts.energy import TRADES, TradeMatched
+from shared.contracts.ledger import ANCHORS, RECEIPTS, RETIREMENTS, CertificateRetired, CertificateRetirementRequested
 from shared.runtime import Outgoing, Service, Timer
 
 log = logging.getLogger(__name__)
-
-TRADES = "energy.trades"
-RECEIPTS = "ledger.receipts"
-ANCHORS = "ledger.anchors"
 
 
 def build_service(ledger: Ledger, anchor_interval_s: float = 5.0, anchor_file: AnchorFile | None = None) -> Service:
@@ -37,34 +34,23 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0, anchor_file: A
     With ``anchor_file``, every anchor is also appended to that public file (the copy outsiders keep).
     """
 
-    def on_trade(envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        if not isinstance(payload, TradeMatched):
-            log.warning("ignoring %s on %s (event %s)", envelope.event_type, TRADES, envelope.event_id)
-            return []
+    def on_trade(envelope: Envelope, payload: TradeMatched) -> Iterable[Outgoing]:
         result = ledger.record_trade(payload)
         if result is None:
             log.info("trade %s already on the ledger; repeating its receipts", payload.trade_id)
             result = ledger.recorded(payload)
         return [Outgoing(RECEIPTS, receipt) for receipt in result.receipts()]
 
-    def on_trades(batch: list[tuple[Envelope, Payload]]) -> list[list[Outgoing]]:
+    def on_trades(batch: list[tuple[Envelope, TradeMatched]]) -> list[list[Outgoing]]:
         """Many trades in one transaction and one signature (the Kafka adapter hands over whole batches)."""
-        trades = [p for _, p in batch if isinstance(p, TradeMatched)]
-        results = iter(ledger.record_trades(trades))
+        trades = [p for _, p in batch]  # energy.trades carries TradeMatched only (checked on decode)
         out: list[list[Outgoing]] = []
-        for envelope, payload in batch:
-            if not isinstance(payload, TradeMatched):
-                log.warning("ignoring %s on %s (event %s)", envelope.event_type, TRADES, envelope.event_id)
-                out.append([])
-                continue
-            result = next(results) or ledger.recorded(payload)  # a repeat: the same receipts again
+        for payload, result in zip(trades, ledger.record_trades(trades), strict=True):
+            result = result or ledger.recorded(payload)  # a repeat: the same receipts again
             out.append([Outgoing(RECEIPTS, r) for r in result.receipts()])
         return out
 
-    def on_retirement(envelope: Envelope, payload: Payload) -> Iterable[Outgoing]:
-        if not isinstance(payload, CertificateRetirementRequested):
-            log.warning("ignoring %s on %s (event %s)", envelope.event_type, RETIREMENTS, envelope.event_id)
-            return []
+    def on_retirement(envelope: Envelope, payload: CertificateRetirementRequested) -> Iterable[Outgoing]:
         answer = {"cert_id": payload.cert_id, "participant": payload.participant, "target": payload.target}
         outcome = ledger.retire_certificate(payload.cert_id, payload.participant, payload.target)
         if not outcome.accepted or outcome.entry is None:
@@ -80,6 +66,7 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0, anchor_file: A
         return [Outgoing(ANCHORS, a) for a in anchors]
 
     # A database outage must not push trades to the dead-letter topic (they would never settle): retry.
-    return Service(name="settlement", handlers={TRADES: on_trade, RETIREMENTS: on_retirement},
+    return Service(name="settlement", handlers={TRADES: {TradeMatched: on_trade},
+                                                RETIREMENTS: {CertificateRetirementRequested: on_retirement}},
                    batch_handlers={TRADES: on_trades}, timers=[Timer(anchor_interval_s, anchor)],
                    retry_forever=True)

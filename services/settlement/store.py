@@ -48,7 +48,7 @@ from services.settlement.ports import RetirementOutcome
 from services.settlement.read_model import SqlReadModel
 from services.settlement.sql import apply_updates, derived_writes, entry_rows, make_engine, utc, write_rows
 from services.settlement.writes import TradeWrites, fresh_drafts, in_request_order, retire
-from shared.events import LedgerAnchor
+from shared.contracts.ledger import LedgerAnchor
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from services.settlement.domain.certificates import Certificate, decide_retirement
@@ -22,6 +23,7 @@ from services.settlement.domain.money import kwh_to_wh
 from services.settlement.domain.reconcile import ReconcileReport
 from services.settlement.domain.signing import public_bytes
 from services.settlement.domain.statement import Statement
+from services.settlement.domain.targets import settle_target
 from services.settlement.domain.verify import VerifyReport
 from services.settlement.ports import (
     Balance,
@@ -53,6 +55,19 @@ class ParticipantView:
 
     def renewable_progress(self) -> dict[str, str]:
         return {target: str(kwh) for target, kwh in self._ledger.renewable_progress(self.participant).items()}
+
+    def renewable_target(self, share: Decimal, target: str | None = None) -> dict[str, Any]:
+        """Progress towards a renewable ``share`` of what the participant bought: on-site (A), community (B),
+        certificates still needed (C); with ``target``, net of the certificates already retired for it."""
+        bought = [row for row in self._ledger.trades_for(self.participant) if row.role == "buyer"]
+        consumption = sum((row.kwh for row in bought), Decimal(0))
+        plan = settle_target(self.participant, bought, consumption, share)
+        retired = self._ledger.renewable_progress(self.participant).get(target, Decimal(0)) if target else None
+        still = max(Decimal(0), plan.certificates_kwh - (retired or 0))
+        return {"share": share, "consumption_kwh": plan.consumption_kwh, "target_kwh": plan.target_kwh,
+                "from_on_site_kwh": plan.from_a_kwh, "from_community_kwh": plan.from_b_kwh,
+                "certificates_needed_kwh": plan.certificates_kwh, "certificates_retired_kwh": retired,
+                "still_to_cover_kwh": still, "met": still == 0}
 
     def certificate(self, cert_id: str) -> CertificateRow:
         """The caller's certificate; ``NotFound`` for a missing one and for somebody else's alike."""

@@ -14,7 +14,7 @@ from services.settlement.domain.kinds.trade import certificate_of, trade_draft
 from services.settlement.domain.money import FeeSchedule
 from services.settlement.domain.postings import TradeFact
 from services.settlement.ports import RecordResult, RetirementOutcome, result_for
-from shared.events import TradeMatched
+from shared.contracts.energy import TradeMatched
 
 
 def fresh_drafts(drafts: Sequence[Draft], known: set[tuple[str, str]]) -> list[Draft]:

@@ -27,17 +27,17 @@ from typing import TypeVar
 
 import faust
 
-from shared.bus.dispatch import Delivery, deliver_batch, wrap_outputs
+from shared.bus.dispatch import Delivery, deliver_batch, handler_failed, wrap_outputs
 from shared.bus.readiness import Readiness
 from shared.bus.replay import replay, replay_gap
 from shared.bus.resilience import Backoff, Faults, retry_async, retry_blocking
+from shared.contracts.catalogue import topic as catalogue_topic
+from shared.contracts.codec import encode
 from shared.errors import RetryableError
 from shared.logs import json_logging_config
 from shared.metrics import ServiceMetrics
 from shared.runtime import Service, Timer
-from shared.serialization import encode
 from shared.settings import Settings
-from shared.topics import topic as catalogue_topic
 
 T = TypeVar("T")
 log = logging.getLogger("citymatch.faust")
@@ -118,7 +118,7 @@ def build_app(service: Service, settings: Settings, faults: Faults | None = None
             await retry_async(f"{service.name}: publish", lambda: publish_once(outputs), faults, BACKOFF,
                               on_failure=lambda: metrics.errors.labels(service.name, "publish").inc())
 
-    for topic_name in {**service.handlers, **service.batch_handlers}:
+    for topic_name in service.topic_names():
         _bind_agent(app, service, topic_name, out_topic(topic_name), metrics, publish, serial, faults,
                     settings.kafka_bootstrap, (replayed or {}).get(topic_name))
     for i, timer in enumerate(service.timers):
@@ -197,8 +197,9 @@ def _bind_agent(app, service: Service, topic_name: str, source, metrics, publish
             if seen is not None:
                 await fill_gaps(events)
             raws = [e.value for e in events]
+            keys = [e.key for e in events]
             outputs, dead = await serial.run(
-                lambda raws=raws: _deliver_batch(service, topic_name, raws, metrics, faults))
+                lambda raws=raws, keys=keys: _deliver_batch(service, topic_name, raws, metrics, faults, keys))
             for event, (reason, kind) in dead:
                 headers = {
                     "x-dlq-reason": reason.encode(),
@@ -214,14 +215,16 @@ def _bind_agent(app, service: Service, topic_name: str, source, metrics, publish
     app.agent(source, name=f"{service.name}.{topic_name}")(process)
 
 
-def _deliver_batch(service: Service, topic_name: str, raws: list, metrics, faults: Faults):
+def _deliver_batch(service: Service, topic_name: str, raws: list, metrics, faults: Faults,
+                   keys: list | None = None):
     """Run the handlers on a batch in order (on the service's thread: handlers may block on a database).
 
-    Returns the outputs and the dead letters as (index, (reason, kind)).
+    ``keys`` are the records' keys, checked against each envelope's. Returns the outputs and the dead letters
+    as (index, (reason, kind)).
     """
     outputs: list = []
     dead: list = []
-    for i, result in enumerate(_deliver_with_retries(service, topic_name, raws, metrics, faults)):
+    for i, result in enumerate(_deliver_with_retries(service, topic_name, raws, metrics, faults, keys)):
         if result.dead_letter_reason is not None:
             dead.append((i, (result.dead_letter_reason, result.error_type or "unknown")))
         outputs.extend(result.outputs)
@@ -229,7 +232,7 @@ def _deliver_batch(service: Service, topic_name: str, raws: list, metrics, fault
 
 
 def _deliver_with_retries(service: Service, topic_name: str, raws: list, metrics,
-                          faults: Faults) -> list[Delivery]:
+                          faults: Faults, keys: list | None = None) -> list[Delivery]:
     """Deliver a batch; failures that are not the message's fault are retried with bounded backoff.
 
     A :class:`RetryableError` (an outage, a solver that failed) is retried until it succeeds, and so is any
@@ -240,7 +243,7 @@ def _deliver_with_retries(service: Service, topic_name: str, raws: list, metrics
     started = time.monotonic()
     for attempt, delay in enumerate(BACKOFF.delays(), start=1):
         try:
-            result = deliver_batch(service, topic_name, raws, metrics)
+            result = deliver_batch(service, topic_name, raws, metrics, keys)
         except Exception as exc:
             forever = service.retry_forever or isinstance(exc, RetryableError)
             if faults.failing(what, exc) or attempt == 1:
@@ -250,8 +253,7 @@ def _deliver_with_retries(service: Service, topic_name: str, raws: list, metrics
                                                           "attempt": attempt, "messages": len(raws)}})
             if not forever and attempt >= RETRIES:
                 faults.recovered(what)
-                reason = f"handler failed {RETRIES} times: {exc!r}"
-                return [Delivery(dead_letter_reason=reason, error_type="handler") for _ in raws]
+                return handler_failed(service, topic_name, len(raws), exc, attempt, metrics)
             time.sleep(delay)
             continue
         if faults.recovered(what):
@@ -276,10 +278,10 @@ def _bind_timer(app, service: Service, index: int, timer: Timer, publish, serial
 def run_worker(service: Service, settings: Settings) -> None:
     """Run ``service`` as a Faust worker until SIGTERM/SIGINT (after rebuilding its in-memory state)."""
     faults = Faults()
-    replayed = {topic_name: retry_blocking(
-        f"{service.name}: replay of {topic_name}",
-        lambda t=topic_name, w=window: replay(service, settings.kafka_bootstrap, t, w), faults, BACKOFF)
-        for topic_name, window in service.replay.items()}
+    replayed = {topic.name: retry_blocking(
+        f"{service.name}: replay of {topic.name}",
+        lambda t=topic.name, w=window: replay(service, settings.kafka_bootstrap, t, w), faults, BACKOFF)
+        for topic, window in service.replay.items()}
     app = build_app(service, settings, faults, replayed)
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), logging_config=json_logging_config(
         settings.log_level, service.name))

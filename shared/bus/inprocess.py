@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.bus.dispatch import deliver, wrap_outputs
-from shared.events import Envelope, Payload
+from shared.contracts.base import Envelope, Payload, Topic
+from shared.contracts.catalogue import topic as catalogue_topic
+from shared.contracts.codec import decode, encode
 from shared.metrics import ServiceMetrics
 from shared.runtime import Outgoing, Service
-from shared.serialization import decode, encode
-from shared.topics import topic as catalogue_topic
 
 log = logging.getLogger("citymatch.inprocess")
 
@@ -42,21 +42,22 @@ class InProcessBus:
             self.add(service)
 
     def add(self, service: Service) -> None:
-        for name in {**service.handlers, **service.batch_handlers}:
-            catalogue_topic(name)  # fail fast on a topic that is not in the catalogue
+        service.check()  # fail fast on tables that do not fit the catalogue
         self.services.append(service)
         self.metrics[service.name] = ServiceMetrics(service.name)
         if service.on_start:
             service.on_start()
 
-    def publish(self, topic: str, payload: Payload, producer: str = "client",
+    def publish(self, topic: Topic, payload: Payload, producer: str = "client",
                 occurred_at: datetime | None = None) -> Envelope:
         """Publish ``payload``; ``occurred_at`` lets a simulation stamp events with its own clock."""
+        Outgoing(topic, payload)  # the topic must carry the payload's type
         envelope = Envelope.wrap(payload, producer, occurred_at=occurred_at)
-        self.publish_raw(topic, encode(envelope))
+        self.publish_raw(topic.name, encode(envelope))
         return envelope
 
     def publish_raw(self, topic: str, raw: bytes | None) -> None:
+        """Put bytes on ``topic`` as they are (tests use it to send what a broken producer would)."""
         catalogue_topic(topic)
         self.log[topic].append(raw if raw is not None else b"")
         self._queue.append((topic, raw))
@@ -69,7 +70,7 @@ class InProcessBus:
                 raise RuntimeError(f"bus still busy after {max_messages} messages: a handler loop?")
             topic, raw = self._queue.popleft()
             for service in self.services:
-                if topic not in service.handlers and topic not in service.batch_handlers:
+                if service.consumes(topic) is None:
                     continue
                 result = deliver(service, topic, raw, self.metrics[service.name])
                 if result.dead_letter_reason is not None:
@@ -88,9 +89,9 @@ class InProcessBus:
                 for out_topic, envelope in wrap_outputs(service.name, outputs, f"timer/{service.name}"):
                     self.publish_raw(out_topic, encode(envelope))
 
-    def events(self, topic: str) -> list[Payload]:
-        """Every decodable payload published on ``topic`` so far (what a consumer from the beginning reads)."""
-        return [decode(raw)[1] for raw in self.log.get(topic, [])]
+    def events(self, topic: Topic) -> list[Payload]:
+        """Every payload published on ``topic`` so far (what a consumer from the beginning reads)."""
+        return [decode(raw, topic)[1] for raw in self.log.get(topic.name, [])]
 
     def stop(self) -> None:
         for service in self.services:

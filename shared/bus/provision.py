@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from shared.topics import CATALOGUE, Topic
+from shared.contracts.catalogue import CATALOGUE, Topic
 
 log = logging.getLogger("citymatch.provision")
 

@@ -79,6 +79,6 @@ def _feed(consumer, service: Service, topic: str, ranges: dict, timeout_s: float
         for records in consumer.poll(timeout_ms=500).values():
             for rec in records:
                 if rec.offset < ranges[TopicPartition(rec.topic, rec.partition)][1]:
-                    deliver(service, topic, rec.value)
+                    deliver(service, topic, rec.value, record_key=rec.key)
                     replayed += 1
     return replayed

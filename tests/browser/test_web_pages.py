@@ -24,7 +24,7 @@ from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.auth import issue_token
 from shared.bus.inprocess import InProcessBus
-from shared.events import TradeMatched
+from shared.contracts.energy import TradeMatched
 from shared.settings import REPO_ROOT, Settings
 
 SCREENSHOTS = REPO_ROOT / "reports" / "screenshots"

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from services.localstack import LocalStack, create_database, drop_database
-from shared.events import slot_start
+from shared.units import slot_start
 
 HORIZON_DAYS = 400
 

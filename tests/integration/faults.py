@@ -22,9 +22,9 @@ import httpx
 from kafka import KafkaConsumer
 
 from services.localstack import LocalStack, free_port
+from shared.contracts.codec import decode
+from shared.contracts.energy import SlotCleared, TradeMatched
 from shared.errors import EventDecodeError
-from shared.events import SlotCleared, TradeMatched
-from shared.serialization import decode
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -17,27 +17,28 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
 from services.charging.adapters.ocpp_charger_sim import SimulatedChargePoint
-from services.charging.events import (
+from services.localstack import LocalStack, free_port
+from services.settlement.store import open_ledger
+from shared.contracts import charging as ev
+from shared.contracts import energy
+from shared.contracts.base import Envelope, Topic
+from shared.contracts.charging import (
     ChargerAvailability,
     ChargingSessionMetered,
     EvBooked,
     EvPlanSubmitted,
     PlannedStay,
-    SiteForecast,
 )
-from services.localstack import LocalStack, free_port
-from services.market.events import DispatchAcknowledged
-from services.settlement.store import open_ledger
-from shared.events import (
-    SLOT,
+from shared.contracts.codec import decode, encode
+from shared.contracts.energy import (
+    DispatchAcknowledged,
     DispatchSetpoint,
     EnergyOrderCancelled,
     EnergyOrderPlaced,
-    Envelope,
     OrderRejected,
-    slot_start,
+    SiteForecast,
 )
-from shared.serialization import decode, encode
+from shared.units import SLOT, slot_start
 
 from .conftest import wait_until
 
@@ -103,24 +104,24 @@ def test_plans_to_chargers_to_settled_energy(stack, charging):
     tag = uuid.uuid4().hex[:6]
     cars = [f"ev-{tag}-a", f"ev-{tag}-b"]
     owners = {car: f"owner-{car}" for car in cars}
-    topics = Topics(stack.kafka, ["ev.bookings", "energy.orders", "energy.dispatch", "energy.dispatch.acks",
-                                  "ev.sessions", "ev.chargers", "energy.rejections"])
+    topics = Topics(stack.kafka, [t.name for t in (ev.BOOKINGS, energy.ORDERS, energy.DISPATCH, energy.DISPATCH_ACKS,
+                                                   ev.SESSIONS, ev.CHARGERS, energy.REJECTIONS)])
     loop = Loop()
     good = SimulatedChargePoint(f"{SITE}/cp-01", ocpp_url, time_scale=3600)
     stubborn = SimulatedChargePoint(f"{SITE}/cp-02", ocpp_url, refuse_profiles=True)
     producer = KafkaProducer(bootstrap_servers=stack.kafka, acks="all")
 
-    def publish(topic: str, payload) -> None:
-        producer.send(topic, key=payload.key().encode(), value=encode(Envelope.wrap(payload, "test"))).get(10)
+    def publish(topic: Topic, payload) -> None:
+        producer.send(topic.name, key=payload.key().encode(), value=encode(Envelope.wrap(payload, "test"))).get(10)
 
     try:
         loop.run(good.connect())
         loop.run(stubborn.connect())
         now = datetime.now(UTC)
         first = slot_start(now + timedelta(minutes=5)) + SLOT
-        publish("energy.forecasts", SiteForecast(site=SITE, start=first, pv_kwh=tuple(Decimal("4") for _ in range(8))))
+        publish(energy.FORECASTS, SiteForecast(site=SITE, start=first, pv_kwh=tuple(Decimal("4") for _ in range(8))))
         for k, car in enumerate(cars):
-            publish("ev.plans", EvPlanSubmitted(
+            publish(ev.PLANS, EvPlanSubmitted(
                 vehicle=car, participant=owners[car], battery_kwh=Decimal("40"), soc_kwh=Decimal("10"),
                 max_charge_kw=Decimal("6"), stays=(PlannedStay(site=SITE, arrive=now - timedelta(minutes=10),
                                                                depart=first + timedelta(hours=4 + k),
@@ -168,7 +169,7 @@ def test_plans_to_chargers_to_settled_energy(stack, charging):
         assert live and not rejected & {o.order_id for o in live}
         order = min(live, key=lambda o: o.slot)
         seller = f"pv-{tag}"
-        publish("energy.orders", EnergyOrderPlaced(order_id=f"sell-{tag}", participant=seller, side="sell",
+        publish(energy.ORDERS, EnergyOrderPlaced(order_id=f"sell-{tag}", participant=seller, side="sell",
                                                    slot=order.slot, kwh=order.kwh, limit_price=Decimal("5.00"),
                                                    site=SITE, renewable=True))
         r = httpx.post(f"{stack.gateway}/v1/operator/slots/{order.slot.isoformat()}/close",

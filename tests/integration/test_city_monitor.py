@@ -10,9 +10,9 @@ import pytest
 from kafka import KafkaProducer
 
 from services.localstack import LocalStack
-from shared.events import Envelope
-from shared.serialization import encode
-from simulator.events import CrowdCountObserved
+from shared.contracts.base import Envelope
+from shared.contracts.codec import encode
+from shared.contracts.crowd import ANOMALIES, COUNTS, CrowdCountObserved
 from simulator.run import network_for
 from simulator.scenario import load_scenario
 
@@ -34,11 +34,11 @@ def test_surge_in_counts_is_reported_as_anomaly(kafka_bootstrap, tmp_path: Path)
         for minute in range(8):
             count = CrowdCountObserved(zone=zone, minute_start=day + timedelta(minutes=minute), persons=5000,
                                        density_p_m2=3.0, los="F", source=source)
-            producer.send("crowd.counts", key=zone.encode(), value=encode(Envelope.wrap(count, "test"))).get(10)
+            producer.send(COUNTS.name, key=zone.encode(), value=encode(Envelope.wrap(count, "test"))).get(10)
         producer.close()
 
         def surge():
-            return [a for a in read_topic(kafka_bootstrap, "city.anomalies")
+            return [a for a in read_topic(kafka_bootstrap, ANOMALIES.name)
                     if a.zone == zone and a.minute_start >= day and a.kind == "surge"]
 
         anomalies = wait_until(surge, 60, "a surge anomaly on city.anomalies")

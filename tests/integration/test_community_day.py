@@ -13,9 +13,19 @@ from kafka import KafkaProducer
 
 from services.market.adapters.community_yaml import load_community
 from services.settlement.views import open_reader
+from shared.contracts.base import Envelope
+from shared.contracts.codec import decode, encode
+from shared.contracts.energy import (
+    CLEARINGS,
+    DISPATCH,
+    ORDERS,
+    TRADES,
+    DispatchSetpoint,
+    GateClosed,
+    SlotCleared,
+    TradeMatched,
+)
 from shared.errors import EventDecodeError
-from shared.events import DispatchSetpoint, Envelope, GateClosed, SlotCleared, TradeMatched
-from shared.serialization import decode, encode
 
 from .conftest import fresh_day, wait_until
 from .test_energy_pipeline import read_records
@@ -52,20 +62,20 @@ def test_a_community_day_clears_slot_by_slot_into_ledger_and_dispatch(stack):
         by_slot[order.slot].append(order)
     for slot in slots:  # slot by slot: a slot's orders, then its gate closure, on the slot's partition
         for order in by_slot[slot]:
-            producer.send("energy.orders", key=order.key().encode(), value=encode(Envelope.wrap(order, "agents")))
+            producer.send(ORDERS.name, key=order.key().encode(), value=encode(Envelope.wrap(order, "agents")))
         gate = GateClosed(slot=slot)
-        producer.send("energy.orders", key=gate.key().encode(), value=encode(Envelope.wrap(gate, "clock")))
+        producer.send(ORDERS.name, key=gate.key().encode(), value=encode(Envelope.wrap(gate, "clock")))
     producer.flush()
     producer.close()
 
     wanted = set(slots)
 
     def cleared():
-        done = {c.slot for c in read_since(stack.kafka, "energy.clearings", since_ms) if isinstance(c, SlotCleared)}
+        done = {c.slot for c in read_since(stack.kafka, CLEARINGS.name, since_ms) if isinstance(c, SlotCleared)}
         return wanted <= done
 
     wait_until(cleared, 120, "all 48 slots to clear")
-    trades = [t for t in read_since(stack.kafka, "energy.trades", since_ms) if isinstance(t, TradeMatched)
+    trades = [t for t in read_since(stack.kafka, TRADES.name, since_ms) if isinstance(t, TradeMatched)
               and t.slot in wanted and f"{t.sell_order_id}{t.buy_order_id}".find(tag) >= 0]
     assert trades, "a sunny day of the pilot community should trade"
     assert sum(t.kwh for t in trades if t.seller != "grid" and t.buyer != "grid") > 0
@@ -83,7 +93,7 @@ def test_a_community_day_clears_slot_by_slot_into_ledger_and_dispatch(stack):
         reader.close()
 
     storage_owners = {m.participant_id for m in community.members if m.battery or m.ev}
-    followed = {tid for sp in read_since(stack.kafka, "energy.dispatch", since_ms)
+    followed = {tid for sp in read_since(stack.kafka, DISPATCH.name, since_ms)
                 if isinstance(sp, DispatchSetpoint) and sp.slot in wanted for tid in sp.trade_ids}
     owed = {t.trade_id for t in trades if {t.buyer, t.seller} & storage_owners}
     assert owed, "the pilot's batteries and plug-in hybrids should trade"

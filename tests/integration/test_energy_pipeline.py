@@ -12,9 +12,11 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
 from services.settlement.read_model import open_read_model
+from shared.contracts.base import Envelope
+from shared.contracts.codec import decode, encode
+from shared.contracts.energy import ORDERS, TRADES, TradeMatched
+from shared.contracts.ledger import RECEIPTS
 from shared.errors import EventDecodeError
-from shared.events import Envelope, TradeMatched
-from shared.serialization import decode, encode
 
 from .conftest import fresh_slot, wait_until
 
@@ -133,7 +135,7 @@ def test_same_trade_delivered_twice_yields_one_ledger_row(stack):
     producer = KafkaProducer(bootstrap_servers=stack.kafka, acks="all")
     raw = encode(Envelope.wrap(dup, "test"))
     for value in (raw, raw, encode(Envelope.wrap(sentinel, "test"))):
-        producer.send("energy.trades", key=dup.key().encode(), value=value).get(10)
+        producer.send(TRADES.name, key=dup.key().encode(), value=value).get(10)
     producer.close()
 
     wait_until(lambda: sentinel.trade_id in ledger_trade_ids(stack.database_url, sentinel.buyer), 60,
@@ -142,39 +144,62 @@ def test_same_trade_delivered_twice_yields_one_ledger_row(stack):
     assert ledger_trade_ids(stack.database_url, dup.seller).count(dup.trade_id) == 1
     # Each delivery is answered with the same receipts (same event ids), so a consumer keeps one of each.
     receipts = {}
-    for record in read_records(stack.kafka, "ledger.receipts"):
+    for record in read_records(stack.kafka, RECEIPTS.name):
         envelope, payload = decode(record.value)
         if getattr(payload, "trade_id", None) == dup.trade_id:
             receipts[envelope.event_id] = payload.participant
     assert sorted(receipts.values()) == sorted([dup.buyer, dup.seller])
 
 
+def dead_lettered_count(stack, service: str, topic: str) -> float:
+    """The service's dead-letter counter for ``topic``, read from its /metrics page."""
+    text = httpx.get(f"http://127.0.0.1:{stack.local.ports[service]}/metrics", timeout=5).text
+    line = f'citymatch_dead_lettered_total{{service="{service}",topic="{topic}"}} '
+    return sum(float(row.removeprefix(line)) for row in text.splitlines() if row.startswith(line))
+
+
 def test_malformed_kafka_message_is_dead_lettered_and_next_is_processed(stack):
-    """A malformed message lands in <topic>.dlq with its reason and original bytes; the next one still settles."""
+    """A malformed message lands in <topic>.dlq with its reason and original bytes; the next one still settles.
+    A message of an unknown schema version is one of them, and the dead-letter metric counts every one."""
+    counted_before = dead_lettered_count(stack, "settlement", TRADES.name)
+    on_topic_before = len(read_records(stack.kafka, TRADES.dlq))
     slot = future_slot()
     good = trade(slot, "s-dlq", f"b-{uuid.uuid4().hex[:6]}")
     garbage = f"not-an-envelope-{uuid.uuid4().hex}".encode()
     bad_schema = Envelope.wrap(good, "test").model_dump(mode="json")
     bad_schema["payload"]["kwh"] = "-1"
     bad_schema_raw = Envelope.model_validate(bad_schema).model_dump_json().encode()
+    misrouted = encode(Envelope.wrap(trade(slot, "s-dlq", f"b-{uuid.uuid4().hex[:6]}"), "test"))
+    future = trade(slot, "s-dlq", f"b-{uuid.uuid4().hex[:6]}")
+    version_99 = Envelope.wrap(future, "test").model_copy(update={"schema_version": 99}).model_dump_json().encode()
     producer = KafkaProducer(bootstrap_servers=stack.kafka, acks="all")
-    for value in (garbage, bad_schema_raw, encode(Envelope.wrap(good, "test"))):
-        producer.send("energy.trades", key=b"k", value=value).get(10)
+    for value in (garbage, bad_schema_raw, misrouted):  # the last is valid but keyed off its slot
+        producer.send(TRADES.name, key=b"k", value=value).get(10)
+    producer.send(TRADES.name, key=future.key().encode(), value=version_99).get(10)
+    producer.send(TRADES.name, key=good.key().encode(), value=encode(Envelope.wrap(good, "test"))).get(10)
     producer.close()
 
     wait_until(lambda: good.trade_id in ledger_trade_ids(stack.database_url, good.buyer), 60, "the good trade")
-    dead = {m.value: dict(m.headers) for m in read_records(stack.kafka, "energy.trades.dlq")}
-    assert garbage in dead and bad_schema_raw in dead
+    records = wait_until(lambda: (r := read_records(stack.kafka, TRADES.dlq)) and len(r) >= on_topic_before + 4 and r,
+                         30, "the four dead letters")
+    dead = {m.value: dict(m.headers) for m in records}
+    assert garbage in dead and bad_schema_raw in dead and misrouted in dead and version_99 in dead
+    assert future.trade_id not in ledger_trade_ids(stack.database_url, future.buyer)
+    assert b"schema_version 99 is not supported" in dead[version_99]["x-dlq-reason"]
     assert b"not JSON" in dead[garbage]["x-dlq-reason"]
     assert b"payload.kwh" in dead[bad_schema_raw]["x-dlq-reason"]
-    assert dead[garbage]["x-dlq-source-topic"] == b"energy.trades"
+    assert b"record key 'k' is not the envelope's key" in dead[misrouted]["x-dlq-reason"]
+    assert dead[garbage]["x-dlq-source-topic"] == TRADES.name.encode()
+    assert len(records) - on_topic_before == 4
+    wait_until(lambda: dead_lettered_count(stack, "settlement", TRADES.name) - counted_before == 4, 10,
+               "the dead-letter metric to count all four")
 
 
 def test_market_dead_letters_garbage_orders_and_keeps_clearing(stack):
     """Garbage on energy.orders is dead-lettered by the market, which still clears the next slot."""
     producer = KafkaProducer(bootstrap_servers=stack.kafka, acks="all")
     garbage = f"{{broken {uuid.uuid4().hex}".encode()
-    producer.send("energy.orders", key=b"x", value=garbage).get(10)
+    producer.send(ORDERS.name, key=b"x", value=garbage).get(10)
     producer.close()
     slot = future_slot()
     tag = uuid.uuid4().hex[:6]
@@ -186,7 +211,7 @@ def test_market_dead_letters_garbage_orders_and_keeps_clearing(stack):
                   headers={"Authorization": f"Bearer {stack.operator_token}"})
         wait_until(lambda: http.get("/v1/energy/trades", headers=stack.headers(f"b-{tag}")).json(), 60,
                    "the next slot's trade")
-    dead = [m for m in read_records(stack.kafka, "energy.orders.dlq") if m.value == garbage]
+    dead = [m for m in read_records(stack.kafka, ORDERS.dlq) if m.value == garbage]
     assert dead and b"not JSON" in dict(dead[0].headers)["x-dlq-reason"]
 
 

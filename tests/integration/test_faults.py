@@ -37,7 +37,7 @@ from services.localstack import LocalStack, create_database, drop_database
 from services.settlement import cli as ledger_cli
 from services.settlement.adapters.market_trades import ledger_trades
 from shared.auth import issue_token
-from shared.events import slot_start
+from shared.units import slot_start
 
 from .faults import REPO, Servers, all_ready_within, caught_up, instances, outcome, ready, status, wait_until
 

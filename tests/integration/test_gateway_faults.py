@@ -22,8 +22,10 @@ from kafka import KafkaProducer
 from services.localstack import LocalStack, create_database, drop_database, free_port
 from services.market.domain.book import OrderBook
 from services.settlement.store import open_ledger
-from shared.events import EnergyOrderPlaced, Envelope, OrderRejected, slot_start
-from shared.serialization import decode, encode
+from shared.contracts.base import Envelope
+from shared.contracts.codec import decode, encode
+from shared.contracts.energy import EnergyOrderPlaced, OrderRejected
+from shared.units import slot_start
 
 from .conftest import wait_until
 from .test_energy_pipeline import read_records

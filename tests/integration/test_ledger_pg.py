@@ -18,7 +18,7 @@ import pytest
 from services.settlement import sql
 from services.settlement.domain.kinds.trade import NAME as TRADE
 from services.settlement.store import SqlLedger, open_ledger
-from shared.events import TradeMatched
+from shared.contracts.energy import TradeMatched
 
 pytestmark = pytest.mark.integration
 
@@ -139,7 +139,7 @@ WORKER = textwrap.dedent("""
     from datetime import UTC, datetime, timedelta
     from decimal import Decimal
     from services.settlement.store import open_ledger
-    from shared.events import TradeMatched
+    from shared.contracts.energy import TradeMatched
     slot = datetime(2026, 11, 27, tzinfo=UTC)
     ledger = open_ledger(os.environ["DATABASE_URL"], bytes(range(32)))
     n = int(sys.argv[1])

@@ -11,10 +11,10 @@ import pytest
 from kafka import KafkaProducer
 
 from services.localstack import LocalStack
-from services.logistics.events import ParcelAssigned, ParcelRequested
-from services.mobility.events import RideAnswered, RideCompleted, RideRequested, VehiclePlanned
-from shared.events import Envelope, utcnow
-from shared.serialization import encode
+from shared.contracts.base import Envelope, utcnow
+from shared.contracts.codec import encode
+from shared.contracts.logistics import ParcelAssigned, ParcelRequested
+from shared.contracts.mobility import RideAnswered, RideCompleted, RideRequested, VehiclePlanned
 
 from .conftest import wait_until
 from .test_energy_pipeline import read_records, read_topic

@@ -4,7 +4,9 @@ import pytest
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from shared.bus.provision import ensure_topics
-from shared.topics import CATALOGUE, all_topic_names
+from shared.contracts.catalogue import CATALOGUE, all_topic_names
+from shared.contracts.energy import ORDERS
+from shared.contracts.ledger import ANCHORS, RECEIPTS
 
 pytestmark = pytest.mark.integration
 
@@ -16,7 +18,7 @@ def test_provisioning_creates_every_topic_with_its_policy(kafka_bootstrap):
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     try:
         assert set(all_topic_names()) <= set(admin.list_topics())
-        probe = ["ledger.anchors", "incentives.campaigns", "ledger.receipts"]
+        probe = [ANCHORS.name, ORDERS.name, RECEIPTS.name]
         configs = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, n) for n in probe])["topic"]
         for name in probe:
             spec = CATALOGUE[name]

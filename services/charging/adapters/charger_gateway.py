@@ -20,11 +20,14 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.charging.adapters.ocpp_central import CentralSystem, ChargerEvent
 from services.charging.domain.profiles import SLOT, slot_profile
-from services.charging.events import ChargerAvailability, ChargingSessionMetered
-from services.market.events import DispatchAcknowledged
+from shared.contracts import charging as ev
+from shared.contracts import energy
+from shared.contracts.base import Envelope
+from shared.contracts.charging import ChargerAvailability, ChargingSessionMetered
+from shared.contracts.codec import decode, encode
+from shared.contracts.energy import DispatchAcknowledged, DispatchSetpoint
 from shared.errors import EventDecodeError
-from shared.events import DispatchSetpoint, Envelope, Payload
-from shared.serialization import decode, encode
+from shared.runtime import Outgoing
 from shared.units import kwh_to_wh, wh_to_kwh
 
 log = logging.getLogger("citymatch.charging.gateway")
@@ -38,7 +41,7 @@ class ChargerGateway:
         self.chargers = chargers
         self.central = CentralSystem(ocpp_host, ocpp_port, on_event=self._on_charger)
         self.web_port = web_port
-        self.outbox: asyncio.Queue[tuple[str, Payload]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[Outgoing] = asyncio.Queue()
         self.pending: dict[tuple[str, datetime], DispatchSetpoint] = {}
         self.reported_out: set[str] = set()
         self.producer: AIOKafkaProducer | None = None
@@ -49,14 +52,14 @@ class ChargerGateway:
         if event.kind == "connected":
             if event.charger in self.reported_out:
                 self.reported_out.discard(event.charger)
-                self.outbox.put_nowait(("ev.chargers", ChargerAvailability(charger=event.charger, available=True,
-                                                                           reason="connected")))
+                self.outbox.put_nowait(Outgoing(ev.CHARGERS, ChargerAvailability(
+                    charger=event.charger, available=True, reason="connected")))
             asyncio.get_running_loop().create_task(self._flush(event.charger))
         elif event.kind == "disconnected":
             self._report_out(event.charger, "disconnected")
         elif event.session is not None and event.kind in ("meter", "stopped", "started"):
             s = event.session
-            self.outbox.put_nowait(("ev.sessions", ChargingSessionMetered(
+            self.outbox.put_nowait(Outgoing(ev.SESSIONS, ChargingSessionMetered(
                 charger=s.charger, vehicle=s.vehicle, transaction_id=s.transaction_id,
                 kwh=wh_to_kwh(s.delivered_wh), started_at=s.started_at, read_at=s.last_at,
                 final=not s.open)))
@@ -64,8 +67,8 @@ class ChargerGateway:
     def _report_out(self, charger: str, reason: str) -> None:
         if charger in self.chargers and charger not in self.reported_out:
             self.reported_out.add(charger)
-            self.outbox.put_nowait(("ev.chargers", ChargerAvailability(charger=charger, available=False,
-                                                                       reason=reason)))
+            self.outbox.put_nowait(Outgoing(ev.CHARGERS, ChargerAvailability(charger=charger, available=False,
+                                                                            reason=reason)))
 
     async def _flush(self, charger: str) -> None:
         for key in sorted(k for k in self.pending if k[0] == charger):
@@ -77,7 +80,7 @@ class ChargerGateway:
             return "Past"
         status = await self.central.send_profile(sp.device, 1, slot_profile(sp.slot, max(kwh_to_wh(sp.kwh), 0)))
         if status == "Accepted":
-            self.outbox.put_nowait(("energy.dispatch.acks", DispatchAcknowledged(
+            self.outbox.put_nowait(Outgoing(energy.DISPATCH_ACKS, DispatchAcknowledged(
                 device=sp.device, participant=sp.participant, slot=sp.slot, kwh_applied=sp.kwh)))
         elif status in ("Offline", "Timeout"):
             self.pending[(sp.device, sp.slot)] = sp
@@ -89,14 +92,14 @@ class ChargerGateway:
     # ------------------------------------------------------------------ Kafka side
     async def _publish_loop(self) -> None:
         while True:
-            topic, payload = await self.outbox.get()
-            envelope = Envelope.wrap(payload, PRODUCER)
-            await self.producer.send_and_wait(topic, encode(envelope), key=payload.key().encode())
+            out = await self.outbox.get()
+            envelope = Envelope.wrap(out.payload, PRODUCER)
+            await self.producer.send_and_wait(out.topic.name, encode(envelope), key=envelope.key.encode())
 
     async def _consume_loop(self, consumer: AIOKafkaConsumer) -> None:
         async for record in consumer:
             try:
-                _, payload = decode(record.value)
+                _, payload = decode(record.value, energy.DISPATCH, record.key)
             except EventDecodeError as exc:
                 log.warning("skipping undecodable dispatch record: %s", exc)
                 payload = None
@@ -121,7 +124,7 @@ class ChargerGateway:
         web = await asyncio.start_server(self._web, "127.0.0.1", self.web_port) if self.web_port else None
         await self.central.start()
         self.producer = AIOKafkaProducer(bootstrap_servers=self.kafka, acks="all")
-        consumer = AIOKafkaConsumer("energy.dispatch", bootstrap_servers=self.kafka,
+        consumer = AIOKafkaConsumer(energy.DISPATCH.name, bootstrap_servers=self.kafka,
                                     group_id="citymatch-charger-gateway", enable_auto_commit=False,
                                     auto_offset_reset="earliest")
         await self.producer.start()

@@ -19,7 +19,11 @@ from services.gateway.schemas.campaigns import (
     TripBody,
 )
 from services.gateway.schemas.common import error_responses
-from simulator.events import (
+from shared.contracts.incentives import (
+    CAMPAIGNS,
+    REDEMPTIONS,
+    RESPONSES,
+    USERS,
     CampaignLaunched,
     CampaignStopped,
     IncentiveOfferAnswered,
@@ -27,9 +31,6 @@ from simulator.events import (
     RedemptionRequested,
     TripExpected,
 )
-
-CAMPAIGNS, USERS = "incentives.campaigns", "incentives.users"
-RESPONSES, REDEMPTIONS = "incentives.responses", "incentives.redemptions"
 
 router = APIRouter(prefix="/v1", tags=["campaigns"], responses=error_responses(401, 403, 422))
 

@@ -19,7 +19,7 @@ from services.gateway.schemas.energy import (
 )
 from services.gateway.schemas.types import ID_PATTERN, SlotStart
 from services.gateway.slots import check_cancel_window, check_order_window
-from shared.events import EnergyOrderCancelled, EnergyOrderPlaced
+from shared.contracts.energy import ORDERS, EnergyOrderCancelled, EnergyOrderPlaced
 
 router = APIRouter(prefix="/v1/energy", tags=["energy"], responses=error_responses(401, 403, 422))
 IdempotencyKey = Annotated[str | None, Header(
@@ -44,7 +44,7 @@ async def place_order(order: OrderCreate, participant: Participant, gw: GatewayD
     async def place() -> OrderAccepted:
         event = EnergyOrderPlaced(participant=participant, order_id=order_id,
                                   **order.model_dump(exclude={"order_id"}))
-        envelope = await bus.publish("energy.orders", event, event_id=event_id_for(participant, order_id, digest))
+        envelope = await bus.publish(ORDERS, event, event_id=event_id_for(participant, order_id, digest))
         return OrderAccepted(order_id=order_id, participant=participant, slot=event.slot,
                              event_id=envelope.event_id)
 
@@ -62,7 +62,7 @@ async def cancel_order(order_id: Annotated[str, Path(pattern=ID_PATTERN, max_len
     Cancelling twice is harmless; an id the caller does not own reads as unknown on /v1/energy/rejections."""
     check_cancel_window(slot, gw.settings)
     event = EnergyOrderCancelled(order_id=order_id, participant=participant, slot=slot)
-    envelope = await bus.publish("energy.orders", event,
+    envelope = await bus.publish(ORDERS, event,
                                  event_id=event_id_for(participant, order_id, f"cancel {slot.isoformat()}"))
     return CancelRequested(order_id=order_id, event_id=envelope.event_id)
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from services.gateway.deps import Bus, Ledger, Participant, ParticipantReader
 from services.gateway.errors import FieldRuleError
-from services.gateway.renewable import renewable_target
 from services.gateway.schemas.common import error_responses
 from services.gateway.schemas.ledger import (
     Balance,
@@ -23,8 +22,8 @@ from services.gateway.schemas.ledger import (
     StatementPublic,
 )
 from services.gateway.schemas.types import ID_PATTERN, Moment, Share
-from services.settlement.events import CertificateRetirementRequested
-from services.settlement.ports import CertificateRow, NotFound
+from shared.contracts.ledger import RETIREMENTS, CertificateRetirementRequested
+from shared.errors import NotFound
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"], responses=error_responses(401, 403, 422, 503))
 
@@ -70,16 +69,25 @@ def my_renewable_target(participant: ParticipantReader, ledger: Ledger,
                         target: Annotated[str | None, Query(min_length=1, max_length=128)] = None) -> RenewableTarget:
     """Progress towards a renewable share of what the caller bought: on-site (A), community (B), and the
     kWh still to cover with certificates (C); with ``target``, the certificates already retired for it."""
-    view = ledger.participant(participant)
-    retired = Decimal(view.renewable_progress().get(target, "0")) if target else None
-    return renewable_target(participant, view.trades(), share, retired)
+    return RenewableTarget(**ledger.participant(participant).renewable_target(share, target))
+
+
+class CertificateState(Protocol):
+    """What a retirement answer reads of a certificate row of the ledger's read side."""
+
+    cert_id: str
+    retired_seq: int | None
+    retired_target: str | None
+
+    @property
+    def retired(self) -> bool: ...
 
 
 RETIREMENT_ANSWER_WITHIN_S = 3.0  # how long a retirement request waits for the ledger before answering 202
 _POLL_S = 0.05
 
 
-def _retirement_status(cert: CertificateRow, message: str, *, event_id: str | None = None,
+def _retirement_status(cert: CertificateState, message: str, *, event_id: str | None = None,
                        asked: str | None = None, entry_hash: str | None = None) -> RetirementStatus:
     """The answer about ``cert``; ``asked`` is the target of a request not on the ledger yet."""
     state = "retired" if cert.retired else ("requested" if asked else "not retired")
@@ -127,7 +135,7 @@ async def retire_certificate(cert_id: Annotated[str, Path(pattern=ID_PATTERN, ma
         answer = _retirement_status(view.certificate(cert_id), refusal,
                                     entry_hash=view.retirement_entry_hash(cert_id))
         return JSONResponse(status_code=409, content=answer.model_dump(mode="json"))
-    envelope = await bus.publish("ledger.retirements", CertificateRetirementRequested(
+    envelope = await bus.publish(RETIREMENTS, CertificateRetirementRequested(
         cert_id=cert_id, participant=participant, target=body.target))
     deadline = time.monotonic() + RETIREMENT_ANSWER_WITHIN_S
     while True:

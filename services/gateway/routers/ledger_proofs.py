@@ -14,8 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from services.gateway.deps import GatewayDep, Ledger, Participant
 from services.gateway.schemas.common import error_responses
 from services.gateway.schemas.ledger_proofs import CertificateProofPublic, InclusionProofPublic, PublicKeyPublic
-from services.settlement.anchor_file import anchors_path
-from services.settlement.ports import NotFound, NotYetAnchored
+from shared.errors import NotFound, NotYetAnchored
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
 _PROOF_ERRORS = error_responses(401, 403, 404, 409, 503)
@@ -55,7 +54,7 @@ def entry_proof(kind: str, ref: str, participant: Participant, ledger: Ledger) -
                              "description": "one published anchor per line, oldest first"}})
 def published_anchors(gateway: GatewayDep) -> Response:
     """Every slot anchor the ledger published, as the append-only public file (no sign-in needed)."""
-    path = anchors_path(gateway.settings)
+    path = gateway.settings.anchors_file()
     return Response(path.read_bytes() if path.is_file() else b"", media_type=JSONL)
 
 

@@ -11,7 +11,7 @@ from services.gateway.schemas.common import error_responses
 from services.gateway.schemas.operator import GateClosure, ReconcileAnswer, SlotTotal, VerifyAnswer
 from services.gateway.schemas.types import SlotStart
 from services.gateway.slots import check_closable
-from shared.events import GateClosed
+from shared.contracts.energy import ORDERS, GateClosed
 
 router = APIRouter(prefix="/v1/operator", tags=["operator"], responses=error_responses(401, 403, 503))
 
@@ -50,5 +50,5 @@ async def close_gate(slot: Annotated[SlotStart, Path(description="a slot that ha
     """Close the gate of a slot now, so the market clears it (the market's own clock does this too).
     409 when the slot has begun (its gate is closed already)."""
     check_closable(slot, gw.settings)
-    envelope = await bus.publish("energy.orders", GateClosed(slot=slot))
+    envelope = await bus.publish(ORDERS, GateClosed(slot=slot))
     return GateClosure(slot=slot, event_id=envelope.event_id)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictBool
 
-from shared.events import check_slot
+from shared.contracts.base import check_slot
 
 _DECIMAL = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,6})?$")
 _ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})$")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from shared.events import SLOT
+from shared.units import SLOT
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Literal
 
 from services.market.domain.profiles import Profile
-from shared.events import EnergyOrderPlaced
+from shared.contracts.energy import EnergyOrderPlaced
 
 _KWH = Decimal("0.001")
 SLOT_H = Decimal("0.5")

@@ -17,7 +17,8 @@ from decimal import Decimal
 
 from services.market.domain.registry import Participant
 from shared.accounts import is_system_account
-from shared.events import SLOT, EnergyOrderCancelled, EnergyOrderPlaced
+from shared.contracts.energy import EnergyOrderCancelled, EnergyOrderPlaced
+from shared.units import SLOT
 
 OrderKey = tuple[str, str]  # (participant, order id)
 

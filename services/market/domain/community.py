@@ -18,7 +18,7 @@ from services.market.domain.load import load_kwh
 from services.market.domain.profiles import Profile
 from services.market.domain.registry import Device, Participant
 from services.market.domain.solar import SiteLocation, pv_kwh
-from shared.events import EnergyOrderPlaced
+from shared.contracts.energy import EnergyOrderPlaced
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from services.market.domain.scaling import to_sen, to_wh
-from shared.events import EnergyOrderPlaced
+from shared.contracts.energy import EnergyOrderPlaced
 
 NO_SITE = -1
 

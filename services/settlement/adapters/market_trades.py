@@ -17,11 +17,9 @@ from sqlalchemy import select
 from services.settlement import schema as t
 from services.settlement.domain.market_match import MarketMatch, match
 from services.settlement.sql import make_engine, slot_str
+from shared.contracts.codec import decode
+from shared.contracts.energy import TRADES
 from shared.errors import EventDecodeError
-from shared.events import TradeMatched
-from shared.serialization import decode
-
-TRADES = "energy.trades"
 
 
 def published_trades(bootstrap: str, timeout_s: float = 30.0) -> dict[str, set[str]]:
@@ -31,7 +29,7 @@ def published_trades(bootstrap: str, timeout_s: float = 30.0) -> dict[str, set[s
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
                              request_timeout_ms=int(timeout_s * 1000) + 1000)
     try:
-        tps = [TopicPartition(TRADES, p) for p in sorted(consumer.partitions_for_topic(TRADES) or ())]
+        tps = [TopicPartition(TRADES.name, p) for p in sorted(consumer.partitions_for_topic(TRADES.name) or ())]
         out: dict[str, set[str]] = defaultdict(set)
         if not tps:
             return out
@@ -46,12 +44,11 @@ def published_trades(bootstrap: str, timeout_s: float = 30.0) -> dict[str, set[s
                 for rec in records:
                     if rec.offset >= ends[TopicPartition(rec.topic, rec.partition)]:
                         continue
-                    try:
-                        _, payload = decode(rec.value)
+                    try:  # what the market did not publish as a trade (a dead letter's cause) is not one
+                        _, trade = decode(rec.value, TRADES)
                     except EventDecodeError:
                         continue
-                    if isinstance(payload, TradeMatched):
-                        out[payload.slot.astimezone(UTC).isoformat()].add(payload.trade_id)
+                    out[trade.slot.astimezone(UTC).isoformat()].add(trade.trade_id)
         return out
     finally:
         consumer.close()

@@ -64,7 +64,7 @@ class TradeFact:
 
     @classmethod
     def from_event(cls, trade: Any) -> TradeFact:
-        """From a ``shared.events.TradeMatched`` (duck-typed to keep the core free of the transport)."""
+        """From a ``shared.contracts.energy.TradeMatched`` (duck-typed to keep the core free of the transport)."""
         return cls(
             trade_id=trade.trade_id, slot=trade.slot.astimezone(UTC), seller=trade.seller, buyer=trade.buyer,
             kwh=Decimal(trade.kwh), price=Decimal(trade.price), tier=trade.tier,

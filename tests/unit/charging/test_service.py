@@ -5,17 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
-from services.charging.events import (
+from services.charging.service import build_service
+from services.charging.settings import ChargerSite, ChargingSettings
+from shared.contracts import charging as ev
+from shared.contracts import energy
+from shared.contracts.base import Envelope, Topic
+from shared.contracts.charging import (
     ChargerAvailability,
     ChargingSessionMetered,
     EvBooked,
     EvPlanSubmitted,
     PlannedStay,
-    SiteForecast,
 )
-from services.charging.service import build_service
-from services.charging.settings import ChargerSite, ChargingSettings
-from shared.events import DispatchSetpoint, EnergyOrderCancelled, EnergyOrderPlaced, Envelope
+from shared.contracts.energy import DispatchSetpoint, EnergyOrderCancelled, EnergyOrderPlaced, SiteForecast
 
 NOW = datetime(2026, 12, 2, 0, 10, tzinfo=UTC)          # 09:10 in Ebina
 FIRST = datetime(2026, 12, 2, 0, 30, tzinfo=UTC)        # first slot still open for orders
@@ -34,9 +36,9 @@ def service(clock: Clock | None = None):
     return build_service(ChargingSettings(sites=(SITE,)), clock=clock or Clock())
 
 
-def send(svc, topic: str, payload):
+def send(svc, topic: Topic, payload):
     envelope = Envelope.wrap(payload, "test", occurred_at=svc.charging.clock())
-    return list(svc.handlers[topic](envelope, payload))
+    return svc.handle(topic, envelope, payload)
 
 
 def of(out, cls, topic=None):
@@ -54,16 +56,16 @@ def test_a_plan_gives_bookings_orders_and_setpoints_that_agree():
     """A car needing 20 kWh by 4 h later: bookings, market buy orders at the office site and charger
     set-points cover the same kWh in the same slots, and the departure is met."""
     svc = service()
-    out = send(svc, "ev.plans", ev_plan("ev-1", "20", 4))
+    out = send(svc, ev.PLANS, ev_plan("ev-1", "20", 4))
     [booked] = of(out, EvBooked)
     assert booked.status == "planned" and booked.shortfalls == ()
     booked_kwh = sum(b.kwh for b in booked.bookings)
     assert booked_kwh >= D("10")
-    orders = of(out, EnergyOrderPlaced, "energy.orders")
+    orders = of(out, EnergyOrderPlaced, energy.ORDERS)
     assert sum(o.kwh for o in orders) == booked_kwh
     assert all(o.side == "buy" and o.site == "office" and o.participant == "owner-ev-1" for o in orders)
     assert min(o.slot for o in orders) >= FIRST
-    points = of(out, DispatchSetpoint, "energy.dispatch")
+    points = of(out, DispatchSetpoint, energy.DISPATCH)
     assert sum(p.kwh for p in points) == booked_kwh
     assert {p.device for p in points} <= {"office/cp-1", "office/cp-2"}
 
@@ -71,10 +73,10 @@ def test_a_plan_gives_bookings_orders_and_setpoints_that_agree():
 def test_replanning_unchanged_sends_nothing_and_a_trip_change_replaces_orders():
     """The same plan again changes nothing; an earlier departure cancels orders that moved and places new ones."""
     svc = service()
-    send(svc, "energy.forecasts", SiteForecast(site="office", start=FIRST, pv_kwh=tuple([D("0")] * 4 + [D("3")] * 8)))
-    first = send(svc, "ev.plans", ev_plan("ev-1", "20", 8))
-    assert first and send(svc, "ev.plans", ev_plan("ev-1", "20", 8)) == []
-    changed = send(svc, "ev.plans", ev_plan("ev-1", "20", 2))
+    send(svc, energy.FORECASTS, SiteForecast(site="office", start=FIRST, pv_kwh=tuple([D("0")] * 4 + [D("3")] * 8)))
+    first = send(svc, ev.PLANS, ev_plan("ev-1", "20", 8))
+    assert first and send(svc, ev.PLANS, ev_plan("ev-1", "20", 8)) == []
+    changed = send(svc, ev.PLANS, ev_plan("ev-1", "20", 2))
     cancelled = of(changed, EnergyOrderCancelled)
     placed = of(changed, EnergyOrderPlaced)
     assert cancelled and placed
@@ -86,7 +88,7 @@ def test_replanning_unchanged_sends_nothing_and_a_trip_change_replaces_orders():
 def test_infeasible_request_is_answered_with_the_shortfall():
     """30 kWh more in one hour at 7 kW cannot be had: infeasible, 23 kWh missing, and when it could leave."""
     svc = service()
-    [booked] = of(send(svc, "ev.plans", ev_plan("ev-1", "40", 1)), EvBooked)
+    [booked] = of(send(svc, ev.PLANS, ev_plan("ev-1", "40", 1)), EvBooked)
     assert booked.status == "infeasible"
     [lack] = booked.shortfalls
     assert lack.missing_kwh == D("23.000")
@@ -96,9 +98,9 @@ def test_infeasible_request_is_answered_with_the_shortfall():
 def test_charger_out_replans_on_the_remaining_one_and_override_shows_its_cost():
     """With one of two chargers gone no booking names it; a Now override is planned and priced."""
     svc = service()
-    send(svc, "ev.plans", ev_plan("ev-1", "15", 6))
-    send(svc, "ev.plans", ev_plan("ev-2", "15", 6, mode="now"))
-    out = send(svc, "ev.chargers", ChargerAvailability(charger="office/cp-2", available=False, reason="refused"))
+    send(svc, ev.PLANS, ev_plan("ev-1", "15", 6))
+    send(svc, ev.PLANS, ev_plan("ev-2", "15", 6, mode="now"))
+    out = send(svc, ev.CHARGERS, ChargerAvailability(charger="office/cp-2", available=False, reason="refused"))
     booked = {b.vehicle: b for b in of(out, EvBooked)}
     everything = [b for v in svc.charging.booked.values() for b in v.bookings]
     assert everything and all(b.charger == "office/cp-1" for b in everything)
@@ -110,8 +112,8 @@ def test_metered_energy_moves_the_battery_for_the_next_plan():
     """6 kWh metered since the plan: the next re-plan starts 6 kWh fuller and books 6 kWh less."""
     clock = Clock()
     svc = service(clock)
-    [first] = of(send(svc, "ev.plans", ev_plan("ev-1", "20", 6, preference="cheap")), EvBooked)
-    send(svc, "ev.sessions", ChargingSessionMetered(charger="office/cp-1", vehicle="ev-1", transaction_id=1,
+    [first] = of(send(svc, ev.PLANS, ev_plan("ev-1", "20", 6, preference="cheap")), EvBooked)
+    send(svc, ev.SESSIONS, ChargingSessionMetered(charger="office/cp-1", vehicle="ev-1", transaction_id=1,
                                                     kwh=D("6"), started_at=NOW, read_at=NOW))
     clock.now = NOW + timedelta(minutes=30)
     out = list(svc.timers[0].tick())
@@ -123,11 +125,11 @@ def test_an_order_placed_again_after_a_cancel_gets_a_new_id():
     """Plan A, plan B, plan A again: the market never takes a cancelled order id twice, so A's orders come
     back under new ids (and the same input replayed gives the same ids)."""
     svc = service()
-    first = {o.order_id for o in of(send(svc, "ev.plans", ev_plan("ev-1", "20", 8)), EnergyOrderPlaced)}
-    send(svc, "ev.plans", ev_plan("ev-1", "20", 2))
-    again = {o.order_id for o in of(send(svc, "ev.plans", ev_plan("ev-1", "20", 8)), EnergyOrderPlaced)}
+    first = {o.order_id for o in of(send(svc, ev.PLANS, ev_plan("ev-1", "20", 8)), EnergyOrderPlaced)}
+    send(svc, ev.PLANS, ev_plan("ev-1", "20", 2))
+    again = {o.order_id for o in of(send(svc, ev.PLANS, ev_plan("ev-1", "20", 8)), EnergyOrderPlaced)}
     assert first and again and not first & again
     envelope = Envelope.wrap(ev_plan("ev-1", "20", 8), "test", occurred_at=NOW)
-    ids = [{o.payload.order_id for o in fresh.handlers["ev.plans"](envelope, envelope.body())
+    ids = [{o.payload.order_id for o in fresh.handle(ev.PLANS, envelope, envelope.body())
             if isinstance(o.payload, EnergyOrderPlaced)} for fresh in (service(), service())]
     assert ids[0] == ids[1]

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from services.demo import COMMUNITY, _plot_market, main
 from services.market.adapters.community_yaml import load_community
-from shared.events import TradeMatched
+from shared.contracts.energy import TradeMatched
 from simulator.plot_layout import overlapping_texts, texts_outside_figure
 
 

@@ -14,8 +14,8 @@ from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.auth import issue_token
 from shared.bus.inprocess import InProcessBus
-from shared.events import slot_start
 from shared.settings import Settings
+from shared.units import slot_start
 
 SETTINGS = Settings(token_secret="unit-secret", operator_token="op")
 

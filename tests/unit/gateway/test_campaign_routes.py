@@ -11,6 +11,7 @@ from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.auth import issue_token
 from shared.bus.inprocess import InProcessBus
+from shared.contracts.incentives import CAMPAIGNS, REDEMPTIONS, RESPONSES, USERS
 from shared.settings import Settings
 
 SETTINGS = Settings(token_secret="unit-secret", operator_token="op")
@@ -42,7 +43,7 @@ def client(bus):
 def test_operator_launches_a_campaign(client, bus) -> None:
     r = client.post("/v1/operator/campaigns", json=CAMPAIGN, headers=OPERATOR)
     assert r.status_code == 202, r.text
-    [event] = bus.events("incentives.campaigns")
+    [event] = bus.events(CAMPAIGNS)
     assert event.campaign_id == "gates-am" and event.offers[1].shop == "vinawalk-cafe"
 
 
@@ -61,20 +62,20 @@ def test_app_user_cannot_launch(client) -> None:
 def test_bad_campaign_is_422_naming_the_field(client, bus, change, field) -> None:
     r = client.post("/v1/operator/campaigns", json={**CAMPAIGN, **change}, headers=OPERATOR)
     assert r.status_code == 422 and field in r.json()["message"], r.text
-    assert bus.events("incentives.campaigns") == []
+    assert bus.events(CAMPAIGNS) == []
 
 
 def test_shop_redeems_and_user_answers(client, bus) -> None:
     assert client.post("/v1/campaigns/redemptions", json={"code": "ABCD2345EFGH"},
                        headers=auth("cafe-1")).status_code == 202
-    [req] = bus.events("incentives.redemptions")
+    [req] = bus.events(REDEMPTIONS)
     assert req.redeemer == "cafe-1"
     assert client.post("/v1/app/offers/o-1/answer", json={"accept": True}, headers=auth("home-1")).status_code == 202
-    [answer] = bus.events("incentives.responses")
+    [answer] = bus.events(RESPONSES)
     assert answer.user == "home-1" and answer.accepted and answer.responder == "app"
     assert client.post("/v1/app/offers/preference", json={"opted_out": True},
                        headers=auth("home-1")).status_code == 202
     assert client.post("/v1/app/trips", json={"place": "odakyu_gates", "at": "2026-12-02T07:50:00+09:00",
                                               "segment": "commute_out"}, headers=auth("home-1")).status_code == 202
-    kinds = [type(e).__name__ for e in bus.events("incentives.users")]
+    kinds = [type(e).__name__ for e in bus.events(USERS)]
     assert kinds == ["OffersPreference", "TripExpected"]

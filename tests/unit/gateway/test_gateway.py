@@ -8,7 +8,7 @@ from services.gateway.publisher import BusPublisher
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.bus.inprocess import InProcessBus
-from shared.events import TradeMatched
+from shared.contracts.energy import ORDERS, REJECTIONS, TradeMatched
 
 from .conftest import SETTINGS, auth, future_slot
 
@@ -31,7 +31,7 @@ def test_order_is_published_with_participant_from_token(client, bus):
     """A valid order is accepted (202) and published with the caller's id, not one from the body."""
     r = client.post("/v1/energy/orders", json=ORDER, headers=auth("home-1"))
     assert r.status_code == 202, r.text
-    [event] = bus.events("energy.orders")
+    [event] = bus.events(ORDERS)
     assert event.participant == "home-1"
     assert event.kwh == Decimal("1.5")
     assert r.json()["order_id"] == event.order_id
@@ -51,7 +51,7 @@ def test_malformed_order_names_the_field(client, bus, field, value):
     r = client.post("/v1/energy/orders", json={**ORDER, field: value}, headers=auth("home-1"))
     assert r.status_code == 422
     assert f"body.{field}" in r.json()["message"]
-    assert bus.events("energy.orders") == []
+    assert bus.events(ORDERS) == []
 
 
 def test_missing_or_bad_token_is_401(client):
@@ -98,7 +98,7 @@ def test_gate_close_needs_operator(client, bus):
     assert client.post(url).status_code == 401
     r = client.post(url, headers={"Authorization": "Bearer op"})
     assert r.status_code == 200, r.text
-    assert len(bus.events("energy.orders")) == 1
+    assert len(bus.events(ORDERS)) == 1
 
 
 def test_health_ready_metrics_docs(client):
@@ -111,9 +111,9 @@ def test_health_ready_metrics_docs(client):
 
 def test_rejections_are_scoped_to_the_caller(client, bus):
     """A rejection published by the market is visible to its participant only, with the reason."""
-    from shared.events import OrderRejected
+    from shared.contracts.energy import OrderRejected
 
-    bus.publish("energy.rejections", OrderRejected(order_id="o9", participant="home-1", reason="gate closed"))
+    bus.publish(REJECTIONS, OrderRejected(order_id="o9", participant="home-1", reason="gate closed"))
     bus.run_until_idle()
     assert client.get("/v1/energy/rejections", headers=auth("home-1")).json() == [
         {"order_id": "o9", "slot": None, "reason": "gate closed"}]
@@ -133,7 +133,7 @@ def test_order_for_a_slot_that_has_begun_is_422(client, bus):
     r = client.post("/v1/energy/orders", json={**ORDER, "slot": "2020-01-01T10:00:00+09:00"}, headers=auth("home-1"))
     assert r.status_code == 422
     assert "body.slot" in r.json()["message"] and "past" in r.json()["message"]
-    assert bus.events("energy.orders") == []
+    assert bus.events(ORDERS) == []
 
 
 def test_certificate_retirement_proves_renewable_use(ledger):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from shared.contracts.energy import ORDERS
+
 from .conftest import OPERATOR, auth, future_slot
 
 
@@ -37,7 +39,7 @@ def test_lenient_values_are_refused_naming_field_and_rule(client, bus, field, va
     assert r.status_code == 422, r.text
     message = r.json()["message"]
     assert f"body.{field}" in message and rule in message, message
-    assert bus.events("energy.orders") == []
+    assert bus.events(ORDERS) == []
 
 
 @pytest.mark.parametrize("query", ["slot=0.5", "slot=2099-01-01T00:10:00Z", "slot=2099-01-01T00:00:00",
@@ -53,7 +55,7 @@ def test_huge_preferred_partners_is_413_not_500(client, bus):
     """A 300,000-item list is refused as an oversize body before anything reaches the broker."""
     r = client.post("/v1/energy/orders", json=order(preferred_partners=["p"] * 300_000), headers=auth("home-1"))
     assert r.status_code == 413 and "limit" in r.json()["message"]
-    assert bus.events("energy.orders") == []
+    assert bus.events(ORDERS) == []
 
 
 def test_chunked_oversize_body_is_413(client):
@@ -75,14 +77,14 @@ def test_operator_cannot_close_slots_out_of_range_or_begun(client, bus, slot, st
     """Closing year 1, 1970, 9999 is a 422; closing a slot that has begun is a 409 (already closed)."""
     r = client.post(f"/v1/operator/slots/{slot}/close", headers=OPERATOR)
     assert r.status_code == status, r.text
-    assert bus.events("energy.orders") == []
+    assert bus.events(ORDERS) == []
 
 
 def test_operator_closes_a_future_slot(client, bus):
     """A slot ahead within the horizon closes (200) and GateClosed is published."""
     r = client.post(f"/v1/operator/slots/{future_slot()}/close", headers=OPERATOR)
     assert r.status_code == 200, r.text
-    assert len(bus.events("energy.orders")) == 1
+    assert len(bus.events(ORDERS)) == 1
 
 
 @pytest.mark.parametrize("query,field", [
@@ -106,5 +108,5 @@ def test_a_valid_order_still_passes(client, bus):
     """The strict rules keep the ordinary order working (JSON numbers too)."""
     r = client.post("/v1/energy/orders", json=order(kwh=1.5, limit_price=20, renewable=False), headers=auth("home-1"))
     assert r.status_code == 202, r.text
-    [event] = bus.events("energy.orders")
+    [event] = bus.events(ORDERS)
     assert str(event.kwh) == "1.5"

@@ -16,7 +16,7 @@ from services.settlement.service import build_service
 from services.settlement.views import LedgerReader
 from shared.auth import issue_token
 from shared.bus.inprocess import InProcessBus
-from shared.events import TradeMatched
+from shared.contracts.energy import TradeMatched
 from shared.settings import Settings
 
 SETTINGS = Settings(token_secret="unit-secret", operator_token="op")

@@ -18,7 +18,7 @@ from services.settlement.service import build_service
 from services.settlement.views import LedgerReader
 from shared.auth import issue_token
 from shared.bus.inprocess import InProcessBus
-from shared.events import TradeMatched
+from shared.contracts.energy import TradeMatched
 from shared.settings import Settings
 
 SLOT = datetime(2026, 11, 28, 4, 0, tzinfo=UTC)

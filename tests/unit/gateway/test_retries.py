@@ -14,6 +14,7 @@ from services.gateway.publisher import BrokerUnavailable, BusPublisher, KafkaPub
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.bus.inprocess import InProcessBus
+from shared.contracts.energy import ORDERS
 
 from .conftest import SETTINGS, auth, future_slot
 
@@ -46,7 +47,7 @@ def test_retry_with_the_same_key_returns_the_first_answer(client, bus):
     again = client.post("/v1/energy/orders", json=body, headers=headers)
     assert first.status_code == again.status_code == 202
     assert first.json() == again.json()
-    assert len(bus.events("energy.orders")) == 1
+    assert len(bus.events(ORDERS)) == 1
 
 
 def test_same_key_for_a_different_order_is_409(client):
@@ -63,7 +64,7 @@ def test_keys_belong_to_their_participant(client, bus):
     a = client.post("/v1/energy/orders", json=body, headers={**auth("home-1"), "Idempotency-Key": "same"})
     b = client.post("/v1/energy/orders", json=body, headers={**auth("home-2"), "Idempotency-Key": "same"})
     assert a.json()["order_id"] != b.json()["order_id"]
-    assert len(bus.events("energy.orders")) == 2
+    assert len(bus.events(ORDERS)) == 2
 
 
 def test_503_then_retry_publishes_the_same_order_and_event():
@@ -83,7 +84,7 @@ def test_503_then_retry_publishes_the_same_order_and_event():
     from services.gateway.idempotency import order_id_for
 
     assert ok.json()["order_id"] == order_id_for("home-1", "retry-me")
-    assert len(bus.events("energy.orders")) == 1
+    assert len(bus.events(ORDERS)) == 1
 
 
 def test_client_chosen_order_id_gives_the_same_event_on_retry():

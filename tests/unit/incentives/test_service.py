@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 from services.incentives.service import CAMPAIGNS, FORECASTS, OFFERS, REDEMPTIONS, RESPONSES, USERS, build_service
 from services.incentives.settings import IncentiveSettings
 from shared.bus.inprocess import InProcessBus
-from shared.runtime import Outgoing, Service
-from simulator.events import (
+from shared.contracts.crowd import CrowdForecastPublished
+from shared.contracts.incentives import (
     CampaignLaunched,
     CampaignRoundPlanned,
     CatalogueOffer,
-    CrowdForecastPublished,
     IncentiveOfferMade,
     OffersPreference,
     RedemptionRefused,
@@ -21,6 +20,7 @@ from simulator.events import (
     RewardRedeemed,
     TripExpected,
 )
+from shared.runtime import Outgoing, Service
 from simulator.live import answer_offer
 
 NOW = datetime(2026, 12, 2, 6, 50, tzinfo=UTC).astimezone()  # 15:50 in Tokyo; the window below is around it
@@ -33,7 +33,7 @@ def responder() -> Service:
             return []
         answer = answer_offer(payload, seed=3)
         return [Outgoing(RESPONSES, answer)] if answer else []
-    return Service("responder", {OFFERS: on_offer})
+    return Service("responder", {OFFERS: {IncentiveOfferMade: on_offer}})
 
 
 def launch(**changes) -> CampaignLaunched:
@@ -105,4 +105,4 @@ def test_unknown_segment_is_dead_lettered() -> None:
     bus, _ = make_bus()
     bus.publish(USERS, TripExpected(user="x", segment="tourists", place="odakyu_gates", at=NOW))
     bus.run_until_idle()
-    assert "segment" in bus.dead_letters[USERS][0].reason
+    assert "segment" in bus.dead_letters[USERS.name][0].reason

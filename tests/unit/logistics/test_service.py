@@ -7,15 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.logistics.events import (
+from services.logistics.service import LogisticsService
+from shared.contracts.base import Envelope
+from shared.contracts.logistics import (
     DeliveryFailed,
     ParcelAssigned,
     ParcelRequested,
     ParcelReturned,
     ParcelUndeliverable,
 )
-from services.logistics.service import LogisticsService
-from shared.events import Envelope
 from shared.roads import load_drive_network
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -35,7 +35,8 @@ def parcel(pid: str, home: tuple[float, float], hours: float = 3, weight: float 
 
 
 def send(svc, payload):
-    return [o.payload for o in svc.on_request(Envelope.wrap(payload, "test"), payload)]
+    handle = svc.on_failed if isinstance(payload, DeliveryFailed) else svc.on_request
+    return [o.payload for o in handle(Envelope.wrap(payload, "test"), payload)]
 
 
 def test_parcels_are_assigned_in_their_windows_and_replanned_as_they_come(network):

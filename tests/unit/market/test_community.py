@@ -11,7 +11,8 @@ import pytest
 from services.market.adapters.community_yaml import CommunityError, load_community, parse_community
 from services.market.domain.agents import decide, to_orders
 from services.market.service import build_service
-from shared.events import Envelope, GateClosed, OrderRejected, SlotCleared, TradeMatched
+from shared.contracts.base import Envelope
+from shared.contracts.energy import ORDERS, GateClosed, OrderRejected, SlotCleared, TradeMatched
 
 
 @pytest.fixture(scope="module")
@@ -90,10 +91,10 @@ def test_agents_orders_clear_through_the_service_without_rejections(name, hour, 
     out = []
     for a in community.agent_inputs(slot, weather_factor=0.8):
         for order in to_orders(a, slot, decide(a), now):
-            out += svc.handlers["energy.orders"](Envelope.wrap(order, "agent", occurred_at=now), order)
+            out += svc.handle(ORDERS, Envelope.wrap(order, "agent", occurred_at=now), order)
     assert [o.payload.reason for o in out if isinstance(o.payload, OrderRejected)] == []
     gate = GateClosed(slot=slot)
-    result = list(svc.handlers["energy.orders"](Envelope.wrap(gate, "clock"), gate))
+    result = list(svc.handle(ORDERS, Envelope.wrap(gate, "clock"), gate))
     trades = [o.payload for o in result if isinstance(o.payload, TradeMatched)]
     (summary,) = [o.payload for o in result if isinstance(o.payload, SlotCleared)]
     assert summary.trades == len(trades) and summary.kwh == sum((t.kwh for t in trades), D("0"))

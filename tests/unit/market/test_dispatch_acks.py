@@ -3,10 +3,19 @@ from decimal import Decimal
 
 from services.market.adapters.community_yaml import load_community
 from services.market.domain.acks import AckTracker, Owed
-from services.market.events import DispatchAcknowledged, DispatchMissed
 from services.market.service import build_service
 from shared.bus.inprocess import InProcessBus
-from shared.events import DispatchSetpoint, EnergyOrderPlaced, GateClosed, slot_start
+from shared.contracts.energy import (
+    DISPATCH,
+    DISPATCH_ACKS,
+    ORDERS,
+    DispatchAcknowledged,
+    DispatchMissed,
+    DispatchSetpoint,
+    EnergyOrderPlaced,
+    GateClosed,
+)
+from shared.units import slot_start
 
 SLOT = datetime(2030, 5, 1, 3, 0, tzinfo=UTC)
 
@@ -53,22 +62,22 @@ def test_market_reports_set_points_that_no_device_confirmed():
     service = build_service(community.market_settings(admit_unregistered=True), clock=clock)
     bus = InProcessBus([service])
     homes = [m.participant_id for m in community.members if m.battery][:2]
-    bus.publish("energy.orders", EnergyOrderPlaced(order_id="s", participant="visitor-pv", side="sell", slot=slot,
+    bus.publish(ORDERS, EnergyOrderPlaced(order_id="s", participant="visitor-pv", side="sell", slot=slot,
                                                    kwh="2.0", limit_price="5"))
     for home in homes:
-        bus.publish("energy.orders", EnergyOrderPlaced(order_id=f"b-{home}", participant=home, side="buy", slot=slot,
+        bus.publish(ORDERS, EnergyOrderPlaced(order_id=f"b-{home}", participant=home, side="buy", slot=slot,
                                                        kwh="1.0", limit_price="25"))
-    bus.publish("energy.orders", GateClosed(slot=slot))
+    bus.publish(ORDERS, GateClosed(slot=slot))
     bus.run_until_idle()
-    setpoints = [e for e in bus.events("energy.dispatch") if isinstance(e, DispatchSetpoint)]
+    setpoints = [e for e in bus.events(DISPATCH) if isinstance(e, DispatchSetpoint)]
     assert sorted(sp.participant for sp in setpoints) == sorted(homes)
     first, *rest = setpoints
-    bus.publish("energy.dispatch.acks", DispatchAcknowledged(device=first.device, participant=first.participant,
+    bus.publish(DISPATCH_ACKS, DispatchAcknowledged(device=first.device, participant=first.participant,
                                                              slot=slot, kwh_applied=first.kwh))
     bus.run_until_idle()
     clock.now = slot + timedelta(minutes=40)
     bus.tick()
     bus.run_until_idle()
-    missed = [e for e in bus.events("energy.dispatch") if isinstance(e, DispatchMissed)]
+    missed = [e for e in bus.events(DISPATCH) if isinstance(e, DispatchMissed)]
     assert rest and sorted(m.device for m in missed) == sorted(sp.device for sp in rest)
     assert all(m.trade_ids for m in missed)

@@ -10,8 +10,9 @@ from services.market.adapters.community_yaml import load_community
 from services.market.domain.agents import decide, to_orders
 from services.market.service import build_service
 from shared.bus.inprocess import InProcessBus
-from shared.events import Envelope
-from shared.serialization import encode
+from shared.contracts.base import Envelope
+from shared.contracts.codec import encode
+from shared.contracts.energy import CLEARINGS, ORDERS, REJECTIONS, TRADES
 
 
 def test_higashi_fuji_noon_slot_clears_on_the_bus():
@@ -23,14 +24,14 @@ def test_higashi_fuji_noon_slot_clears_on_the_bus():
     for agent in community.agent_inputs(slot, weather_factor=0.9):
         for order in to_orders(agent, slot, decide(agent), clock["now"]):
             envelope = Envelope.wrap(order, agent.participant, occurred_at=clock["now"])
-            bus.publish_raw("energy.orders", encode(envelope))
+            bus.publish_raw(ORDERS.name, encode(envelope))
     bus.run_until_idle()
-    assert bus.events("energy.rejections") == []
+    assert bus.events(REJECTIONS) == []
     clock["now"] = slot - timedelta(minutes=4)
     bus.tick()
     bus.run_until_idle()
-    trades = bus.events("energy.trades")
-    (summary,) = [c for c in bus.events("energy.clearings") if c.slot == slot]
+    trades = bus.events(TRADES)
+    (summary,) = [c for c in bus.events(CLEARINGS) if c.slot == slot]
     assert summary.trades == len(trades) > 0
     assert summary.kwh == sum((t.kwh for t in trades), Decimal(0))
     assert any(t.tier == "A" for t in trades)  # the office's PV feeds the commuters' cars on site

@@ -12,7 +12,7 @@ from services.market.domain.book import Admission, OrderBook
 from services.market.domain.registry import Device, Participant
 from services.market.market_slot import clear_orders
 from services.market.settings import MarketSettings
-from shared.events import EnergyOrderCancelled, EnergyOrderPlaced
+from shared.contracts.energy import EnergyOrderCancelled, EnergyOrderPlaced
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 SLOT = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)

@@ -11,11 +11,15 @@ from hypothesis import strategies as st
 from services.market.domain.registry import Device, Participant
 from services.market.service import build_service
 from services.market.settings import MarketSettings
-from shared.events import (
+from shared.contracts.base import Envelope
+from shared.contracts.energy import (
+    CLEARINGS,
+    ORDERS,
+    REJECTIONS,
+    TRADES,
     DispatchSetpoint,
     EnergyOrderCancelled,
     EnergyOrderPlaced,
-    Envelope,
     GateClosed,
     OrderRejected,
     SlotCleared,
@@ -41,7 +45,7 @@ class Clock:
 
 def send(service, topic: str, payload):
     envelope = Envelope.wrap(payload, "test", occurred_at=service.market.clock())
-    return list(service.handlers[topic](envelope, payload))
+    return service.handle(topic, envelope, payload)
 
 
 def payloads(out, cls):
@@ -51,16 +55,16 @@ def payloads(out, cls):
 def test_orders_then_gate_give_trades_and_summary():
     """Matching orders produce one trade per contract and a SlotCleared summary on their topics."""
     svc = build_service(clock=Clock())
-    assert send(svc, "energy.orders", order("s1", "u1", "sell", "1.0", "10", renewable=True)) == []
-    assert send(svc, "energy.orders", order("b1", "u5", "buy", "1.0", "25")) == []
-    out = send(svc, "energy.orders", GateClosed(slot=SLOT))
+    assert send(svc, ORDERS, order("s1", "u1", "sell", "1.0", "10", renewable=True)) == []
+    assert send(svc, ORDERS, order("b1", "u5", "buy", "1.0", "25")) == []
+    out = send(svc, ORDERS, GateClosed(slot=SLOT))
     trades = payloads(out, TradeMatched)
     assert len(trades) == 1 and trades[0].seller == "u1" and trades[0].buyer == "u5"
     assert trades[0].kwh == D("1.000") and trades[0].tier == "B" and trades[0].renewable
     assert D("10") <= trades[0].price and trades[0].price + trades[0].wheeling_fee <= D("25")
     (summary,) = payloads(out, SlotCleared)
     assert summary.trades == 1 and summary.orders == 2 and summary.surplus_yen == D("5.00")
-    assert {o.topic for o in out} == {"energy.trades", "energy.clearings"}
+    assert {o.topic.name for o in out} == {TRADES.name, CLEARINGS.name}
 
 
 def test_redelivered_gate_gives_same_trade_ids():
@@ -68,9 +72,9 @@ def test_redelivered_gate_gives_same_trade_ids():
     svc = build_service(clock=Clock())
     for o in (order("s1", "u1", "sell", "2", "8"), order("s2", "u2", "sell", "1", "9"),
               order("b1", "u3", "buy", "1.5", "30"), order("b2", "u4", "buy", "1", "28")):
-        send(svc, "energy.orders", o)
-    first = send(svc, "energy.orders", GateClosed(slot=SLOT))
-    second = send(svc, "energy.orders", GateClosed(slot=SLOT))
+        send(svc, ORDERS, o)
+    first = send(svc, ORDERS, GateClosed(slot=SLOT))
+    second = send(svc, ORDERS, GateClosed(slot=SLOT))
     assert first == second
     assert len(payloads(first, TradeMatched)) >= 2
 
@@ -83,15 +87,15 @@ def test_trade_ids_do_not_depend_on_arrival_order():
     for seq in (orders, orders[::-1]):
         svc = build_service(clock=Clock())
         for o in seq:
-            send(svc, "energy.orders", o)
-        out = send(svc, "energy.orders", GateClosed(slot=SLOT))
+            send(svc, ORDERS, o)
+        out = send(svc, ORDERS, GateClosed(slot=SLOT))
         ids.append(sorted(t.trade_id for t in payloads(out, TradeMatched)))
     assert ids[0] == ids[1]
 
 
 def test_empty_slot_still_publishes_summary():
     """A gate closure with no orders yields exactly one SlotCleared with zero trades."""
-    out = send(build_service(clock=Clock()), "energy.orders", GateClosed(slot=SLOT))
+    out = send(build_service(clock=Clock()), ORDERS, GateClosed(slot=SLOT))
     assert len(out) == 1 and isinstance(out[0].payload, SlotCleared) and out[0].payload.trades == 0
 
 
@@ -101,7 +105,7 @@ def test_rejections_carry_reasons():
     battery = Device("u1/battery", "battery", D("20"), D("40"))  # delivers up to 20 kWh in a slot
     registry = {"u1": Participant("u1", max_order_kwh=D("5"), devices=(battery,)), "u2": Participant("u2")}
     svc = build_service(MarketSettings(participants=registry), clock)
-    assert send(svc, "energy.orders", order("a", "u1", "sell", "1", "10")) == []
+    assert send(svc, ORDERS, order("a", "u1", "sell", "1", "10")) == []
     cases = {
         "duplicate": order("a", "u1", "sell", "2", "10"),
         "over the registered per-slot limit": order("b", "u1", "sell", "6", "10"),
@@ -113,18 +117,18 @@ def test_rejections_carry_reasons():
         "net the position": order("h", "u1", "buy", "1", "10"),
     }
     for word, o in cases.items():
-        out = send(svc, "energy.orders", o)
+        out = send(svc, ORDERS, o)
         (rej,) = payloads(out, OrderRejected)
         assert word in rej.reason, (word, rej.reason)
-        assert out[0].topic == "energy.rejections"
+        assert out[0].topic == REJECTIONS
 
 
 def test_redelivered_order_is_accepted_once_silently():
     """The same order delivered twice neither rejects nor doubles in the book."""
     svc = build_service(clock=Clock())
     o = order("s1", "u1", "sell", "1", "10")
-    assert send(svc, "energy.orders", o) == []
-    assert send(svc, "energy.orders", o) == []
+    assert send(svc, ORDERS, o) == []
+    assert send(svc, ORDERS, o) == []
     assert len(svc.market.book.orders(SLOT)) == 1
 
 
@@ -132,12 +136,12 @@ def test_cancel_before_gate_removes_order_and_after_gate_is_rejected():
     """Cancelling before the gate removes the order; after the gate it is rejected and the order stands."""
     clock = Clock()
     svc = build_service(clock=clock)
-    send(svc, "energy.orders", order("s1", "u1", "sell", "1", "10"))
-    send(svc, "energy.orders", order("s2", "u2", "sell", "1", "10"))
-    assert send(svc, "energy.orders", EnergyOrderCancelled(order_id="s1", participant="u1", slot=SLOT)) == []
+    send(svc, ORDERS, order("s1", "u1", "sell", "1", "10"))
+    send(svc, ORDERS, order("s2", "u2", "sell", "1", "10"))
+    assert send(svc, ORDERS, EnergyOrderCancelled(order_id="s1", participant="u1", slot=SLOT)) == []
     assert [o.order_id for o in svc.market.book.orders(SLOT)] == ["s2"]
     clock.now = SLOT - timedelta(minutes=4)
-    out = send(svc, "energy.orders", EnergyOrderCancelled(order_id="s2", participant="u2", slot=SLOT))
+    out = send(svc, ORDERS, EnergyOrderCancelled(order_id="s2", participant="u2", slot=SLOT))
     assert "gate closed" in payloads(out, OrderRejected)[0].reason
 
 
@@ -145,12 +149,12 @@ def test_timer_closes_gates_once():
     """The timer emits GateClosed for each slot whose gate time has passed, once."""
     clock = Clock(SLOT - timedelta(minutes=20))
     svc = build_service(clock=clock)
-    send(svc, "energy.orders", order("s1", "u1", "sell", "1", "10"))
+    send(svc, ORDERS, order("s1", "u1", "sell", "1", "10"))
     tick = svc.timers[0].tick
     assert [o.payload.slot for o in tick()] == [SLOT - timedelta(minutes=30)]
     clock.now = SLOT - timedelta(minutes=5)
     out = list(tick())
-    assert [o.payload.slot for o in out] == [SLOT] and out[0].topic == "energy.orders"
+    assert [o.payload.slot for o in out] == [SLOT] and out[0].topic == ORDERS
     assert list(tick()) == []
 
 
@@ -159,9 +163,9 @@ def test_dispatch_follows_contracts_for_known_storage():
     registry = {"home": Participant("home", devices=(Device("home-bat", "battery", D("10"), D("4")),)),
                 "shop": Participant("shop")}
     svc = build_service(MarketSettings(participants=registry, wheeling_fee=D("0")), Clock())
-    send(svc, "energy.orders", order("s1", "home", "sell", "1.5", "10"))
-    send(svc, "energy.orders", order("b1", "shop", "buy", "2", "20"))
-    out = send(svc, "energy.orders", GateClosed(slot=SLOT))
+    send(svc, ORDERS, order("s1", "home", "sell", "1.5", "10"))
+    send(svc, ORDERS, order("b1", "shop", "buy", "2", "20"))
+    out = send(svc, ORDERS, GateClosed(slot=SLOT))
     (sp,) = payloads(out, DispatchSetpoint)
     assert sp.device == "home-bat" and sp.kwh == D("-1.500") and len(sp.trade_ids) == 1
 
@@ -174,11 +178,11 @@ def test_replaying_the_topic_after_a_restart_rebuilds_the_same_trades():
     gate = Envelope.wrap(GateClosed(slot=SLOT), "timer", occurred_at=SLOT - timedelta(minutes=5))
     first = build_service(clock=clock)
     for env in [*envelopes, gate]:
-        out = list(first.handlers["energy.orders"](env, env.body()))
+        out = list(first.handle(ORDERS, env, env.body()))
     clock.now = SLOT + timedelta(hours=2)  # the replay happens long after the gate closed
     second = build_service(clock=clock)
     for env in [*envelopes, gate]:
-        again = list(second.handlers["energy.orders"](env, env.body()))
+        again = list(second.handle(ORDERS, env, env.body()))
     assert out == again and payloads(again, TradeMatched)
 
 
@@ -199,8 +203,8 @@ def test_trades_respect_every_limit_and_balance(specs, pricing):
         o = order(f"o{n}", f"p{n}", side, str(D(wh) / 1000), str(D(sen) / 100), site=site, renewable=renewable,
                   green_premium=D(bonus) / 100)
         orders[o.order_id] = o
-        assert send(svc, "energy.orders", o) == []
-    out = send(svc, "energy.orders", GateClosed(slot=SLOT))
+        assert send(svc, ORDERS, o) == []
+    out = send(svc, ORDERS, GateClosed(slot=SLOT))
     trades = payloads(out, TradeMatched)
     (summary,) = payloads(out, SlotCleared)
     assert summary.kwh == sum((t.kwh for t in trades), D(0)) and summary.trades == len(trades)

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.mobility.events import ASSIGNMENTS, RideAnswered, RideCompleted, RideRequested, VehiclePlanned
 from services.mobility.service import MobilityService
 from services.mobility.settings import TOKYO
-from shared.events import Envelope
+from shared.contracts.base import Envelope
+from shared.contracts.mobility import ASSIGNMENTS, RideAnswered, RideCompleted, RideRequested, VehiclePlanned
 from shared.roads import load_drive_network
+from shared.runtime import Service
 
 
 class Clock:
@@ -74,10 +75,12 @@ def test_restart_restores_the_fleet_from_published_plans(network):
     for k in range(6):
         published += send(first, ride(f"q{k}", clock.now + timedelta(minutes=10 + 3 * k)))
     second = MobilityService(network, clock=clock)
+    replay = Service("replay", {ASSIGNMENTS: {RideAnswered: second.on_answer, VehiclePlanned: second.on_plan,
+                                              RideCompleted: second.on_completed}})
     for p in published:
-        second.on_assignment(Envelope.wrap(p, "test"), p)
+        replay.handle(ASSIGNMENTS, Envelope.wrap(p, "test"), p)
     assert {v.id: v.stops for v in second.dispatcher.fleet} == {v.id: v.stops for v in first.dispatcher.fleet}
     assert set(second.dispatcher.promises) == set(first.dispatcher.promises)
     again = send(second, ride("q0", clock.now + timedelta(minutes=10)))
     assert again == [next(p for p in published if isinstance(p, RideAnswered) and p.request_id == "q0")]
-    assert ASSIGNMENTS == "mobility.assignments"
+    assert ASSIGNMENTS.name == "mobility.assignments"

@@ -13,7 +13,7 @@ from services.settlement.domain.signing import Signer
 from services.settlement.memory import InMemoryLedger
 from services.settlement.ports import Ledger
 from services.settlement.store import SqlLedger, open_ledger
-from shared.events import TradeMatched
+from shared.contracts.energy import TradeMatched
 
 KEY = bytes(range(32))
 SLOT = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)

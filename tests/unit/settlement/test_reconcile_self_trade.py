@@ -1,7 +1,7 @@
 """Reconcile names a self-trade: the same party on both sides of a trade on the ledger."""
 
 from services.settlement.store import open_ledger
-from shared.events import TradeMatched
+from shared.contracts.energy import TradeMatched
 
 
 def test_reconcile_flags_a_trade_with_one_party_on_both_sides():

@@ -1,12 +1,24 @@
+"""The contract package: round trips, field rules, and what decoding checks (topic, type, version, key)."""
+
+import subprocess
+import sys
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
+from shared.bus.dispatch import handler_failed
+from shared.bus.inprocess import InProcessBus
+from shared.contracts import energy
+from shared.contracts.base import Envelope
+from shared.contracts.catalogue import CATALOGUE, DOMAINS, PAYLOAD_TYPES, all_topic_names
+from shared.contracts.codec import decode, encode
+from shared.contracts.energy import EnergyOrderPlaced, TradeMatched
+from shared.contracts.ledger import CertificateRetirementRequested
 from shared.errors import EventDecodeError
-from shared.events import EnergyOrderPlaced, Envelope, TradeMatched, slot_start
-from shared.serialization import decode, encode
-from shared.topics import CATALOGUE, all_topic_names
+from shared.metrics import ServiceMetrics
+from shared.runtime import Outgoing, Service, ignore
+from shared.units import slot_start
 
 
 def order(**kw):
@@ -85,3 +97,98 @@ def test_trade_payload_rejects_extra_fields():
     with pytest.raises(ValueError, match="extra"):
         TradeMatched(trade_id="t", slot="2026-11-28T13:00:00+09:00", seller="a", buyer="b", kwh="1", price="10",
                      colour="green")
+
+
+# ---------------------------------------------------------------- decoding against a topic
+
+
+def _raw(payload, **envelope_changes) -> bytes:
+    env = Envelope.wrap(payload, "test").model_copy(update=envelope_changes)
+    return encode(env)
+
+
+def test_unknown_schema_version_is_a_decode_error_naming_the_version():
+    """A message that says schema_version 99 is not read as version 1: decoding refuses it and says why."""
+    with pytest.raises(EventDecodeError, match=r"schema_version 99 is not supported.*reads version 1"):
+        decode(_raw(order(), schema_version=99), energy.ORDERS)
+
+
+def test_a_type_the_topic_does_not_carry_is_a_decode_error():
+    """A valid trade put on the order topic does not decode there; the reason lists what the topic carries."""
+    trade = TradeMatched(trade_id="t", slot="2026-11-28T13:00:00+09:00", seller="a", buyer="b", kwh="1", price="10")
+    with pytest.raises(EventDecodeError, match=r"'energy\.trade\.matched' is not carried by energy\.orders"):
+        decode(_raw(trade), energy.ORDERS)
+    assert decode(_raw(trade), energy.TRADES)[1] == trade
+
+
+def test_envelope_key_must_be_the_payloads_key():
+    """An envelope whose key is not the payload's partition key would land the slot's book on two partitions."""
+    with pytest.raises(EventDecodeError, match="envelope key 'elsewhere' is not the payload's key"):
+        decode(_raw(order(), key="elsewhere"), energy.ORDERS)
+
+
+def test_record_key_must_be_the_envelopes_key():
+    """The Kafka record's key, when the transport passes it, must be the envelope's key too."""
+    raw = _raw(order())
+    key = order().key()
+    assert decode(raw, energy.ORDERS, record_key=key.encode())[1].order_id == "o1"
+    with pytest.raises(EventDecodeError, match="record key 'x' is not the envelope's key"):
+        decode(raw, energy.ORDERS, record_key=b"x")
+
+
+def test_every_topic_names_its_key_and_payloads_and_every_payload_one_event_type():
+    """The catalogue is built from the domain modules; each event type maps to exactly one payload class."""
+    assert set(CATALOGUE) == {t.name for domain in DOMAINS for t in domain.TOPICS}
+    for t in CATALOGUE.values():
+        assert t.key and t.payloads, t.name
+        for cls in t.payloads:
+            assert PAYLOAD_TYPES[cls.event_type] is cls
+
+
+def test_decoding_does_not_depend_on_what_was_imported():
+    """A fresh interpreter that imports only the codec decodes every domain's payloads (no import-order registry)."""
+    code = ("from shared.contracts.codec import decode; import sys; "
+            "print(decode(sys.stdin.buffer.read())[1].__class__.__name__, "
+            "any(m.startswith('services') or m.startswith('simulator') for m in sys.modules))")
+    receipt = CertificateRetirementRequested(cert_id="REC-1", participant="p", target="FY2026")
+    out = subprocess.run([sys.executable, "-c", code], input=_raw(receipt), capture_output=True, check=True)
+    assert out.stdout.split() == [b"CertificateRetirementRequested", b"False"]
+
+
+def test_unknown_version_goes_to_the_dead_letter_topic_with_the_reason_and_is_counted():
+    """On the bus, a version-99 order is dead-lettered with the reason; the dead-letter metric counts it."""
+    seen: list[str] = []
+
+    def on_place(envelope, payload):
+        seen.append(payload.order_id)
+        return []
+
+    service = Service("toy", {energy.ORDERS: {energy.EnergyOrderPlaced: on_place,
+                                             energy.EnergyOrderCancelled: ignore, energy.GateClosed: ignore}})
+    bus = InProcessBus([service])
+    bus.publish_raw(energy.ORDERS.name, _raw(order(order_id="v99"), schema_version=99))
+    bus.publish(energy.ORDERS, order(order_id="v1"))
+    bus.run_until_idle()
+    [dead] = bus.dead_letters[energy.ORDERS.name]
+    assert "schema_version 99" in dead.reason and seen == ["v1"]
+    assert bus.log[energy.ORDERS.dlq] == [dead.raw]
+    assert bus.metrics["toy"].dead_lettered.labels("toy", energy.ORDERS.name)._value.get() == 1
+
+
+def test_a_handler_that_keeps_failing_is_a_counted_dead_letter():
+    """When the transport gives up retrying a handler, each message becomes a dead letter that the metric counts."""
+    service = Service("toy", {energy.ORDERS: {energy.EnergyOrderPlaced: ignore, energy.EnergyOrderCancelled: ignore,
+                                             energy.GateClosed: ignore}})
+    metrics = ServiceMetrics("toy")
+    dead = handler_failed(service, energy.ORDERS.name, 3, RuntimeError("db down"), 3, metrics)
+    assert [d.error_type for d in dead] == ["handler"] * 3
+    assert all("handler failed 3 times" in (d.dead_letter_reason or "") for d in dead)
+    assert metrics.dead_lettered.labels("toy", energy.ORDERS.name)._value.get() == 3
+
+
+def test_a_producer_cannot_put_a_payload_on_a_topic_that_does_not_carry_it():
+    """Outgoing checks the topic carries the payload's type, so the mistake shows where it is made."""
+    with pytest.raises(TypeError, match=r"energy\.trades does not carry EnergyOrderPlaced"):
+        Outgoing(energy.TRADES, order())
+    with pytest.raises(TypeError, match="catalogue Topic"):
+        Outgoing("energy.orders", order())  # type: ignore[arg-type]

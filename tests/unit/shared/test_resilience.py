@@ -16,10 +16,12 @@ from services.market.service import build_service
 from shared.bus import faust_app
 from shared.bus.readiness import Readiness
 from shared.bus.resilience import Backoff, Faults, retry_async, retry_blocking
+from shared.contracts.base import Envelope
+from shared.contracts.codec import decode, encode
+from shared.contracts.energy import ORDERS, TRADES, EnergyOrderPlaced, GateClosed, TradeMatched
 from shared.errors import DomainError, RetryableError
-from shared.events import EnergyOrderPlaced, Envelope, GateClosed, TradeMatched
+from shared.metrics import ServiceMetrics
 from shared.runtime import Outgoing, Service
-from shared.serialization import decode, encode
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 SLOT = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -96,9 +98,9 @@ def test_a_solver_failure_is_retried_and_the_slot_still_clears(monkeypatch):
             _envelope_bytes(_order("b1", "u5", "buy", "1.0", "25")),
             _envelope_bytes(GateClosed(slot=SLOT))]
     faults = Faults()
-    outputs, dead = faust_app._deliver_batch(service, "energy.orders", raws, None, faults)
+    outputs, dead = faust_app._deliver_batch(service, ORDERS.name, raws, None, faults)
     assert dead == [] and failures["left"] == 0 and faults.active() == {}
-    trades = [env.body() for topic, env in outputs if topic == "energy.trades"]
+    trades = [env.body() for topic, env in outputs if topic == TRADES.name]
     assert [(t.seller, t.buyer, t.kwh) for t in trades] == [("u1", "u5", D("1.000"))]
     assert all(isinstance(t, TradeMatched) for t in trades)
 
@@ -111,18 +113,18 @@ def test_an_unexpected_error_dead_letters_after_a_few_tries_but_an_outage_never_
         raise RuntimeError("bug")
 
     raw = _envelope_bytes(GateClosed(slot=SLOT))
-    bug = Service(name="s", handlers={"energy.orders": broken})
-    _, dead = faust_app._deliver_batch(bug, "energy.orders", [raw], None, Faults())
+    bug = Service(name="s", handlers={ORDERS: dict.fromkeys(ORDERS.payloads, broken)})
+    _, dead = faust_app._deliver_batch(bug, ORDERS.name, [raw], None, Faults())
     assert calls["n"] == faust_app.RETRIES and dead and "RuntimeError" in dead[0][1][0]
 
     flaky = Flaky(faust_app.RETRIES + 3, RetryableError("database restarting"), value=None)
 
     def outage(envelope, payload):
         flaky()
-        return [Outgoing("energy.clearings", payload)]
+        return [Outgoing(ORDERS, payload)]
 
-    svc = Service(name="s", handlers={"energy.orders": outage})
-    outputs, dead = faust_app._deliver_batch(svc, "energy.orders", [raw], None, Faults())
+    svc = Service(name="s", handlers={ORDERS: dict.fromkeys(ORDERS.payloads, outage)})
+    outputs, dead = faust_app._deliver_batch(svc, ORDERS.name, [raw], None, Faults())
     assert dead == [] and flaky.calls == faust_app.RETRIES + 4
     assert isinstance(decode(encode(outputs[0][1]))[1], GateClosed)
 
@@ -159,3 +161,24 @@ def test_readiness_is_false_while_anything_fails_or_the_consumer_is_not_assigned
     faults.recovered("settlement: timer anchor")
     assigned["ok"] = False
     assert readiness.report()["ready"] is False
+
+
+def test_the_kafka_adapter_counts_every_dead_letter_it_makes():
+    """Through the Kafka adapter's delivery path, an unknown schema version, garbage and a handler that keeps
+    failing are all dead letters with their reasons, and the dead-letter metric counts each one."""
+    def broken(envelope, payload):
+        raise RuntimeError("bug")
+
+    metrics = ServiceMetrics("s")
+    future = Envelope.wrap(GateClosed(slot=SLOT), "test").model_copy(update={"schema_version": 99})
+    raws = [future.model_dump_json().encode(), b"not json"]
+    svc = Service(name="s", handlers={ORDERS: dict.fromkeys(ORDERS.payloads, lambda e, p: [])})
+    _, dead = faust_app._deliver_batch(svc, ORDERS.name, raws, metrics, Faults())
+    reasons = [reason for _, (reason, _) in dead]
+    assert len(reasons) == 2 and "schema_version 99 is not supported" in reasons[0] and "not JSON" in reasons[1]
+
+    bug = Service(name="s", handlers={ORDERS: dict.fromkeys(ORDERS.payloads, broken)})
+    _, dead = faust_app._deliver_batch(bug, ORDERS.name, [_envelope_bytes(GateClosed(slot=SLOT))] * 2, metrics,
+                                       Faults())
+    assert [kind for _, (_, kind) in dead] == ["handler", "handler"]
+    assert metrics.dead_lettered.labels("s", ORDERS.name)._value.get() == 4

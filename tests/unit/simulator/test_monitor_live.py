@@ -7,8 +7,9 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 
 from shared.bus.inprocess import InProcessBus
-from shared.serialization import decode
-from simulator.events import CrowdCountObserved, IncentiveOfferMade
+from shared.contracts.codec import decode
+from shared.contracts.crowd import ANOMALIES, COUNTS, CrowdCountObserved
+from shared.contracts.incentives import OFFERS, RESPONSES, IncentiveOfferMade
 from simulator.live import answer_offer, build_monitor_service, build_simulator_service
 from simulator.monitor import SeasonalBaseline, detect
 
@@ -62,13 +63,13 @@ def test_live_services_publish_counts_answers_and_anomalies():
     for minute in range(5):
         count = CrowdCountObserved(zone="east_deck", minute_start=day + timedelta(minutes=600 + minute),
                                    persons=40, density_p_m2=0.3, los="A", source="sensor")
-        bus.publish("crowd.counts", count)
-    bus.publish("incentives.offers", IncentiveOfferMade(offer_id="o-2", user="u-1", offer_type="shift_later",
+        bus.publish(COUNTS, count)
+    bus.publish(OFFERS, IncentiveOfferMade(offer_id="o-2", user="u-1", offer_type="shift_later",
                                                         reward_yen=100, shift_min=20))
     bus.run_until_idle()
-    assert len(bus.log["crowd.counts"]) == 7 + 5
-    assert len(bus.log["incentives.responses"]) == 1
-    anomalies = [decode(raw)[1] for raw in bus.log["city.anomalies"]]
+    assert len(bus.log[COUNTS.name]) == 7 + 5
+    assert len(bus.log[RESPONSES.name]) == 1
+    anomalies = [decode(raw)[1] for raw in bus.log[ANOMALIES.name]]
     assert anomalies and anomalies[0].zone == "east_deck" and anomalies[0].kind == "surge"
     assert not bus.dead_letters
 
@@ -83,7 +84,7 @@ def test_accepted_time_shift_moves_a_person_in_the_live_counts():
     for _ in range(600):  # to 10:00, when the concourse is busy
         plain.timers[0].tick()
         shifted.timers[0].tick()
-    answers = list(shifted.handlers["incentives.offers"](None, offer))
+    answers = list(shifted.handle(OFFERS, None, offer))
     assert answers[0].payload.accepted
 
     def concourse(service) -> list[int]:

@@ -12,10 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from shared.events import Payload, register
-
-REQUESTS = "mobility.requests"
-ASSIGNMENTS = "mobility.assignments"
+from shared.contracts.base import Payload, Topic
 
 
 def _aware(value: datetime) -> datetime:
@@ -24,7 +21,6 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-@register
 class RideRequested(Payload):
     """A rider (from the app or the simulator) asks for a ride between two points."""
 
@@ -52,7 +48,6 @@ class RideRequested(Payload):
         return self.request_id
 
 
-@register
 class RideAnswered(Payload):
     """The answer the rider sees: accepted with a pick-up window and a fare, or declined with the reason
     and the nearest alternative."""
@@ -90,7 +85,6 @@ class PlannedStop(Payload):
     max_ride_s: int = Field(ge=0)
 
 
-@register
 class VehiclePlanned(Payload):
     """A vehicle's whole state and plan from now on; the latest revision per vehicle is what it drives
     (and what the dispatcher restores after a restart)."""
@@ -110,7 +104,6 @@ class VehiclePlanned(Payload):
         return self.vehicle
 
 
-@register
 class RideCompleted(Payload):
     """A rider was dropped off: the fare is due from the rider and the payout to the vehicle's operator."""
 
@@ -126,3 +119,11 @@ class RideCompleted(Payload):
 
     def key(self) -> str:
         return self.request_id
+
+
+REQUESTS: Topic[RideRequested] = Topic("mobility.requests", key="request", payloads=(RideRequested,))
+# Answers and completions are keyed by request, plans by vehicle: one topic, the latest plan per vehicle wins.
+ASSIGNMENTS: Topic[RideAnswered | VehiclePlanned | RideCompleted] = Topic(
+    "mobility.assignments", key="request or vehicle", payloads=(RideAnswered, VehiclePlanned, RideCompleted))
+
+TOPICS: tuple[Topic, ...] = (REQUESTS, ASSIGNMENTS)

@@ -1,4 +1,4 @@
-"""Renewable targets (A, then B, then certificates) and dispatch set-points that follow contracts."""
+"""Renewable targets: on-site (A), then community (B), then certificates (C)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from services.market.domain.dispatch import Contract, setpoints
-from services.market.domain.registry import Device, Participant
-from services.market.domain.targets import plan_target, settle_target
-from shared.events import TradeMatched
+from services.settlement.domain.targets import plan_target, settle_target
+from shared.contracts.energy import TradeMatched
 
 SLOT = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)
 
@@ -45,14 +43,3 @@ def test_settle_counts_renewable_purchases_by_tier():
               _trade("other", "A", "4", True)]
     plan = settle_target("me", trades, D("10"), D("0.6"))
     assert (plan.from_a_kwh, plan.from_b_kwh, plan.certificates_kwh) == (D("1"), D("2"), D("3.000"))
-
-
-def test_setpoints_split_by_power_and_respect_limits():
-    """Net contracts are spread over storage by power and capped at what the power allows in a slot."""
-    who = {"h": Participant("h", devices=(Device("bat", "battery", D("10"), D("3")), Device("ev", "ev", D("40"),
-                                                                                              D("1")))),
-           "x": Participant("x")}
-    out = setpoints([Contract("t1", seller="x", buyer="h", kwh=D("4"))], who)
-    by_device = {s.device: s.kwh for s in out}
-    assert by_device == {"bat": D("1.5"), "ev": D("0.5")}
-    assert all(s.trade_ids == ("t1",) for s in out)

@@ -1,4 +1,4 @@
-"""Event types the simulator publishes and takes, registered with the shared event registry.
+"""Incentive contracts: offers to people and their answers, operators' campaigns, users' trips, redemptions.
 
 ``crowd.counts``: people crossing a watched zone per minute; ``incentives.offers``: an offer to one
 person (the simulator also answers offers of any type that carries the same fields);
@@ -15,28 +15,11 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.events import Payload, register
+from shared.contracts.base import Payload, Topic
 
 OfferKind = Literal["shift_later", "shift_earlier", "other_exit", "other_mall", "shared_mobility", "ev_charge_now"]
 
 
-@register
-class CrowdCountObserved(Payload):
-    """Walkers entering a zone (a chokepoint) during one minute, with the density and level of service."""
-
-    event_type: ClassVar[str] = "crowd.count.observed"
-    zone: str = Field(min_length=1, max_length=64)
-    minute_start: datetime
-    persons: int = Field(ge=0)
-    density_p_m2: float = Field(ge=0)
-    los: Literal["A", "B", "C", "D", "E", "F"]
-    source: str = Field(default="simulator", max_length=64)
-
-    def key(self) -> str:
-        return self.zone
-
-
-@register
 class IncentiveOfferMade(Payload):
     """An offer to one person: do ``offer_type`` (e.g. leave 20 minutes later) and receive ``reward_yen``."""
 
@@ -65,7 +48,6 @@ class IncentiveOfferMade(Payload):
         return self.user
 
 
-@register
 class IncentiveOfferAnswered(Payload):
     """The person's answer; ``probability`` is the model's acceptance probability (simulated people only)."""
 
@@ -78,22 +60,6 @@ class IncentiveOfferAnswered(Payload):
 
     def key(self) -> str:
         return self.user
-
-
-@register
-class CrowdAnomalyDetected(Payload):
-    """A count far outside its usual level for that minute of the day (robust z-score)."""
-
-    event_type: ClassVar[str] = "city.anomaly.detected"
-    zone: str
-    minute_start: datetime
-    kind: Literal["surge", "drop"]
-    observed: int
-    expected: float
-    robust_z: float
-
-    def key(self) -> str:
-        return self.zone
 
 
 CatalogueKind = Literal["coupon", "shift_later", "shift_earlier", "other_exit", "other_mall", "shared_mobility",
@@ -121,7 +87,6 @@ class CatalogueOffer(BaseModel):
     label: str = Field(default="", max_length=200)
 
 
-@register
 class CampaignLaunched(Payload):
     """An operator's campaign: goal, budget, catalogue, targeting and fairness caps, for one service day.
 
@@ -180,7 +145,6 @@ class CampaignLaunched(Payload):
         return self.campaign_id
 
 
-@register
 class CampaignStopped(Payload):
     event_type: ClassVar[str] = "incentives.campaign.stopped"
     campaign_id: str
@@ -190,7 +154,6 @@ class CampaignStopped(Payload):
         return self.campaign_id
 
 
-@register
 class CampaignRoundPlanned(Payload):
     """What one round decided, with the optimiser's bound and the estimates it used (for the report)."""
 
@@ -212,7 +175,6 @@ class CampaignRoundPlanned(Payload):
 # --------------------------------------------------------------------------- app users
 
 
-@register
 class TripExpected(Payload):
     """An app user's expected trip through a watched place (from their plan or habit), for targeting."""
 
@@ -226,7 +188,6 @@ class TripExpected(Payload):
         return self.user
 
 
-@register
 class OffersPreference(Payload):
     """An app user opts out of offers (or back in); an opted-out user never receives one."""
 
@@ -238,7 +199,6 @@ class OffersPreference(Payload):
         return self.user
 
 
-@register
 class IncentiveOfferExpired(Payload):
     """An offer nobody answered in time: it lapses and counts as a no."""
 
@@ -254,7 +214,6 @@ class IncentiveOfferExpired(Payload):
 # --------------------------------------------------------------------------- redemptions
 
 
-@register
 class RedemptionRequested(Payload):
     """A shop or operator presents a code for redemption."""
 
@@ -266,7 +225,6 @@ class RedemptionRequested(Payload):
         return self.code.strip().upper()
 
 
-@register
 class RewardRedeemed(Payload):
     """A code checked and accepted, once: the reward is owed to the user from the campaign's account."""
 
@@ -284,7 +242,6 @@ class RewardRedeemed(Payload):
         return self.code
 
 
-@register
 class RedemptionRefused(Payload):
     event_type: ClassVar[str] = "incentives.redemption.refused"
     code: str
@@ -295,16 +252,15 @@ class RedemptionRefused(Payload):
         return self.code.strip().upper()
 
 
-@register
-class CrowdForecastPublished(Payload):
-    """The expected walkers entering a zone per minute over one local day (1,440 values), e.g. the day
-    without offers from the simulator, or a forecast from sensors; campaigns judge their goal on it."""
+OFFERS: Topic[IncentiveOfferMade] = Topic("incentives.offers", key="user", payloads=(IncentiveOfferMade,))
+RESPONSES: Topic[IncentiveOfferAnswered | IncentiveOfferExpired] = Topic(
+    "incentives.responses", key="user", payloads=(IncentiveOfferAnswered, IncentiveOfferExpired))
+CAMPAIGNS: Topic[CampaignLaunched | CampaignStopped | CampaignRoundPlanned] = Topic(
+    "incentives.campaigns", key="campaign", payloads=(CampaignLaunched, CampaignStopped, CampaignRoundPlanned))
+USERS: Topic[TripExpected | OffersPreference] = Topic("incentives.users", key="user",
+                                                      payloads=(TripExpected, OffersPreference))
+REDEMPTIONS: Topic[RedemptionRequested | RewardRedeemed | RedemptionRefused] = Topic(
+    "incentives.redemptions", key="code", payloads=(RedemptionRequested, RewardRedeemed, RedemptionRefused),
+    retention_ms=None)
 
-    event_type: ClassVar[str] = "crowd.forecast.published"
-    zone: str = Field(min_length=1, max_length=64)
-    day: date
-    persons: tuple[int, ...] = Field(min_length=1440, max_length=1440)
-    source: str = Field(default="simulator", max_length=64)
-
-    def key(self) -> str:
-        return self.zone
+TOPICS: tuple[Topic, ...] = (OFFERS, RESPONSES, CAMPAIGNS, USERS, REDEMPTIONS)

@@ -11,11 +11,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-
-from shared.events import TradeMatched
+from typing import Protocol
 
 _KWH = Decimal("0.001")
 ZERO = Decimal(0)
+
+
+class SettledTrade(Protocol):
+    """What the target rules read of a trade (a ``TradeMatched`` or a ledger trade row alike)."""
+
+    @property
+    def buyer(self) -> str: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def renewable(self) -> bool: ...
+    @property
+    def kwh(self) -> Decimal: ...
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,7 @@ def plan_target(consumption_kwh: Decimal, share: Decimal, a_available_kwh: Decim
     return TargetPlan(consumption_kwh, target, a, b, target - a - b)
 
 
-def settle_target(participant: str, trades: Iterable[TradeMatched], consumption_kwh: Decimal,
+def settle_target(participant: str, trades: Iterable[SettledTrade], consumption_kwh: Decimal,
                   share: Decimal) -> TargetPlan:
     """After a period: renewable kWh the participant bought on tier A and B, certificates for the gap."""
     target = _check(consumption_kwh, share)

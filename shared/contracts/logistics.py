@@ -11,10 +11,7 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from shared.events import Payload, register
-
-REQUESTS = "logistics.requests"
-ASSIGNMENTS = "logistics.assignments"
+from shared.contracts.base import Payload, Topic
 
 
 def _aware(value: datetime) -> datetime:
@@ -23,7 +20,6 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-@register
 class ParcelRequested(Payload):
     """A shop or depot hands over a parcel for a home, to arrive inside a time window."""
 
@@ -50,7 +46,6 @@ class ParcelRequested(Payload):
         return self.parcel_id
 
 
-@register
 class DeliveryFailed(Payload):
     """A courier could not hand the parcel over (nobody home, wrong address, refused)."""
 
@@ -63,7 +58,6 @@ class DeliveryFailed(Payload):
         return self.parcel_id
 
 
-@register
 class ParcelAssigned(Payload):
     """The parcel's courier, its place in the round and the planned hand-over time (latest plan wins)."""
 
@@ -78,7 +72,6 @@ class ParcelAssigned(Payload):
         return self.parcel_id
 
 
-@register
 class ParcelUndeliverable(Payload):
     """No courier can deliver the parcel inside its window: the sender hears why."""
 
@@ -91,7 +84,6 @@ class ParcelUndeliverable(Payload):
         return self.parcel_id
 
 
-@register
 class ParcelReturned(Payload):
     """A failed delivery goes back to its depot, with the courier's reason."""
 
@@ -103,3 +95,11 @@ class ParcelReturned(Payload):
 
     def key(self) -> str:
         return self.parcel_id
+
+
+REQUESTS: Topic[ParcelRequested | DeliveryFailed] = Topic(
+    "logistics.requests", key="parcel", payloads=(ParcelRequested, DeliveryFailed))
+ASSIGNMENTS: Topic[ParcelAssigned | ParcelUndeliverable | ParcelReturned] = Topic(
+    "logistics.assignments", key="parcel", payloads=(ParcelAssigned, ParcelUndeliverable, ParcelReturned))
+
+TOPICS: tuple[Topic, ...] = (REQUESTS, ASSIGNMENTS)

@@ -1,12 +1,12 @@
-"""The charging service's events: plans in; bookings, answers and metered sessions out.
+"""Charging contracts: owners' plans in; bookings, metered sessions and charger availability out.
 
 ``ev.plans`` (key vehicle): an owner's plan for the car, or a change of it (a new plan replaces the old one
-whole: trip changes and mode overrides are new plans). ``energy.forecasts`` (key site): a site's PV surplus
-forecast. ``ev.bookings`` (key vehicle): the car's bookings per charger and slot, or the answer that its
-departure cannot be covered (shortfall and when it could leave). ``ev.sessions`` (key vehicle): what a
-charger metered (the charger gateway's word; what is billed). ``ev.chargers`` (key charger): a charger that
-went away, refused a profile or came back. Orders and set-points use the market's contracts
-(``EnergyOrderPlaced`` on ``energy.orders``, ``DispatchSetpoint`` on ``energy.dispatch``).
+whole: trip changes and mode overrides are new plans). ``ev.bookings`` (key vehicle): the car's bookings per
+charger and slot, or the answer that its departure cannot be covered (shortfall and when it could leave).
+``ev.sessions`` (key vehicle): what a charger metered (the charger gateway's word; what is billed).
+``ev.chargers`` (key charger): a charger that went away, refused a profile or came back. The PV forecast a
+plan reads, the orders a plan places and the set-points it sends are the energy domain's
+(``energy.forecasts``, ``energy.orders``, ``energy.dispatch``, ``energy.dispatch.acks``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.events import Payload, Slot, register
+from shared.contracts.base import Payload, Topic
 
 Kwh0 = Field(ge=0, max_digits=9, decimal_places=3)
 
@@ -42,8 +42,9 @@ class PlannedStay(BaseModel):
         return self
 
 
-@register
 class EvPlanSubmitted(Payload):
+    """An owner's plan for one car: battery, charge now, limits, mode and the day's stays."""
+
     event_type: ClassVar[str] = "ev.plan.submitted"
     vehicle: str = Field(min_length=1, max_length=20)
     participant: str = Field(min_length=1, max_length=64)
@@ -72,20 +73,9 @@ class EvPlanSubmitted(Payload):
         return self.vehicle
 
 
-@register
-class SiteForecast(Payload):
-    """PV surplus over the site's own load, kWh per 30-minute slot from ``start``."""
-
-    event_type: ClassVar[str] = "energy.forecast.site"
-    site: str = Field(min_length=1, max_length=64)
-    start: Slot
-    pv_kwh: tuple[Decimal, ...] = Field(max_length=192)
-
-    def key(self) -> str:
-        return self.site
-
-
 class Booking(BaseModel):
+    """Energy booked for a car on one charger in one slot, and how much of it is on-site PV."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
     charger: str
     slot: datetime
@@ -103,7 +93,6 @@ class DepartureShortfall(BaseModel):
     feasible_depart: datetime | None
 
 
-@register
 class EvBooked(Payload):
     """The car's plan: bookings per charger and slot; ``status`` infeasible when a departure lacks charge."""
 
@@ -121,7 +110,6 @@ class EvBooked(Payload):
         return self.vehicle
 
 
-@register
 class ChargingSessionMetered(Payload):
     """What a charger's meter says of one transaction; ``final`` once it stopped."""
 
@@ -138,7 +126,6 @@ class ChargingSessionMetered(Payload):
         return self.vehicle
 
 
-@register
 class ChargerAvailability(Payload):
     """A charger went away, refused a profile, or is back."""
 
@@ -149,3 +136,12 @@ class ChargerAvailability(Payload):
 
     def key(self) -> str:
         return self.charger
+
+
+PLANS: Topic[EvPlanSubmitted] = Topic("ev.plans", key="vehicle", payloads=(EvPlanSubmitted,))
+BOOKINGS: Topic[EvBooked] = Topic("ev.bookings", key="vehicle", payloads=(EvBooked,))
+SESSIONS: Topic[ChargingSessionMetered] = Topic("ev.sessions", key="vehicle", payloads=(ChargingSessionMetered,),
+                                                retention_ms=None)
+CHARGERS: Topic[ChargerAvailability] = Topic("ev.chargers", key="charger", payloads=(ChargerAvailability,))
+
+TOPICS: tuple[Topic, ...] = (PLANS, BOOKINGS, SESSIONS, CHARGERS)

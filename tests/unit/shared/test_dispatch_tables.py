@@ -1,0 +1,78 @@
+"""Dispatch tables (payload type -> handler) are checked against the catalogue when a service is built."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from services.market.service import build_service as build_market
+from shared.bus.dispatch import deliver
+from shared.contracts.base import Envelope, Topic
+from shared.contracts.codec import encode
+from shared.contracts.energy import (
+    DISPATCH_ACKS,
+    ORDERS,
+    TRADES,
+    DispatchAcknowledged,
+    EnergyOrderCancelled,
+    EnergyOrderPlaced,
+    GateClosed,
+    TradeMatched,
+)
+from shared.runtime import DispatchError, Service, ignore
+
+ALL_ORDERS = {EnergyOrderPlaced: ignore, EnergyOrderCancelled: ignore, GateClosed: ignore}
+
+
+def test_a_table_missing_a_payload_type_the_topic_carries_is_refused():
+    """A new payload on a topic cannot be dropped unnoticed: the service names what it does not handle."""
+    with pytest.raises(DispatchError, match=r"no handler for EnergyOrderCancelled on energy.orders"):
+        Service("toy", {ORDERS: {EnergyOrderPlaced: ignore, GateClosed: ignore}})
+
+
+def test_a_handler_for_a_type_the_topic_does_not_carry_is_refused():
+    with pytest.raises(DispatchError, match=r"handles TradeMatched on energy.orders"):
+        Service("toy", {ORDERS: {**ALL_ORDERS, TradeMatched: ignore}})
+
+
+def test_a_topic_outside_the_catalogue_is_refused():
+    stray = Topic("energy.elsewhere", key="slot", payloads=(GateClosed,))
+    with pytest.raises(DispatchError, match="not a catalogue topic"):
+        Service("toy", {stray: {GateClosed: ignore}})
+
+
+def test_batch_handlers_and_replay_need_a_table_for_their_topic():
+    with pytest.raises(DispatchError, match=r"batch handler for energy.trades"):
+        Service("toy", {ORDERS: ALL_ORDERS}, batch_handlers={TRADES: lambda batch: [[] for _ in batch]})
+    with pytest.raises(DispatchError, match=r"replays energy.dispatch.acks"):
+        Service("toy", {ORDERS: ALL_ORDERS}, replay={DISPATCH_ACKS: timedelta(hours=1)})
+
+
+def test_each_payload_type_reaches_its_own_handler():
+    """The table, not an isinstance chain, decides which handler runs."""
+    calls: list[str] = []
+    service = Service("toy", {ORDERS: {EnergyOrderPlaced: lambda e, p: calls.append("place") or [],
+                                       EnergyOrderCancelled: lambda e, p: calls.append("cancel") or [],
+                                       GateClosed: lambda e, p: calls.append("gate") or []}})
+    slot = "2026-11-28T10:00:00Z"
+    for payload in (GateClosed(slot=slot), EnergyOrderCancelled(order_id="o", participant="p", slot=slot)):
+        assert deliver(service, ORDERS.name, encode(Envelope.wrap(payload, "t"))).dead_letter_reason is None
+    assert calls == ["gate", "cancel"]
+
+
+def test_the_real_services_pass_the_start_check():
+    """The market's table covers both topics it reads (the check runs when it is built)."""
+    market = build_market()
+    assert set(market.handlers) == {ORDERS, DISPATCH_ACKS}
+    assert set(market.handlers[DISPATCH_ACKS]) == {DispatchAcknowledged}
+
+
+def test_charging_reads_its_plans_forecasts_sessions_and_chargers_through_one_table_each():
+    """The charging service's tables cover the four topics it reads, each payload type to its handler."""
+    from services.charging.service import build_service as build_charging
+    from shared.contracts import charging, energy
+
+    service = build_charging()
+    assert set(service.handlers) == {charging.PLANS, energy.FORECASTS, charging.SESSIONS, charging.CHARGERS}
+    assert set(service.replay) == set(service.handlers)
