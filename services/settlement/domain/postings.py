@@ -1,7 +1,9 @@
 """How one trade becomes balanced postings: money in sen and energy in Wh, each summing to zero.
 
 Accounts are plain strings: ``participant:<id>`` for market participants, ``operator:grid`` for the grid
-operator who is owed the wheeling fee, ``operator:platform`` for the platform fee. A positive amount is
+operator who is owed the wheeling fee, ``operator:platform`` for the platform fee; ``campaign:<id>``,
+``sponsor:<operator>``, ``fleet:<operator>`` and ``site:<site>`` for the payment kinds (rewards, fares,
+charging bills). A positive amount is
 money or energy received by the account, a negative one is paid or delivered.
 """
 
@@ -26,6 +28,26 @@ Commodity = Literal["JPY", "kWh"]
 
 def participant_account(participant: str) -> str:
     return f"participant:{participant}"
+
+
+def campaign_account(campaign_id: str) -> str:
+    """The account an incentive campaign pays its rewards from (funded by its sponsor)."""
+    return f"campaign:{campaign_id}"
+
+
+def sponsor_account(operator: str) -> str:
+    """A station-area operator who funds incentive campaigns."""
+    return f"sponsor:{operator}"
+
+
+def fleet_account(operator: str) -> str:
+    """A vehicle operator who is paid for rides its vehicles drive."""
+    return f"fleet:{operator}"
+
+
+def site_account(site: str) -> str:
+    """A charging site (its owner is paid for the energy its chargers deliver)."""
+    return f"site:{site}"
 
 
 @dataclass(frozen=True)

@@ -51,9 +51,10 @@ def chain(drafts: list[Draft]) -> list[Entry]:
 
 
 def test_builtin_kinds_are_registered() -> None:
-    """The registry lists trade, retirement and anchor; anchors are the only kind not under anchors."""
-    assert set(KINDS) == {"trade", "retirement", "anchor"}
-    assert set(KINDS.anchored()) == {"trade", "retirement"}
+    """The registry lists every kind the ledger writes; anchors are the only kind not under anchors."""
+    payments = {"reward", "campaign_fund", "fare", "charging_bill"}
+    assert set(KINDS) == {"trade", "retirement", "anchor", *payments}
+    assert set(KINDS.anchored()) == {"trade", "retirement", *payments}
 
 
 @pytest.mark.parametrize("name", ["", "a" * 17])

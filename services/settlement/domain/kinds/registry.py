@@ -11,7 +11,10 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from services.settlement.domain.kinds.anchor import AnchorKind
 from services.settlement.domain.kinds.base import KIND_NAME_MAX, EntryKind
+from services.settlement.domain.kinds.charging_bill import ChargingBillKind
+from services.settlement.domain.kinds.fare import FareKind
 from services.settlement.domain.kinds.retirement import RetirementKind
+from services.settlement.domain.kinds.reward import CampaignFundingKind, RewardKind
 from services.settlement.domain.kinds.trade import TradeKind
 
 
@@ -53,4 +56,8 @@ KINDS = KindRegistry((
     TradeKind(),
     RetirementKind(),
     AnchorKind(),
+    RewardKind(),
+    CampaignFundingKind(),
+    FareKind(),
+    ChargingBillKind(),
 ))

@@ -1,0 +1,87 @@
+"""What the money-only kinds share: a fact that names who pays whom, its legs, and the check that recomputes them.
+
+Rewards, campaign funding, ride fares and charging bills are each one small module: a frozen fact with integer
+sen, ``ref`` (the one thing paid: the ledger keeps one entry per ``(kind, ref)``, so a redelivered event
+pays nothing twice), ``when`` (which slot's anchor covers it) and ``legs()``. The body is
+``{"fact": fact.to_json(), "postings": fact.legs(), "at": ISO time}``; ``verify`` rebuilds the fact from the
+body and refuses an entry whose postings, reference or slot do not follow from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Protocol
+
+from services.settlement.domain.chain import Draft, Entry
+from services.settlement.domain.kinds.base import ChainState, EntryKind
+
+SLOT_MINUTES = 30  # the market's slot: a payment sits under the anchor of the slot it happened in
+
+
+class PaymentFact(Protocol):
+    @property
+    def ref(self) -> str: ...
+
+    @property
+    def when(self) -> datetime: ...
+
+    def legs(self) -> list[list[Any]]: ...
+
+    def parties(self) -> frozenset[str]: ...
+
+    def problem(self) -> str | None: ...
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+def slot_of(moment: datetime) -> str:
+    """ISO UTC start of the half-hour slot ``moment`` falls in (naive times are refused, not guessed)."""
+    if moment.tzinfo is None:
+        raise ValueError("payment times must carry a time zone")
+    utc = moment.astimezone(UTC)
+    return utc.replace(minute=utc.minute - utc.minute % SLOT_MINUTES, second=0, microsecond=0).isoformat()
+
+
+def utc_time(text: str) -> datetime:
+    """A stored ISO time back as an aware datetime (bodies keep UTC offsets)."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"time {text!r} has no offset")
+    return moment
+
+
+def payment_draft(kind: str, fact: PaymentFact, at: datetime) -> Draft:
+    """The entry that pays ``fact``, recorded at ``at``; refuses a fact that breaks its own rules."""
+    problem = fact.problem()
+    if problem is not None:
+        raise ValueError(problem)
+    return Draft(kind, fact.ref, slot_of(fact.when), {"fact": fact.to_json(), "postings": fact.legs(),
+                                                      "at": at.isoformat()})
+
+
+class PaymentKind(EntryKind):
+    """A kind whose body is one payment fact; subclasses name the fact type and its posting kinds."""
+
+    fact_type: ClassVar[Any]
+
+    def fact(self, body: Mapping[str, Any]) -> PaymentFact:
+        fact: PaymentFact = self.fact_type.from_json(body["fact"])
+        return fact
+
+    def check(self, entry: Entry, body: dict[str, Any], state: ChainState) -> str | None:
+        try:
+            fact = self.fact(body)
+        except (KeyError, TypeError, ValueError) as exc:
+            return f"{self.name} body is not a valid fact: {exc}"
+        if fact.ref != entry.ref or slot_of(fact.when) != entry.slot:
+            return f"{self.name} body does not match the entry's reference or slot"
+        problem = fact.problem()
+        if problem is not None:
+            return problem
+        if fact.legs() != body["postings"]:
+            return f"postings do not follow from the {self.name}"
+        return None
+
+    def parties(self, body: Mapping[str, Any]) -> frozenset[str]:
+        return self.fact(body).parties()

@@ -1,0 +1,110 @@
+"""``reward`` and ``campaign_fund``: incentive rewards paid from a campaign's account, and the sponsor's funding.
+
+A campaign's sponsor (a station-area operator) funds ``campaign:<id>`` for a day (``campaign_fund``, ref
+``<campaign>:<day>``); each redeemed offer pays its reward from that account to the user (``reward``, ref =
+the redemption code, so a code pays once). The campaign account's balance is the budget left: what was spent
+is auditable per campaign and reconciles with the campaign service's own count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from services.settlement.domain.kinds.payments import PaymentKind, utc_time
+from services.settlement.domain.money import SEN_PER_YEN
+from services.settlement.domain.postings import JPY, campaign_account, participant_account, sponsor_account
+
+REWARD = "reward"
+FUNDING = "campaign_fund"
+
+
+@dataclass(frozen=True)
+class Reward:
+    code: str
+    offer_id: str
+    campaign_id: str
+    user: str
+    reward_sen: int
+    redeemer: str
+    redeemed_at: datetime
+
+    @classmethod
+    def from_event(cls, event: Any) -> Reward:
+        """From a redemption event (duck-typed: the domain never imports the contract package)."""
+        return cls(event.code, event.offer_id, event.campaign_id, event.user, int(event.reward_yen) * SEN_PER_YEN,
+                   event.redeemer, event.at)
+
+    @property
+    def ref(self) -> str:
+        return self.code
+
+    @property
+    def when(self) -> datetime:
+        return self.redeemed_at
+
+    def problem(self) -> str | None:
+        return None if self.reward_sen > 0 else "a reward must be positive"
+
+    def legs(self) -> list[list[Any]]:
+        return [[campaign_account(self.campaign_id), JPY, -self.reward_sen, "reward"],
+                [participant_account(self.user), JPY, self.reward_sen, "reward"]]
+
+    def parties(self) -> frozenset[str]:
+        return frozenset({self.user})
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "redeemed_at": self.redeemed_at.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reward:
+        return cls(str(data["code"]), str(data["offer_id"]), str(data["campaign_id"]), str(data["user"]),
+                   int(data["reward_sen"]), str(data["redeemer"]), utc_time(data["redeemed_at"]))
+
+
+@dataclass(frozen=True)
+class CampaignFunding:
+    campaign_id: str
+    sponsor: str
+    day: date
+    budget_sen: int
+    funded_at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"{self.campaign_id}:{self.day.isoformat()}"
+
+    @property
+    def when(self) -> datetime:
+        return self.funded_at
+
+    def problem(self) -> str | None:
+        return None if self.budget_sen > 0 else "a campaign's funding must be positive"
+
+    def legs(self) -> list[list[Any]]:
+        return [[sponsor_account(self.sponsor), JPY, -self.budget_sen, "campaign_budget"],
+                [campaign_account(self.campaign_id), JPY, self.budget_sen, "campaign_budget"]]
+
+    def parties(self) -> frozenset[str]:
+        return frozenset()
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "day": self.day.isoformat(), "funded_at": self.funded_at.isoformat()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CampaignFunding:
+        return cls(str(data["campaign_id"]), str(data["sponsor"]), date.fromisoformat(data["day"]),
+                   int(data["budget_sen"]), utc_time(data["funded_at"]))
+
+
+class RewardKind(PaymentKind):
+    name: ClassVar[str] = REWARD
+    posting_kinds: ClassVar[tuple[str, ...]] = ("reward",)
+    fact_type = Reward
+
+
+class CampaignFundingKind(PaymentKind):
+    name: ClassVar[str] = FUNDING
+    posting_kinds: ClassVar[tuple[str, ...]] = ("campaign_budget",)
+    fact_type = CampaignFunding
