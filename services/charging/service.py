@@ -29,6 +29,7 @@ from shared.contracts.base import Envelope, utcnow
 from shared.contracts.charging import (
     Booking,
     ChargerAvailability,
+    ChargingBilled,
     ChargingSessionMetered,
     DepartureShortfall,
     EvBooked,
@@ -88,7 +89,21 @@ class ChargingService:
         if previous is not None and previous.kwh > payload.kwh:
             return []            # an older reading, redelivered
         self.metered[payload.transaction_id] = payload
-        return []               # the battery moved as planned or less; the next re-plan uses the meter
+        # The battery moved as planned or less; the next re-plan uses the meter. A finished transaction is
+        # billed on what the meter delivered (settlement records one bill per charger and transaction).
+        return self._bill(payload) if payload.final else []
+
+    def _bill(self, reading: ChargingSessionMetered) -> list[Outgoing]:
+        site = next((s for s in self.settings.sites if reading.charger in s.chargers), None)
+        plan = self.plans.get(reading.vehicle)
+        if site is None or plan is None:
+            log.warning("charging transaction %s on %s: no %s known, not billed", reading.transaction_id,
+                        reading.charger, "site" if site is None else f"owner of {reading.vehicle}")
+            return []
+        return [Outgoing(ev.BILLS, ChargingBilled(
+            charger=reading.charger, transaction_id=reading.transaction_id, vehicle=reading.vehicle,
+            participant=plan.participant, site=site.id, kwh=reading.kwh, fee_yen_per_kwh=site.fee_yen_per_kwh,
+            stopped_at=reading.read_at))]
 
     def on_charger(self, envelope: Envelope, payload: ChargerAvailability) -> Iterable[Outgoing]:
         was = payload.charger in self.unavailable

@@ -16,12 +16,15 @@ class ChargerSite:
     charger_kw: Decimal
     limit_kw: Decimal
     soft_kw: Decimal | None = None     # grid import for charging above this pays the peak penalty
+    fee_yen_per_kwh: Decimal = Decimal("0")  # the site's fee for the charger's service, per metered kWh
 
     def __post_init__(self) -> None:
         if not self.chargers or len(set(self.chargers)) != len(self.chargers):
             raise ValueError(f"site {self.id!r}: chargers must be a non-empty list of distinct ids")
         if self.charger_kw <= 0 or self.limit_kw <= 0:
             raise ValueError(f"site {self.id!r}: charger_kw and limit_kw must be positive")
+        if self.fee_yen_per_kwh < 0:
+            raise ValueError(f"site {self.id!r}: fee_yen_per_kwh must not be negative")
 
 
 def _tou(night: str, day: str, midday: str, evening: str) -> tuple[Decimal, ...]:
@@ -32,12 +35,14 @@ def _tou(night: str, day: str, midday: str, evening: str) -> tuple[Decimal, ...]
     return tuple(Decimal(x) for x in hours)
 
 
+# Charging fees (on top of the energy, which each car buys on the market): free at the office for its staff,
+# a small fee at the shopping centre's car park, a public fast-charger fee at the station.
 EBINA_SITES = (
     ChargerSite("office-park", tuple(f"office-park/cp-{k:02d}" for k in range(1, 9)), Decimal("6"), Decimal("36")),
     ChargerSite("lalaport-ebina", tuple(f"lalaport-ebina/cp-{k:02d}" for k in range(1, 7)), Decimal("6"),
-                Decimal("30")),
+                Decimal("30"), fee_yen_per_kwh=Decimal("5")),
     ChargerSite("ebina-station-ev", tuple(f"ebina-station-ev/cp-{k:02d}" for k in range(1, 3)), Decimal("20"),
-                Decimal("40")),
+                Decimal("40"), fee_yen_per_kwh=Decimal("10")),
 )
 
 

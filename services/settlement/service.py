@@ -1,9 +1,11 @@
-"""The settlement service on the bus: trades in, receipts and slot anchors out.
+"""The settlement service on the bus: trades and payments in, receipts and slot anchors out.
 
 The handler only translates: decode the trade, hand it to the ledger, turn the result into receipts. A
 redelivered trade writes nothing and publishes nothing. Participants' requests to retire a renewable
-certificate (``ledger.retirements``) are answered on ``ledger.receipts``. A timer publishes a Merkle anchor
-for every slot that has gained entries since its last anchor.
+certificate (``ledger.retirements``) are answered on ``ledger.receipts``. Payments of the other services
+become entries of their own kinds: a campaign's launch funds its account, a redeemed offer pays its reward,
+a completed ride its fare, a finished charging transaction its bill (one entry per reference, ever). A timer
+publishes a Merkle anchor for every slot that has gained entries since its last anchor.
 
 Exactly once from Kafka: each trade is settled in one database transaction (entry, postings,
 certificate, chain head) keyed by its trade id; the transport commits the offset only after the outputs
@@ -18,11 +20,20 @@ import logging
 from collections.abc import Iterable
 
 from services.settlement.anchor_file import AnchorFile
+from services.settlement.domain.chain import Draft
+from services.settlement.domain.kinds.charging_bill import NAME as CHARGING_BILL
+from services.settlement.domain.kinds.charging_bill import ChargingBill
+from services.settlement.domain.kinds.fare import NAME as FARE
+from services.settlement.domain.kinds.fare import Fare
+from services.settlement.domain.kinds.payments import payment_draft
+from services.settlement.domain.kinds.reward import FUNDING, REWARD, CampaignFunding, Reward
+from services.settlement.domain.money import SEN_PER_YEN
 from services.settlement.ports import Ledger
+from shared.contracts import charging, incentives, mobility
 from shared.contracts.base import Envelope
 from shared.contracts.energy import TRADES, TradeMatched
 from shared.contracts.ledger import ANCHORS, RECEIPTS, RETIREMENTS, CertificateRetired, CertificateRetirementRequested
-from shared.runtime import Outgoing, Service, Timer
+from shared.runtime import Outgoing, Service, Timer, ignore
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +69,29 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0, anchor_file: A
         return [Outgoing(RECEIPTS, CertificateRetired(**answer, accepted=True, entry_seq=outcome.entry.seq,
                                                       entry_hash=outcome.entry.hash))]
 
+    def pay(draft: Draft) -> list[Outgoing]:
+        """Record one payment entry; a redelivery (its ``(kind, ref)`` already there) writes nothing."""
+        if ledger.record([draft]) == [None]:
+            log.info("%s %s already on the ledger", draft.kind, draft.ref)
+        return []
+
+    def on_campaign(envelope: Envelope, payload: incentives.CampaignLaunched) -> Iterable[Outgoing]:
+        """The sponsor funds the campaign's account with its guard: the most its open offers could cost."""
+        return pay(payment_draft(FUNDING, CampaignFunding(
+            payload.campaign_id, payload.operator, payload.day, payload.guard_yen * SEN_PER_YEN,
+            envelope.occurred_at), envelope.occurred_at))
+
+    def on_reward(envelope: Envelope, payload: incentives.RewardRedeemed) -> Iterable[Outgoing]:
+        return pay(payment_draft(REWARD, Reward.from_event(payload), envelope.occurred_at))
+
+    def on_ride(envelope: Envelope, payload: mobility.RideCompleted) -> Iterable[Outgoing]:
+        return pay(payment_draft(FARE, Fare.from_event(payload), envelope.occurred_at))
+
+    def on_bill(envelope: Envelope, payload: charging.ChargingBilled) -> Iterable[Outgoing]:
+        bill = ChargingBill.metered(payload.charger, payload.transaction_id, payload.participant, payload.site,
+                                    payload.kwh, payload.fee_yen_per_kwh, payload.stopped_at)
+        return pay(payment_draft(CHARGING_BILL, bill, envelope.occurred_at))
+
     def anchor() -> Iterable[Outgoing]:
         """One tick: anchor what is pending, then bring the public file up to date (both safe to repeat)."""
         anchors = ledger.anchor_pending()
@@ -66,7 +100,17 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0, anchor_file: A
         return [Outgoing(ANCHORS, a) for a in anchors]
 
     # A database outage must not push trades to the dead-letter topic (they would never settle): retry.
-    return Service(name="settlement", handlers={TRADES: {TradeMatched: on_trade},
-                                                RETIREMENTS: {CertificateRetirementRequested: on_retirement}},
+    handlers = {
+        TRADES: {TradeMatched: on_trade},
+        RETIREMENTS: {CertificateRetirementRequested: on_retirement},
+        incentives.CAMPAIGNS: {incentives.CampaignLaunched: on_campaign, incentives.CampaignStopped: ignore,
+                               incentives.CampaignRoundPlanned: ignore},
+        incentives.REDEMPTIONS: {incentives.RewardRedeemed: on_reward, incentives.RedemptionRequested: ignore,
+                                 incentives.RedemptionRefused: ignore},
+        mobility.ASSIGNMENTS: {mobility.RideCompleted: on_ride, mobility.RideAnswered: ignore,
+                               mobility.VehiclePlanned: ignore},
+        charging.BILLS: {charging.ChargingBilled: on_bill},
+    }
+    return Service(name="settlement", handlers=handlers,
                    batch_handlers={TRADES: on_trades}, timers=[Timer(anchor_interval_s, anchor)],
                    retry_forever=True)

@@ -126,6 +126,26 @@ class ChargingSessionMetered(Payload):
         return self.vehicle
 
 
+class ChargingBilled(Payload):
+    """A finished charging transaction billed on what the meter delivered, at the site's charging fee.
+
+    The energy itself is bought on the market by the car's own orders; this is the site's fee for the
+    charger's service, owed by the car's owner (``participant``) to the site."""
+
+    event_type: ClassVar[str] = "ev.session.billed"
+    charger: str
+    transaction_id: int
+    vehicle: str
+    participant: str
+    site: str
+    kwh: Decimal = Kwh0
+    fee_yen_per_kwh: Decimal = Field(ge=0, le=1000, decimal_places=2)
+    stopped_at: datetime
+
+    def key(self) -> str:
+        return self.participant
+
+
 class ChargerAvailability(Payload):
     """A charger went away, refused a profile, or is back."""
 
@@ -143,5 +163,6 @@ BOOKINGS: Topic[EvBooked] = Topic("ev.bookings", key="vehicle", payloads=(EvBook
 SESSIONS: Topic[ChargingSessionMetered] = Topic("ev.sessions", key="vehicle", payloads=(ChargingSessionMetered,),
                                                 retention_ms=None)
 CHARGERS: Topic[ChargerAvailability] = Topic("ev.chargers", key="charger", payloads=(ChargerAvailability,))
+BILLS: Topic[ChargingBilled] = Topic("ev.bills", key="participant", payloads=(ChargingBilled,), retention_ms=None)
 
-TOPICS: tuple[Topic, ...] = (PLANS, BOOKINGS, SESSIONS, CHARGERS)
+TOPICS: tuple[Topic, ...] = (PLANS, BOOKINGS, SESSIONS, CHARGERS, BILLS)

@@ -12,6 +12,7 @@ from shared.contracts import energy
 from shared.contracts.base import Envelope, Topic
 from shared.contracts.charging import (
     ChargerAvailability,
+    ChargingBilled,
     ChargingSessionMetered,
     EvBooked,
     EvPlanSubmitted,
@@ -133,3 +134,19 @@ def test_an_order_placed_again_after_a_cancel_gets_a_new_id():
     ids = [{o.payload.order_id for o in fresh.handle(ev.PLANS, envelope, envelope.body())
             if isinstance(o.payload, EnergyOrderPlaced)} for fresh in (service(), service())]
     assert ids[0] == ids[1]
+
+
+def test_a_finished_transaction_is_billed_on_what_the_meter_delivered():
+    """Only the final reading bills: the owner, the site and its fee, the metered kWh (not the planned)."""
+    paid = ChargerSite("office", ("office/cp-1", "office/cp-2"), D("7"), D("14"), fee_yen_per_kwh=D("5"))
+    svc = build_service(ChargingSettings(sites=(paid,)), clock=Clock())
+    send(svc, ev.PLANS, ev_plan("ev-1", "20", 6))
+    running = ChargingSessionMetered(charger="office/cp-1", vehicle="ev-1", transaction_id=4, kwh=D("3.2"),
+                                     started_at=NOW, read_at=NOW + timedelta(minutes=30))
+    assert of(send(svc, ev.SESSIONS, running), ChargingBilled) == []
+    final = running.model_copy(update={"kwh": D("7.345"), "final": True, "read_at": NOW + timedelta(hours=1)})
+    [bill] = of(send(svc, ev.SESSIONS, final), ChargingBilled, ev.BILLS)
+    assert (bill.participant, bill.site, bill.kwh, bill.fee_yen_per_kwh, bill.transaction_id) == (
+        "owner-ev-1", "office", D("7.345"), D("5"), 4)
+    stranger = final.model_copy(update={"vehicle": "ev-unknown", "transaction_id": 5})
+    assert of(send(svc, ev.SESSIONS, stranger), ChargingBilled) == []

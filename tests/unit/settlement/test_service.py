@@ -1,8 +1,12 @@
 """The settlement service on the bus, over the in-memory fake of its Ledger port: receipts for new trades,
 the same receipts again for redeliveries (nothing written twice), anchors on a timer."""
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
 from services.settlement.service import build_service
 from shared.bus import dispatch
+from shared.contracts import charging, incentives, mobility
 from shared.contracts.base import Envelope
 from shared.contracts.codec import encode
 from shared.contracts.energy import TRADES, GateClosed
@@ -66,3 +70,33 @@ def test_retirement_requests_are_answered_on_receipts(fake_ledger, trade) -> Non
     (refused,) = deliver(service, thief, RETIREMENTS)
     assert not refused.payload.accepted and "no certificate REC-t1 held by pv-owner-a" in refused.payload.reason
     assert fake_ledger.verify().ok
+
+
+def test_payments_of_other_services_are_entries_once(fake_ledger) -> None:
+    """A campaign's launch funds its account, a redeemed offer pays its reward, a completed ride its fare, a
+    finished charging transaction its bill; redeliveries write nothing; other payloads there are ignored."""
+    at = datetime(2026, 12, 2, 8, 10, tzinfo=UTC)
+    launched = incentives.CampaignLaunched(
+        campaign_id="c-1", operator="ebina-station-area", day=date(2026, 12, 2), goal_kind="cut_load",
+        place="odakyu_gates", window=("07:30", "08:30"), share=0.1, daily_budget_yen=20_000, guard_yen=60_000,
+        offers=(incentives.CatalogueOffer(offer_id="early30", kind="shift_earlier", reward_yen=150, shift_min=30),))
+    reward = incentives.RewardRedeemed(code="AB12CD", offer_id="o-1", campaign_id="c-1", operator="ebina-station-area",
+                                       user="home-1", reward_yen=150, redeemer="cafe-1", at=at)
+    ride = mobility.RideCompleted(request_id="r-1", rider="home-2", vehicle="shuttle-1", operator="ebina-shuttle",
+                                  fare_yen=500, payout_yen=400, dropped_off_at=at)
+    bill = charging.ChargingBilled(charger="ebina-station-ev/cp-01", transaction_id=7, vehicle="ev-3",
+                                   participant="home-3", site="ebina-station-ev", kwh=Decimal("12.5"),
+                                   fee_yen_per_kwh=Decimal("10"), stopped_at=at)
+    service = build_service(fake_ledger)
+    deliveries = [(incentives.CAMPAIGNS, launched), (incentives.REDEMPTIONS, reward), (mobility.ASSIGNMENTS, ride),
+                  (charging.BILLS, bill)]
+    for topic, payload in deliveries * 2:
+        assert deliver(service, payload, topic) == []
+    ignored = incentives.RedemptionRefused(code="AB12CD", redeemer="cafe-2", reason="already redeemed by cafe-1")
+    assert deliver(service, ignored, incentives.REDEMPTIONS) == []
+    assert [fake_ledger.entry(k, r) is not None for k, r in [
+        ("campaign_fund", "c-1:2026-12-02"), ("reward", "AB12CD"), ("fare", "r-1"),
+        ("charging_bill", "ebina-station-ev/cp-01:7")]] == [True] * 4
+    assert fake_ledger.verify().ok
+    assert [p["net_yen"] for p in fake_ledger.statement("home-1").payments] == ["150.00"]
+    assert [p["net_yen"] for p in fake_ledger.statement("home-3").payments] == ["-125.00"]

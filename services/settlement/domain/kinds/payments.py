@@ -10,13 +10,12 @@ body and refuses an entry whose postings, reference or slot do not follow from i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Protocol
 
 from services.settlement.domain.chain import Draft, Entry
 from services.settlement.domain.kinds.base import ChainState, EntryKind
-
-SLOT_MINUTES = 30  # the market's slot: a payment sits under the anchor of the slot it happened in
+from shared.units import slot_start
 
 
 class PaymentFact(Protocol):
@@ -36,11 +35,11 @@ class PaymentFact(Protocol):
 
 
 def slot_of(moment: datetime) -> str:
-    """ISO UTC start of the half-hour slot ``moment`` falls in (naive times are refused, not guessed)."""
+    """ISO UTC start of the market slot ``moment`` falls in: a payment sits under that slot's anchor (naive
+    times are refused, not guessed)."""
     if moment.tzinfo is None:
         raise ValueError("payment times must carry a time zone")
-    utc = moment.astimezone(UTC)
-    return utc.replace(minute=utc.minute - utc.minute % SLOT_MINUTES, second=0, microsecond=0).isoformat()
+    return slot_start(moment).isoformat()
 
 
 def utc_time(text: str) -> datetime:
