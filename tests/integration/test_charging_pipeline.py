@@ -18,6 +18,7 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from services.charging.adapters.ocpp_charger_sim import SimulatedChargePoint
 from services.localstack import LocalStack, free_port
+from services.settlement.read_model import open_read_model
 from services.settlement.store import open_ledger
 from shared.contracts import charging as ev
 from shared.contracts import energy
@@ -99,7 +100,7 @@ def test_plans_to_chargers_to_settled_energy(stack, charging):
     """Two cars at the office park; cp-01 accepts profiles, cp-02 refuses them and the other six chargers
     are not connected: the planner ends with both cars on cp-01 only, each departure met; cp-01 confirms
     its set-points; its meter readings come back as sessions; the car's market order clears against a PV
-    seller and the trade is on the ledger."""
+    seller and the trade is on the ledger; the metered energy is billed on the ledger."""
     _, ocpp_url = charging
     tag = uuid.uuid4().hex[:6]
     cars = [f"ev-{tag}-a", f"ev-{tag}-b"]
@@ -185,6 +186,17 @@ def test_plans_to_chargers_to_settled_energy(stack, charging):
 
         trades = wait_until(settled, 90, "the car's energy on the ledger")
         assert sum(Decimal(str(t.kwh)) for t in trades) == order.kwh
+
+        # what the meter delivered is billed once, to the car's owner, at the site
+        def billed():
+            ledger = open_read_model(stack.database_url)
+            try:
+                return ledger.entry("charging_bill", f"{final.charger}:{final.transaction_id}")
+            finally:
+                ledger.close()
+
+        bill = wait_until(billed, 60, "the charging bill on the ledger").body["fact"]
+        assert (bill["owner"], bill["site"], bill["wh"]) == (owners[cars[0]], SITE, int(final.kwh * 1000))
     finally:
         for cp in (good, stubborn):
             with contextlib.suppress(Exception):  # already gone

@@ -11,6 +11,7 @@ import pytest
 from kafka import KafkaProducer
 
 from services.localstack import LocalStack
+from services.settlement.read_model import open_read_model
 from shared.contracts.base import Envelope, utcnow
 from shared.contracts.codec import encode
 from shared.contracts.logistics import ParcelAssigned, ParcelRequested
@@ -38,9 +39,9 @@ def send(bootstrap: str, topic: str, payload) -> None:
     producer.close()
 
 
-def test_ride_request_is_answered_planned_and_completed(fleet_stack, kafka_bootstrap):
+def test_ride_request_is_answered_planned_and_completed(fleet_stack, kafka_bootstrap, stack):
     """LaLaport to the east exit: accepted with a fare, the vehicle's plan published, and (on the fast clock)
-    the ride completes with the fare and the operator's payout."""
+    the ride completes with the fare and the operator's payout, which settlement records on the ledger."""
     rid = f"ride-{uuid.uuid4().hex[:8]}"
     now = utcnow()
     send(kafka_bootstrap, "mobility.requests", RideRequested(
@@ -58,6 +59,18 @@ def test_ride_request_is_answered_planned_and_completed(fleet_stack, kafka_boots
     assert plan.vehicle == answer.vehicle
     done = wait_until(lambda: mine(RideCompleted), 120, "the completed ride")[0]
     assert done.fare_yen == answer.fare_yen and 0 < done.payout_yen < done.fare_yen
+
+    def fare():
+        ledger = open_read_model(stack.database_url)
+        try:
+            return ledger.entry("fare", rid)
+        finally:
+            ledger.close()
+
+    entry = wait_until(fare, 60, "the fare on the ledger")
+    assert entry.body["fact"]["fare_sen"] == done.fare_yen * 100
+    assert sorted(row[2] for row in entry.body["postings"]) == sorted(
+        [-done.fare_yen * 100, done.payout_yen * 100, (done.fare_yen - done.payout_yen) * 100])
 
 
 def test_bad_ride_request_goes_to_the_dead_letter_topic(fleet_stack, kafka_bootstrap):

@@ -1,0 +1,133 @@
+"""A campaign over real Kafka: launched, offers out, the live city simulator answers with its choice model,
+the next round plans on the updated estimates, a code is redeemed once, and the campaign's funding and the
+reward are on the ledger (real PostgreSQL, the stack's settlement)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from kafka import KafkaProducer
+
+from services.incentives.settings import TOKYO
+from services.localstack import LocalStack
+from services.settlement.read_model import open_read_model
+from shared.contracts.base import Envelope
+from shared.contracts.codec import encode
+from shared.contracts.incentives import (
+    CampaignLaunched,
+    CampaignRoundPlanned,
+    CatalogueOffer,
+    IncentiveOfferAnswered,
+    OffersPreference,
+    RedemptionRefused,
+    RedemptionRequested,
+    RewardRedeemed,
+    TripExpected,
+)
+
+from .conftest import wait_until
+from .test_energy_pipeline import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def _send(producer: KafkaProducer, topic: str, payload) -> None:
+    producer.send(topic, key=payload.key().encode(), value=encode(Envelope.wrap(payload, "test"))).get(10)
+
+
+def _trips_start() -> datetime:
+    """Ten minutes ahead, moved past midnight when a 20-minute window would straddle it."""
+    base = (datetime.now(TOKYO) + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    if (base + timedelta(minutes=20)).date() != base.date():
+        base = datetime.combine(base.date() + timedelta(days=1), datetime.min.time(), TOKYO)
+    return base
+
+
+def test_campaign_closed_loop_over_kafka(kafka_bootstrap, stack, tmp_path: Path) -> None:
+    city = LocalStack(kafka_bootstrap, "sqlite://", tmp_path, services=("incentives", "city-sim"), env={
+        "CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_INCENTIVES_ROUND_SECONDS": "2", "CITYMATCH_SIM_AGENTS": "3000"})
+    city.start(timeout_s=300)
+    try:
+        cid = f"it-{uuid.uuid4().hex[:8]}"
+        base = _trips_start()
+        end = base + timedelta(minutes=20)
+        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        _send(producer, "incentives.campaigns", CampaignLaunched(
+            campaign_id=cid, operator="ebina-station-area", day=base.date(), goal_kind="cut_load",
+            place="odakyu_gates", window=(base.strftime("%H:%M"), "24:00" if end.date() != base.date()
+                                          else end.strftime("%H:%M")),
+            share=0.1, daily_budget_yen=20_000, guard_yen=60_000, quiet_hours=None,
+            offers=(CatalogueOffer(offer_id="early30", kind="shift_earlier", reward_yen=150, shift_min=30),
+                    CatalogueOffer(offer_id="late30", kind="shift_later", reward_yen=300, shift_min=30))))
+        _send(producer, "incentives.users", OffersPreference(user=f"{cid}-u0", opted_out=True))
+        for i in range(40):
+            _send(producer, "incentives.users", TripExpected(
+                user=f"{cid}-u{i}", segment=("commute_out", "shopping", "transfer")[i % 3], place="odakyu_gates",
+                at=base + timedelta(minutes=i % 18)))
+
+        def offers():
+            return [o for o in read_topic(kafka_bootstrap, "incentives.offers") if o.campaign == cid]
+
+        sent = wait_until(offers, 120, "offers of the campaign on incentives.offers")
+        assert f"{cid}-u0" not in {o.user for o in sent}
+        assert all(o.code and o.why_offer and o.expires_at for o in sent)
+        ids = {o.offer_id for o in sent}
+
+        def answers():
+            got = [a for a in read_topic(kafka_bootstrap, "incentives.responses")
+                   if isinstance(a, IncentiveOfferAnswered) and a.offer_id in ids]
+            return got if len(got) == len(ids) else None
+
+        answered = wait_until(answers, 120, "the simulator's answers on incentives.responses")
+        assert {a.responder for a in answered} == {"simulator"}
+        # a second group of people: the next round plans with the estimates the answers moved
+        for i in range(40, 60):
+            _send(producer, "incentives.users", TripExpected(
+                user=f"{cid}-u{i}", segment="commute_out", place="odakyu_gates", at=base + timedelta(minutes=i % 18)))
+
+        def updated_round():
+            rounds = [r for r in read_topic(kafka_bootstrap, "incentives.campaigns")
+                      if isinstance(r, CampaignRoundPlanned) and r.campaign_id == cid]
+            base = sum(e[3] for e in rounds[0].estimates) if rounds else 0
+            later = [r for r in rounds if sum(e[3] for e in r.estimates) >= base + len(answered)]
+            return (rounds[0], later[0]) if later else None
+
+        first, later = wait_until(updated_round, 120, "a round planned on updated estimates")
+        assert sum(e[3] for e in later.estimates) - sum(e[3] for e in first.estimates) >= len(answered)
+
+        accepted = [a for a in answered if a.accepted]
+        assert accepted, "nobody accepted; the choice model should accept some 150-300 yen offers"
+        offer = next(o for o in sent if o.offer_id == accepted[0].offer_id)
+        for redeemer in ("cafe-1", "cafe-1", "cafe-2"):
+            _send(producer, "incentives.redemptions", RedemptionRequested(code=offer.code, redeemer=redeemer))
+        producer.close()
+
+        def outcomes():
+            got = [r for r in read_topic(kafka_bootstrap, "incentives.redemptions")
+                   if isinstance(r, RewardRedeemed | RedemptionRefused) and r.code == offer.code]
+            return got if any(isinstance(r, RedemptionRefused) for r in got) else None
+
+        results = wait_until(outcomes, 60, "the redemption results")
+        paid = [r for r in results if isinstance(r, RewardRedeemed)]
+        refused = [r for r in results if isinstance(r, RedemptionRefused)]
+        assert {r.offer_id for r in paid} == {offer.offer_id} and paid[0].reward_yen == offer.reward_yen
+        assert len(refused) == 1 and "already redeemed by cafe-1" in refused[0].reason
+
+        def on_ledger():
+            ledger = open_read_model(stack.database_url)
+            try:
+                found = ledger.entry("campaign_fund", f"{cid}:{base.date().isoformat()}"), ledger.entry(
+                    "reward", offer.code)
+                return found if all(found) else None
+            finally:
+                ledger.close()
+
+        funding, reward = wait_until(on_ledger, 60, "the campaign's funding and the reward on the ledger")
+        assert funding.body["fact"]["budget_sen"] == 60_000 * 100
+        assert reward.body["postings"] == [[f"campaign:{cid}", "JPY", -offer.reward_yen * 100, "reward"],
+                                           [f"participant:{offer.user}", "JPY", offer.reward_yen * 100, "reward"]]
+    finally:
+        city.stop()
