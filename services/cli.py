@@ -16,6 +16,8 @@ commands:
   ledger verify|...    check and report on the settlement ledger (citymatch ledger --help)
   token --participant P [--role app-user|device|operator] [--ttl 24h]
                        issue a bearer token that expires (uses CITYMATCH_TOKEN_SECRET)
+  accounts create|list|disable
+                       operator, planner, device and app-user accounts (citymatch accounts --help)
   topics [--create B]  list the Kafka topic catalogue (or create its topics on broker B)
 """
 
@@ -99,6 +101,12 @@ def main(argv: list[str] | None = None) -> int:
         return ledger_main(rest)
     if command == "token":
         return _token(rest)
+    if command == "accounts":
+        from services.bootstrap import gateway_accounts
+        from services.gateway.accounts.cli import main as accounts_main
+        from shared.settings import Settings
+
+        return accounts_main(rest, lambda: gateway_accounts(Settings.from_env()))
     if command == "topics":
         return _topics(rest)
     print(f"citymatch: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)
