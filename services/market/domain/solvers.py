@@ -11,7 +11,6 @@ GLOP as the independent check).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -125,8 +124,8 @@ def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
        optimum (a bound), and each shared line's renewable share there, come from its min-cost flow without
        those limits if that keeps them, else from its LP. With each line split at that share into a
        renewable and an other arc the full network is a pure flow again and a restriction of the exact
-       model; its min-cost flow is integral, and optimal when it reaches the LP bound rounded up to a whole
-       unit (it does whenever the shares are integral: at a fixed share what is left is a flow with
+       model; its min-cost flow is integral, and optimal when it is less than a whole unit above the LP
+       bound (it does whenever the shares are integral: at a fixed share what is left is a flow with
        integral capacities; a fractional share may still round to an optimum: the path says ``rounded``).
     3. Else the LP vertex is fractional and its rounding loses surplus: the class model as a MIP with
        integral shares (SCIP; the other columns follow, as a flow at fixed integral shares has an integral
@@ -167,13 +166,13 @@ def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
 def _split_flow(p: Problem, rules: Rules, shares: dict[int, float], bound: float
                 ) -> tuple[Network, FlowSolution] | None:
     """The full network with each shared line split at its rounded renewable share, solved as a flow;
-    ``None`` unless the flow is proven optimal: ``bound`` is a lower bound on the cost of every clearing
-    and costs of whole Wh are integers, so no integral clearing costs less than ``ceil(bound)`` (less the
-    solvers' tolerance, 1e-9 relative)."""
+    ``None`` unless the flow is optimal: ``bound`` is a lower bound on the cost of every clearing and
+    costs of whole Wh are integers, so a flow less than one unit above it cannot be beaten. On large books
+    the solvers' tolerance (1e-9 relative) exceeds a unit and is what is allowed there."""
     split = {k: int(np.rint(v)) for k, v in shares.items()}
     split_net = build_network(p, rules, shared_lines="renewable", split=split)
     restricted = solve_min_cost_flow(split_net)
-    if split_net.optimistic_sites or restricted.cost > math.ceil(bound - 1e-6 - 1e-9 * abs(bound)):
+    if split_net.optimistic_sites or restricted.cost - bound >= max(1.0 - 1e-6, 1e-9 * abs(bound)):
         return None
     return split_net, restricted
 

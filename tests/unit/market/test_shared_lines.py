@@ -153,3 +153,19 @@ def test_fractional_lp_vertex_whose_rounding_loses_is_solved_as_a_mip():
         assert c.solver == "lp:HIGHS+mip:SCIP+min_cost_flow"
         assert c.surplus == c.optimum == integer_optimum(p, rules) < c.lp_bound
         assert _close(c.lp_bound, lp_bound(p, rules))
+
+
+def test_a_large_book_is_accepted_within_the_solvers_tolerance():
+    """At a million times the Wh the costs reach 1e13, where the LP's tolerance is larger than one unit:
+    the split flow is still accepted, and scales the small book's optimum exactly."""
+    def book(scale: int):
+        p = make_problem([1000 * scale, 1000 * scale, 800 * scale, 900 * scale], [500, 400, 300, 200],
+                         [1000 * scale, 1000 * scale, 700 * scale, 600 * scale], [3000, 3000, 2800, 2900],
+                         sell_site=[0, 0, 1, 1], sell_renewable=[True, False, True, False], buy_site=[0, 0, 1, 1],
+                         buy_bonus=[800, 0, 600, 0], sites=["a", "b"],
+                         line_capacity_wh={"a": 1000 * scale, "b": 700 * scale})
+        return p, Rules(wheeling_sen=3000, line_capacity_wh={"a": 1000 * scale, "b": 700 * scale})
+
+    small, large = clear(*book(1)), clear(*book(10**6))
+    assert large.solver == small.solver == "lp:HIGHS+min_cost_flow"
+    assert large.problems() == [] and large.surplus == 10**6 * small.surplus == large.optimum
