@@ -153,13 +153,15 @@ def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
     integer = solve_mip(class_net, np.array(list(renewable_arc.values()), dtype=np.int64))
     found = _split_flow(p, rules, {k: float(integer.flow[arc]) for k, arc in renewable_arc.items()},
                         integer.bound)
+    mip_name = integer.solver
     if found is None:
         exact = build_network(p, rules, shared_lines="bundle")
         integer = solve_mip(exact)
-        found = _split_flow(p, rules, _bundle_shares(p, exact, integer.flow), integer.bound)
+        found = _split_flow(p, rules, bundle_shares(p, exact, integer.flow), integer.bound)
+        mip_name = f"{integer.solver}:full"
         if found is None:
             raise ClearingError("no integral clearing reached the integer optimum's bound")
-    name = f"{lp_name}{integer.solver}+min_cost_flow"
+    name = f"{lp_name}{mip_name}+min_cost_flow"
     return found[0], FlowSolution(found[1].flow, found[1].cost, name, float(guide.cost))
 
 
@@ -177,7 +179,7 @@ def _split_flow(p: Problem, rules: Rules, shares: dict[int, float], bound: float
     return split_net, restricted
 
 
-def _bundle_shares(p: Problem, net: Network, flow: np.ndarray) -> dict[int, float]:
+def bundle_shares(p: Problem, net: Network, flow: np.ndarray) -> dict[int, float]:
     """Per bundled site, the renewable Wh crossing its line in ``flow``."""
     out: dict[int, float] = {}
     for arcs, _ in net.bundles:

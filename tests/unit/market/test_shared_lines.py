@@ -15,7 +15,7 @@ from services.market.domain.clearing import clear
 from services.market.domain.network import LINE, TIER_A, build_class_network, build_network
 from services.market.domain.pricing import PRICING_RULES
 from services.market.domain.problem import Problem, Rules, make_problem
-from services.market.domain.solvers import solve, solve_lp, solve_min_cost_flow
+from services.market.domain.solvers import bundle_shares, solve, solve_lp, solve_min_cost_flow, solve_mip
 from tests.unit.market.integer_optimum import integer_optimum, lp_bound
 
 
@@ -169,3 +169,19 @@ def test_a_large_book_is_accepted_within_the_solvers_tolerance():
     small, large = clear(*book(1)), clear(*book(10**6))
     assert large.solver == small.solver == "lp:HIGHS+min_cost_flow"
     assert large.problems() == [] and large.surplus == 10**6 * small.surplus == large.optimum
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shared_line_books())
+def test_mips_of_the_class_model_and_the_full_network_have_the_integer_optimum(case):
+    """The class model with integral line shares only, and the full network with every arc integral, both
+    reach the integer optimum (CP-SAT); at the full MIP's shares the split flow does too."""
+    p, rules = case
+    best = integer_optimum(p, rules)
+    class_net, renewable_arc = build_class_network(p, rules)
+    assert round(-solve_mip(class_net, np.array(list(renewable_arc.values()), dtype=np.int64)).cost) == best
+    exact = build_network(p, rules)
+    full = solve_mip(exact)
+    assert round(-full.cost) == best
+    split = {k: round(v) for k, v in bundle_shares(p, exact, full.flow).items()}
+    assert -solve_min_cost_flow(build_network(p, rules, shared_lines="renewable", split=split)).cost == best
