@@ -1,4 +1,9 @@
-"""Real servers for the tests that need them.
+"""Real servers for the tests that need them, and the seeded Hypothesis profiles.
+
+Hypothesis: the default profile ``ci`` derandomizes (examples derived from each test, the same on every
+run and machine, no example database), so a run can fail only on an example anyone can reproduce;
+``HYPOTHESIS_PROFILE=explore`` draws fresh random examples (and more, where a test sets no budget of its
+own), keeps failures in the example database and prints how to reproduce them.
 
 Kafka: ``KAFKA_BOOTSTRAP`` when set (``make test`` starts a broker with infra/with-stack.sh); otherwise a
 testcontainers Kafka when a Docker engine answers; otherwise the broker started by infra/kafka/kafka.sh.
@@ -16,10 +21,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from services.localstack import create_database, drop_database, free_port
 
 REPO = Path(__file__).resolve().parent.parent
+
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, max_examples=500, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def docker_answers() -> bool:

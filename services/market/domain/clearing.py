@@ -1,8 +1,8 @@
 """Clear one slot: group equal orders, solve the network exactly, split flows into trades, price, check.
 
 ``clear(problem, rules, pricing)`` returns a :class:`Clearing` that can check its own invariants: every
-trade individually rational, kWh sold equals kWh bought, no order over-filled, money balanced, and the
-surplus of the trades equal to the solver's optimum.
+trade individually rational, kWh sold equals kWh bought, no order over-filled, money balanced, the
+surplus of the trades equal to the solver's integer optimum and never above the LP bound.
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ class Clearing:
     value_sen: np.ndarray
     fee_sen: np.ndarray
     renewable: np.ndarray
-    optimum: int              # solver's surplus, Wh x sen/kWh
-    solver: str
+    optimum: int              # solver's surplus, Wh x sen/kWh (the integer optimum when ``integral``)
+    solver: str               # the path taken, e.g. "min_cost_flow", "lp:HIGHS+mip:SCIP+min_cost_flow"
+    lp_bound: float           # the exact network's LP optimum (surplus): >= any clearing's, > where fractional
+    integral: bool            # the solver's flows were whole Wh (every "auto" path), so trades reach ``optimum``
 
     @property
     def surplus(self) -> int:
@@ -66,9 +68,11 @@ class Clearing:
         fees = int((t.wh * self.fee_sen).sum())
         if paid != received + fees:
             out.append("money in differs from money out plus fees")
-        integral = self.solver.endswith("min_cost_flow")  # an LP's optimum may be fractional; trades are not
-        if integral and abs(self.surplus - self.optimum) > max(1, abs(self.optimum)) * 1e-9:
+        # A forced LP's flows may be fractional and are rounded down into trades; every other path is integral.
+        if self.integral and abs(self.surplus - self.optimum) > max(1, abs(self.optimum)) * 1e-9:
             out.append(f"trade surplus {self.surplus} differs from the optimum {self.optimum}")
+        if self.surplus > self.lp_bound + max(1.0, abs(self.lp_bound)) * 1e-9:
+            out.append(f"trade surplus {self.surplus} is above the LP bound {self.lp_bound}")
         return out
 
 
@@ -86,6 +90,8 @@ def clear(problem: Problem, rules: Rules, pricing: PricingRule = "pay-as-clear",
     trades = disaggregate(problem, sell_groups, buy_groups, decompose(grouped, net, solution.flow))
     ask, value, fee, renewable = trade_terms(problem, rules, trades)
     optimum = -solution.cost if isinstance(solution.cost, int) else round(-solution.cost)
+    bound = -solution.bound if solution.bound is not None else float(optimum)
     return Clearing(problem=problem, rules=rules, pricing=pricing, trades=trades,
                     price_sen=price(problem, rules, trades, pricing), ask_sen=ask, value_sen=value, fee_sen=fee,
-                    renewable=renewable, optimum=optimum, solver=solution.solver)
+                    renewable=renewable, optimum=optimum, solver=solution.solver, lp_bound=bound,
+                    integral=solution.integral)

@@ -60,7 +60,9 @@ def pair_in_order(left_id: np.ndarray, left_wh: np.ndarray, right_id: np.ndarray
 
 def decompose(p: Problem, net: Network, flow: np.ndarray) -> Trades:
     if np.issubdtype(flow.dtype, np.floating):
-        # LP flows: round down (with a hair of tolerance) so no order or line is ever over-filled.
+        # A forced LP's flows (``clear(..., solver="lp")``; the default clearing's flows are integral): round
+        # down, with a hair of tolerance, so no order or line is ever over-filled; a fractional vertex loses
+        # surplus here, which ``Clearing.integral`` says.
         flow = np.floor(flow + 1e-6)
     flow = flow.astype(np.int64)
     pos = flow > 0

@@ -1,10 +1,12 @@
-"""Two exact solvers for one network: OR-Tools' min-cost flow (fast, integral) and an LP (GLOP).
+"""Exact solvers for one network: OR-Tools' min-cost flow (fast, integral), an LP and a MIP.
 
 The flow solver handles every network without bundles; the LP also honours bundles (a line limit shared
 by renewable and other energy on a site with green buyers: two commodities on one arc, which no single
-flow can express) and serves as the reference optimum; on the class model (``build_class_network``) it
-is small and fast, and only guides the flow (see ``solve``). Both are OR-Tools: the LP goes through
-model_builder, filled from a sparse matrix in one call (HiGHS by default; GLOP as the independent check).
+flow can express) and bounds the optimum; on the class model (``build_class_network``) it is small and
+fast, and only guides the flow (see ``solve``). Trades are whole Wh, so where the LP's vertex is
+fractional the target is the integer optimum, which the MIP (SCIP) proves. All are OR-Tools: the LP and
+the MIP go through model_builder, filled from a sparse matrix in one call (HiGHS for the LP by default;
+GLOP as the independent check).
 """
 
 from __future__ import annotations
@@ -43,6 +45,15 @@ class FlowSolution:
     flow: np.ndarray   # Wh per arc (float for the LP, integral for min-cost flow)
     cost: int | float  # total arc cost, Wh x sen/kWh; surplus is its negative
     solver: str
+    # A proven lower bound on the cost of any solution: the exact network's LP optimum for ``solve`` and
+    # ``solve_lp`` (above the cost of an integral optimum where the LP vertex is fractional), SCIP's dual
+    # bound for ``solve_mip``, the cost itself for a flow without bundles.
+    bound: float | None = None
+
+    @property
+    def integral(self) -> bool:
+        """Whether the flow is in whole Wh (a min-cost flow's), so trades reach ``cost`` exactly."""
+        return not np.issubdtype(self.flow.dtype, np.floating)
 
 
 def volume_tiebreak_costs(net: Network) -> np.ndarray | None:
@@ -82,7 +93,8 @@ def solve_min_cost_flow(net: Network, prefer_volume: bool = True, relax_bundles:
     if status != smcf.OPTIMAL:
         raise ClearingError(f"min-cost flow ended with status {status}")
     flow = np.asarray(smcf.flows(arcs), dtype=np.int64)
-    return FlowSolution(flow=flow, cost=int((flow * net.cost).sum()), solver="min_cost_flow")
+    cost = int((flow * net.cost).sum())
+    return FlowSolution(flow=flow, cost=cost, solver="min_cost_flow", bound=None if relax_bundles else float(cost))
 
 
 def bundles_respected(net: Network, flow: np.ndarray) -> bool:
@@ -103,36 +115,77 @@ def label_violations(p: Problem, net: Network, flow: np.ndarray) -> list[int]:
 
 
 def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
-    """The exact optimum, as cheaply as possible.
+    """The exact integer optimum, as cheaply as possible.
 
     1. The pure-flow network, with limited lines shared by renewable and other energy relaxed (all their
        energy may serve green buyers). If green buyers there got no more than the renewable kWh crossing
        the line, the relaxed optimum is feasible, hence optimal: done.
-    2. Else the exact model with orders merged into classes (``build_class_network``, small): its optimum,
-       and each shared line's renewable share there, come from its min-cost flow without those limits if
-       that keeps them, else from its LP. With each line split at that share into a renewable and an
-       other arc the full network is a pure flow again and a restriction of the exact model; its
-       min-cost flow is integral, and optimal when it reaches the class model's optimum (it does whenever
-       the shares are integral, as they are at an LP vertex in practice).
-    3. Otherwise the LP of the full network.
+    2. Else the exact model with orders merged into classes (``build_class_network``, small): its LP
+       optimum (a bound), and each shared line's renewable share there, come from its min-cost flow without
+       those limits if that keeps them, else from its LP. With each line split at that share into a
+       renewable and an other arc the full network is a pure flow again and a restriction of the exact
+       model; its min-cost flow is integral, and optimal when it is less than a whole unit above the LP
+       bound (it does whenever the shares are integral: at a fixed share what is left is a flow with
+       integral capacities; a fractional share may still round to an optimum: the path says ``rounded``).
+    3. Else the LP vertex is fractional and its rounding loses surplus: the class model as a MIP with
+       integral shares (SCIP; the other columns follow, as a flow at fixed integral shares has an integral
+       optimum) gives the integer optimum and its shares; the split network's flow at those shares is
+       accepted when it reaches the MIP's bound (every integral clearing of the full network merges into an
+       integral one of the class model, so that bound holds for the full network too).
+    4. Otherwise the full network as a MIP, its shares checked the same way.
     """
     net = build_network(p, rules, shared_lines="renewable")
     solution = solve_min_cost_flow(net)
     violated = label_violations(p, net, solution.flow) if net.optimistic_sites else []
     if not violated:
-        return net, solution
+        return net, FlowSolution(solution.flow, solution.cost, solution.solver, float(solution.cost))
     class_net, renewable_arc = build_class_network(p, rules)
     guide = solve_min_cost_flow(class_net, relax_bundles=True)
     if not bundles_respected(class_net, guide.flow):
         guide = solve_lp(class_net, "HIGHS", _FAST_HIGHS)
-    split = {k: int(np.rint(guide.flow[arc])) for k, arc in renewable_arc.items()}
+    shares = {k: float(guide.flow[arc]) for k, arc in renewable_arc.items()}
+    lp_name = "" if guide.solver == "min_cost_flow" else f"{guide.solver}+"
+    found = _split_flow(p, rules, shares, float(guide.cost))
+    if found is not None:
+        rounded = "rounded+" if any(abs(v - round(v)) > 1e-6 for v in shares.values()) else ""
+        name = f"{lp_name}{rounded}min_cost_flow"
+        return found[0], FlowSolution(found[1].flow, found[1].cost, name, float(guide.cost))
+    integer = solve_mip(class_net, np.array(list(renewable_arc.values()), dtype=np.int64))
+    found = _split_flow(p, rules, {k: float(integer.flow[arc]) for k, arc in renewable_arc.items()},
+                        integer.bound)
+    mip_name = integer.solver
+    if found is None:
+        exact = build_network(p, rules, shared_lines="bundle")
+        integer = solve_mip(exact)
+        found = _split_flow(p, rules, bundle_shares(p, exact, integer.flow), integer.bound)
+        mip_name = f"{integer.solver}:full"
+        if found is None:
+            raise ClearingError("no integral clearing reached the integer optimum's bound")
+    name = f"{lp_name}{mip_name}+min_cost_flow"
+    return found[0], FlowSolution(found[1].flow, found[1].cost, name, float(guide.cost))
+
+
+def _split_flow(p: Problem, rules: Rules, shares: dict[int, float], bound: float
+                ) -> tuple[Network, FlowSolution] | None:
+    """The full network with each shared line split at its rounded renewable share, solved as a flow;
+    ``None`` unless the flow is optimal: ``bound`` is a lower bound on the cost of every clearing and
+    costs of whole Wh are integers, so a flow less than one unit above it cannot be beaten. On large books
+    the solvers' tolerance (1e-9 relative) exceeds a unit and is what is allowed there."""
+    split = {k: int(np.rint(v)) for k, v in shares.items()}
     split_net = build_network(p, rules, shared_lines="renewable", split=split)
     restricted = solve_min_cost_flow(split_net)
-    if not split_net.optimistic_sites and restricted.cost - guide.cost <= 1e-9 * max(1.0, abs(guide.cost)):
-        name = "min_cost_flow" if guide.solver == "min_cost_flow" else f"{guide.solver}+min_cost_flow"
-        return split_net, FlowSolution(restricted.flow, restricted.cost, name)
-    net = build_network(p, rules, shared_lines="bundle")
-    return net, solve_lp(net)
+    if split_net.optimistic_sites or restricted.cost - bound >= max(1.0 - 1e-6, 1e-9 * abs(bound)):
+        return None
+    return split_net, restricted
+
+
+def bundle_shares(p: Problem, net: Network, flow: np.ndarray) -> dict[int, float]:
+    """Per bundled site, the renewable Wh crossing its line in ``flow``."""
+    out: dict[int, float] = {}
+    for arcs, _ in net.bundles:
+        site = int(p.sell_site[net.sell[arcs[0]]])
+        out[site] = float(flow[arcs[p.sell_renewable[net.sell[arcs]]]].sum())
+    return out
 
 
 # HiGHS' dual simplex without presolve and with Dantzig pricing: on the class LP (a few hundred rows, one
@@ -140,8 +193,8 @@ def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
 _FAST_HIGHS = "presolve=off\nsimplex_dual_edge_weight_strategy=0"
 
 
-def solve_lp(net: Network, solver: str = "HIGHS", highs_options: str = "") -> FlowSolution:
-    """The same network as an LP: conservation at inner nodes, arc bounds, one row per bundle."""
+def network_model(net: Network) -> mb.Model:
+    """The network as a linear model: conservation at inner nodes, arc bounds, one row per bundle."""
     n_arcs = len(net.tail)
     inner = np.ones(net.n_nodes, dtype=bool)
     inner[[SOURCE, SINK]] = False
@@ -166,6 +219,12 @@ def solve_lp(net: Network, solver: str = "HIGHS", highs_options: str = "") -> Fl
     model.helper.fill_model_from_sparse_data(
         np.zeros(n_arcs), net.cap.astype(float), net.cost.astype(float),
         np.concatenate(lower), np.concatenate(upper), sp.vstack(blocks, format="csr"))
+    return model
+
+
+def solve_lp(net: Network, solver: str = "HIGHS", highs_options: str = "") -> FlowSolution:
+    """The network's LP optimum (a vertex; with bundles it may be fractional)."""
+    model = network_model(net)
     engine = mb.Solver(solver)
     if solver.upper() == "HIGHS":
         # HiGHS prints a banner to stdout otherwise.
@@ -173,8 +232,23 @@ def solve_lp(net: Network, solver: str = "HIGHS", highs_options: str = "") -> Fl
     status = engine.solve(model)
     if status != mb.SolveStatus.OPTIMAL:
         raise ClearingError(f"LP ended with status {status}")
-    flow = _variable_values(engine, model)
-    return FlowSolution(flow=flow, cost=float(engine.objective_value), solver=f"lp:{solver}")
+    cost = float(engine.objective_value)
+    return FlowSolution(flow=_variable_values(engine, model), cost=cost, solver=f"lp:{solver}", bound=cost)
+
+
+def solve_mip(net: Network, integer_arcs: np.ndarray | None = None) -> FlowSolution:
+    """The network's integer optimum by SCIP, with ``integer_arcs`` (all arcs when ``None``) integral and
+    no optimality gap. ``bound`` is SCIP's proven bound: no integral solution costs less."""
+    model = network_model(net)
+    for arc in range(len(net.tail)) if integer_arcs is None else integer_arcs:
+        model.helper.set_var_integrality(int(arc), True)
+    engine = mb.Solver("SCIP")
+    engine.set_solver_specific_parameters("limits/gap = 0\nlimits/absgap = 0")
+    status = engine.solve(model)
+    if status != mb.SolveStatus.OPTIMAL:
+        raise ClearingError(f"MIP ended with status {status}")
+    return FlowSolution(flow=_variable_values(engine, model), cost=float(engine.objective_value), solver="mip:SCIP",
+                        bound=float(engine.best_objective_bound))
 
 
 def _variable_values(engine: mb.Solver, model: mb.Model) -> np.ndarray:

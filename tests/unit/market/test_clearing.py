@@ -14,6 +14,7 @@ from services.market.domain.network import TIER_A, TIER_B, TIER_GRID, build_netw
 from services.market.domain.pricing import PRICING_RULES
 from services.market.domain.problem import NO_SITE, Problem, Rules, make_problem
 from services.market.domain.solvers import solve_lp
+from tests.unit.market.integer_optimum import integer_optimum
 
 
 def test_same_site_trade_avoids_the_wheeling_fee():
@@ -156,12 +157,15 @@ def test_invariants_hold_for_every_pricing_rule(case, rule):
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
-def test_flow_reaches_the_lp_optimum(case):
-    """The default clearing's surplus equals the LP optimum of the same network (to 1e-9 relative)."""
+def test_clearing_reaches_the_integer_optimum_under_the_lp_bound(case):
+    """The default clearing's surplus equals the integer optimum of the same network (CP-SAT) and is never
+    above its LP optimum (GLOP), which the clearing records as its bound."""
     p, rules = case
     c = clear(p, rules)
     lp = -solve_lp(build_network(p, rules), "GLOP").cost
-    assert abs(c.surplus - lp) <= 1e-9 * max(1.0, abs(lp)) + 1e-6
+    assert c.surplus == integer_optimum(p, rules)
+    assert c.surplus <= lp + 1e-9 * max(1.0, abs(lp)) + 1e-6
+    assert abs(c.lp_bound - lp) <= 1e-9 * max(1.0, abs(lp)) + 1e-6
 
 
 @settings(max_examples=40, deadline=None)
@@ -175,12 +179,13 @@ def test_clearing_is_deterministic(case):
     assert np.array_equal(a.price_sen, b.price_sen)
 
 
-# An independent oracle: the clearing as a plain seller x buyer LP (scipy), written straight from the rules.
-# It shares no code with the network model, so a modelling slip there shows up as a surplus difference.
+# An independent oracle: the clearing as a plain seller x buyer program in whole Wh (scipy's MIP), written
+# straight from the rules. It shares no code with the network model, so a modelling slip there shows up as
+# a surplus difference.
 
 
 def pairwise_optimum(p: Problem, r: Rules) -> float:
-    """Max surplus over x[i, j, tier] >= 0 plus grid trades, by the market's rules."""
+    """Max surplus over integral x[i, j, tier] >= 0 plus grid trades, by the market's rules."""
     prefs = set(zip(p.pref_sell.tolist(), p.pref_buy.tolist(), strict=True))
     gains, rows_s, rows_b, site_of = [], [], [], []
     for i in range(p.n_sell):
@@ -214,7 +219,7 @@ def pairwise_optimum(p: Problem, r: Rules) -> float:
         if cap >= 0:
             a.append([1.0 if s == k else 0.0 for s in site_of]), b.append(float(cap))
     res = linprog(-np.asarray(gains, dtype=float), A_ub=np.asarray(a), b_ub=np.asarray(b), bounds=(0, None),
-                  method="highs")
+                  method="highs", integrality=np.ones(n), options={"mip_rel_gap": 0.0})
     assert res.status == 0
     return -res.fun
 
@@ -222,7 +227,7 @@ def pairwise_optimum(p: Problem, r: Rules) -> float:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_clearing_matches_the_pairwise_oracle(case):
-    """The network clearing's surplus equals the seller x buyer LP's optimum on small random books."""
+    """The network clearing's surplus equals the seller x buyer program's integer optimum on small random books."""
     p, rules = case
     ours = clear(p, rules).surplus
     oracle = pairwise_optimum(p, rules)
