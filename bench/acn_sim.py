@@ -120,7 +120,7 @@ def offline_optimum(network_name: str, cap: float, sessions: list[dict[str, Any]
         lp = Sessions(charger, np.array([s["arrival"] - s0 for s in group]),
                       np.array([s["departure"] - s0 for s in group]), demand * per_kwh, rate)
         plan = plan_rates(phase, lp, np.ones(horizon, dtype=int), earlier_bonus=0.0, max_rounds=30,
-                          tolerance=1e-3)
+                          tolerance=2e-4, step_deg=2.0)
         delivered += plan.delivered / per_kwh
         bound += plan.bound / per_kwh
         peak_a = max(peak_a, float(plan.rates.sum(axis=0).max(initial=0.0)))

@@ -148,7 +148,8 @@ def _availability(sessions: Sessions, lengths: np.ndarray) -> np.ndarray:
 
 def plan_rates(network: PhaseNetwork, sessions: Sessions, lengths: np.ndarray, *, earlier_bonus: float = 1e-3,
                angles: dict[int, list[float]] | None = None, max_rounds: int = 12,
-               tolerance: float = TOLERANCE, time_limit_s: float | None = None) -> Plan:
+               tolerance: float = TOLERANCE, step_deg: float = CUT_STEP_DEG,
+               time_limit_s: float | None = None) -> Plan:
     """Most energy delivered within demands, rates and the network's cone constraints.
 
     The objective weighs a period's energy by ``1 - earlier_bonus * t / horizon`` (earlier energy worth
@@ -156,7 +157,9 @@ def plan_rates(network: PhaseNetwork, sessions: Sessions, lengths: np.ndarray, *
     ``earlier_bonus=0`` it is the energy itself. ``angles`` seeds the cuts per constraint (the angles a
     previous plan needed); the plan returns the angles it used so a rolling planner can pass them on.
     Cutting stops when no constraint is exceeded by more than ``tolerance`` (relative); the scaling that
-    follows then gives up at most that share of a period's energy.
+    follows then gives up at most that share of a period's energy. The first cuts are ``step_deg`` apart:
+    with ``1 / cos(step_deg / 2) - 1 <= tolerance`` the first solve is already within the tolerance (more
+    rows, one solve), with a wider step the model is smaller and cuts are added where needed.
     """
     lengths = np.asarray(lengths, dtype=int)
     k, nblocks = len(sessions), len(lengths)
@@ -185,7 +188,7 @@ def plan_rates(network: PhaseNetwork, sessions: Sessions, lengths: np.ndarray, *
     np.add.at(worst.T, cols_b, (np.abs(coef) * upper[None, :]).T)
     binding = worst > limits[:, None] * (1 + TOLERANCE)
     used = {j: list(v) for j, v in (angles or {}).items()}
-    base = initial_angles(network)
+    base = initial_angles(network, step_deg)
     seeds = [(j, b, theta) for j, b in zip(*np.nonzero(binding), strict=True)
              for theta in (*base[j], *used.get(int(j), []))]
     cut_j = np.array([c[0] for c in seeds], dtype=int)

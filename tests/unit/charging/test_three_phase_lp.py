@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.charging.domain.three_phase_lp import PhaseNetwork, Sessions, coarse_blocks, plan_rates
+from services.charging.domain.three_phase_lp import PhaseNetwork, Sessions, coarse_blocks, initial_angles, plan_rates
 
 
 def _sessions(charger, start, end, demand, max_rate) -> Sessions:
@@ -32,17 +32,22 @@ def _delta_site(limit_line: float, limit_pod: float) -> PhaseNetwork:
 def test_two_chargers_sixty_degrees_apart_reach_the_cone_optimum():
     # max r1 + r2 subject to |r1 + r2 e^{i60deg}| <= 10: r1 = r2 = 10 / sqrt(3), total 20 / sqrt(3).
     net = PhaseNetwork(np.array([[1.0, 1.0]]), np.array([10.0]), np.array([0.0, 60.0]))
-    plan = plan_rates(net, _sessions([0, 1], [0, 0], [1, 1], [100, 100], [32, 32]), np.array([1]), earlier_bonus=0)
+    plan = plan_rates(net, _sessions([0, 1], [0, 0], [1, 1], [100, 100], [32, 32]), np.array([1]), earlier_bonus=0,
+                      tolerance=1e-7)
     optimum = 20 / np.sqrt(3)
     assert plan.delivered == pytest.approx(optimum, rel=1e-4)
     assert plan.bound >= optimum - 1e-9
+    coarse = plan_rates(net, _sessions([0, 1], [0, 0], [1, 1], [100, 100], [32, 32]), np.array([1]),
+                        earlier_bonus=0, tolerance=1e-3)  # stops early: the scaling gives up at most 0.1 %
+    assert optimum * (1 - 1e-3) <= coarse.delivered <= optimum * (1 + 1e-9)
     assert net.feasible(_per_charger(plan.rates, [0, 1], 2), tolerance=0)
 
 
 def test_an_optimum_between_the_first_cut_angles_is_reached_by_adding_cuts():
     # r1 <= 3: |3 + r2 e^{i60deg}| = 10 gives r2 = (-3 + sqrt(373)) / 2; its phasor angle is off the first grid.
     net = PhaseNetwork(np.array([[1.0, 1.0]]), np.array([10.0]), np.array([0.0, 60.0]))
-    plan = plan_rates(net, _sessions([0, 1], [0, 0], [1, 1], [100, 100], [3, 32]), np.array([1]), earlier_bonus=0)
+    plan = plan_rates(net, _sessions([0, 1], [0, 0], [1, 1], [100, 100], [3, 32]), np.array([1]), earlier_bonus=0,
+                      tolerance=1e-7)
     assert plan.delivered == pytest.approx(3 + (-3 + np.sqrt(373)) / 2, rel=1e-5)
     assert plan.cut_rounds > 1
     assert net.feasible(_per_charger(plan.rates, [0, 1], 2), tolerance=0)
@@ -120,3 +125,11 @@ def test_inconsistent_input_is_refused_naming_the_field():
         _sessions([0], [3], [3], [1], [1])
     with pytest.raises(ValueError, match="limits"):
         PhaseNetwork(np.ones((2, 2)), np.ones(3), np.zeros(2))
+
+
+def test_first_cuts_follow_each_constraints_arc():
+    net = _delta_site(limit_line=30, limit_pod=25)
+    angles = initial_angles(net, step_deg=10)
+    assert len(angles[3]) == 1 and np.rad2deg(angles[3][0]) == pytest.approx(30)  # the AB pod: one exact cut
+    line_a = np.sort(np.rad2deg(angles[0]))  # AB - CA: phasors at +30 and -30 degrees
+    assert line_a[0] == pytest.approx(-30) and line_a[-1] == pytest.approx(30) and len(line_a) == 7
