@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> Path:
     if bad or not caps or any(c <= 0 for c in caps):
         parser.error(f"--methods must be among {METHODS} and --caps positive numbers (got {bad or args.caps})")
     start, sessions = load(args.sessions, month=args.month, demand=args.demand, start=args.start)
-    work = ROOT / ".run" / "bench-acn"
+    work = ROOT / ".run" / "bench-acn" / str(os.getpid())  # one folder per run: two runs never share files
     work.mkdir(parents=True, exist_ok=True)
     job = {"start": start.isoformat(), "network": args.network, "caps": caps, "methods": methods,
            "stations": args.stations, "recompute": args.recompute, "optimum": not args.no_optimum,

@@ -21,7 +21,7 @@ class LinearMPC(BaseAlgorithm):
     """Rolling-horizon LP. ``battery_kw`` maps session ids to the car's charging power (as the car reports it)."""
 
     def __init__(self, battery_kw: Mapping[str, float], *, recompute: int = 3, fine: int = 12,
-                 earlier_bonus: float = 1e-3, step_deg: float = 5.0) -> None:
+                 earlier_bonus: float = 1e-3, step_deg: float = 5.0, by_departure: bool = True) -> None:
         super().__init__()
         if not 1 <= recompute <= fine:
             raise ValueError("recompute must be between 1 and fine (the periods a plan returns one by one)")
@@ -30,6 +30,7 @@ class LinearMPC(BaseAlgorithm):
         self._fine = fine
         self._bonus = earlier_bonus
         self._step = step_deg
+        self._by_departure = by_departure
         self._network: PhaseNetwork | None = None
         self._angles: dict[int, list[float]] = {}
         self.plans = 0
@@ -60,7 +61,7 @@ class LinearMPC(BaseAlgorithm):
                             np.minimum(np.asarray(infra.max_pilot, dtype=float)[index], battery_a))
         lengths = coarse_blocks(int(end.max()), fine=self._fine)
         plan = plan_rates(network, sessions, lengths, earlier_bonus=self._bonus, angles=self._angles,
-                          step_deg=self._step)
+                          step_deg=self._step, by_departure=self._by_departure)
         self._angles = plan.angles
         self.plans += 1
         self.lp_rows += plan.rows

@@ -148,12 +148,14 @@ def _availability(sessions: Sessions, lengths: np.ndarray) -> np.ndarray:
 
 def plan_rates(network: PhaseNetwork, sessions: Sessions, lengths: np.ndarray, *, earlier_bonus: float = 1e-3,
                angles: dict[int, list[float]] | None = None, max_rounds: int = 12,
-               tolerance: float = TOLERANCE, step_deg: float = CUT_STEP_DEG,
+               tolerance: float = TOLERANCE, step_deg: float = CUT_STEP_DEG, by_departure: bool = False,
                time_limit_s: float | None = None) -> Plan:
     """Most energy delivered within demands, rates and the network's cone constraints.
 
     The objective weighs a period's energy by ``1 - earlier_bonus * t / horizon`` (earlier energy worth
     slightly more, so ties charge now and leave room for cars that have not arrived yet); with
+    ``by_departure`` the delay is measured against each car's own departure (``t / end``), so among equal
+    totals the cars leaving soonest charge first and the flexible demand stays for later; with
     ``earlier_bonus=0`` it is the energy itself. ``angles`` seeds the cuts per constraint (the angles a
     previous plan needed); the plan returns the angles it used so a rolling planner can pass them on.
     Cutting stops when no constraint is exceeded by more than ``tolerance`` (relative); the scaling that
@@ -176,8 +178,12 @@ def plan_rates(network: PhaseNetwork, sessions: Sessions, lengths: np.ndarray, *
     demand = np.asarray(sessions.demand, dtype=float)
     upper = np.minimum(max_rate[cols_s], demand[cols_s] / col_avail)
     mid = (np.concatenate([[0], np.cumsum(lengths)])[:-1] + lengths / 2.0)
-    weight = 1.0 - earlier_bonus * mid / max(horizon, 1)
-    objective = weight[cols_b] * col_avail
+    if by_departure:  # a delay costs more the sooner the car leaves: the rigid demands are charged first
+        span = np.maximum(np.asarray(sessions.end, dtype=float)[cols_s], 1.0)
+        weight = 1.0 - earlier_bonus * np.minimum(mid[cols_b] / span, 1.0)
+    else:
+        weight = 1.0 - earlier_bonus * mid[cols_b] / max(horizon, 1)
+    objective = weight * col_avail
 
     matrix = np.asarray(network.matrix, dtype=float)
     limits = np.asarray(network.limits, dtype=float)
@@ -231,7 +237,7 @@ def plan_rates(network: PhaseNetwork, sessions: Sessions, lengths: np.ndarray, *
     period_avail = _availability(sessions, np.ones(horizon, dtype=int))
     per_period = per_period * (period_avail > 0)
     delivered = float((rates_blocks * avail).sum())
-    bound = float(value) / float(weight.min())  # energy * min weight <= weighted value for any schedule
+    bound = float(value) / float(min(weight.min(), 1.0))  # energy * min weight <= weighted value of any schedule
     return Plan(per_period, delivered, bound, rounds, worst_violation, a.shape[0], ncols,
                 {j: v[-SEED_ANGLES:] for j, v in used.items()})
 

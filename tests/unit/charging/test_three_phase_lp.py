@@ -133,3 +133,14 @@ def test_first_cuts_follow_each_constraints_arc():
     assert len(angles[3]) == 1 and np.rad2deg(angles[3][0]) == pytest.approx(30)  # the AB pod: one exact cut
     line_a = np.sort(np.rad2deg(angles[0]))  # AB - CA: phasors at +30 and -30 degrees
     assert line_a[0] == pytest.approx(-30) and line_a[-1] == pytest.approx(30) and len(line_a) == 7
+
+
+def test_by_departure_the_car_leaving_soonest_charges_first():
+    # One 10 A line; both cars want 10 A x periods; the first leaves after two periods, the other after ten.
+    # Both plans deliver everything, but charging the long stay first leaves the short one exposed.
+    net = PhaseNetwork(np.array([[1.0, 1.0]]), np.array([10.0]), np.array([0.0, 0.0]))
+    plan = plan_rates(net, _sessions([1, 0], [0, 0], [10, 2], [10, 10], [32, 32]), np.ones(10, dtype=int),
+                      by_departure=True)
+    assert plan.delivered == pytest.approx(20, rel=1e-6)
+    assert plan.rates[1, 0] == pytest.approx(10) and plan.rates[0, 0] == pytest.approx(0, abs=1e-9)
+    assert plan.rates[0, 1] == pytest.approx(10)
