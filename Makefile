@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-BENCHES := pipeline market ledger sim routing incentives charging
+BENCHES := pipeline market ledger sim routing incentives charging acn
 
 .PHONY: sim help venv demo test test-unit test-integration lint up down verify bench $(addprefix bench-,$(BENCHES)) \
         kafka-fetch pg-install browser fonts clean
@@ -83,6 +83,10 @@ bench-incentives: venv
 
 bench-charging: venv
 	@$(PY) -m bench.charging
+
+# ACN-Sim (acnportal, which needs numpy 1.26 / pandas 2.2) runs in its own environment, made once under .run/.
+bench-acn: venv
+	@$(PY) -m bench.acn --sessions data/ev_sessions/acn_caltech_2019-03_events.json.gz --network caltech --caps 30,50,70
 
 clean:
 	rm -rf .run reports
