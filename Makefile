@@ -14,7 +14,7 @@ help:
 	@echo "make down   - stop it (ports: KAFKA_PORT, PG_PORT, CITYMATCH_GATEWAY_PORT; up remembers them)"
 	@echo "make verify - check the local stack's ledger against its signing key (made once by make up)"
 	@echo "make sim    - the Ebina crowd simulator on the weekday scenario (report in reports/sim/)"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff, and mypy (strict) on the contracts, the shared runtime and the ledger core"
 	@echo "make bench  - all benchmarks (JSON in reports/bench/); make bench-<name> for one of: $(BENCHES)"
 
 venv:
@@ -49,6 +49,7 @@ test-integration: venv kafka-fetch pg-install browser
 
 lint: venv
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy
 
 up: venv kafka-fetch pg-install
 	@bash infra/stack.sh up

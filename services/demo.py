@@ -15,7 +15,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from shared.bus.inprocess import InProcessBus
 from shared.contracts.codec import decode
 from shared.contracts.energy import ORDERS, REJECTIONS, TRADES, EnergyOrderPlaced, GateClosed, TradeMatched
 from shared.settings import REPO_ROOT, Settings
+from shared.units import SLOT
 
 log = logging.getLogger("citymatch.demo")
 COMMUNITY = REPO_ROOT / "services" / "market" / "communities" / "ebina.yaml"
@@ -158,11 +159,11 @@ def _slot_ranges(slots: list[datetime]) -> str:
     """'00:00-01:00, 17:30-18:00': the local times of consecutive half-hour slots, merged."""
     ranges: list[list[datetime]] = []
     for slot in sorted(set(slots)):
-        if ranges and slot - ranges[-1][1] == timedelta(minutes=30):
+        if ranges and slot - ranges[-1][1] == SLOT:
             ranges[-1][1] = slot
         else:
             ranges.append([slot, slot])
-    return ", ".join(f"{_local(a)}-{_local(b + timedelta(minutes=30))}" for a, b in ranges)
+    return ", ".join(f"{_local(a)}-{_local(b + SLOT)}" for a, b in ranges)
 
 
 def _tier_a_by_seller(trades: list[TradeMatched]) -> dict[str, str]:

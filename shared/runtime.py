@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from shared.contracts.base import Envelope, Payload, Topic
+from shared.contracts.base import AnyTopic, Envelope, Payload, Topic
 from shared.contracts.catalogue import CATALOGUE
 
 
@@ -29,7 +29,7 @@ from shared.contracts.catalogue import CATALOGUE
 class Outgoing:
     """An event a handler wants published on ``topic``; the topic must carry the payload's type."""
 
-    topic: Topic
+    topic: AnyTopic
     payload: Payload
 
     def __post_init__(self) -> None:
@@ -65,15 +65,15 @@ class Timer:
 @dataclass
 class Service:
     name: str
-    handlers: Mapping[Topic, DispatchTable]
+    handlers: Mapping[AnyTopic, DispatchTable]
     timers: list[Timer] = field(default_factory=list)
-    batch_handlers: Mapping[Topic, BatchHandler] = field(default_factory=dict)
+    batch_handlers: Mapping[AnyTopic, BatchHandler] = field(default_factory=dict)
     # When a handler fails for a reason that is not the message's (a database outage), block and retry
     # instead of dead-lettering: right for the ledger, where a skipped trade would never settle.
     retry_forever: bool = False
     # State kept in memory is rebuilt at start-up by re-reading these topics over this window (see
     # shared.bus.replay); the in-process bus, which never restarts, ignores it.
-    replay: Mapping[Topic, timedelta] = field(default_factory=dict)
+    replay: Mapping[AnyTopic, timedelta] = field(default_factory=dict)
     # Checks that raise (or hang) while the service cannot do its work, e.g. its database is unreachable;
     # the transport's readiness runs them off the handlers' thread with a short timeout.
     readiness: dict[str, Callable[[], object]] = field(default_factory=dict)
@@ -108,9 +108,9 @@ class Service:
         """The names of the topics the service consumes."""
         return [t.name for t in self.handlers]
 
-    def consumes(self, topic_name: str) -> Topic | None:
+    def consumes(self, topic_name: str) -> AnyTopic | None:
         return next((t for t in self.handlers if t.name == topic_name), None)
 
-    def handle(self, topic: Topic, envelope: Envelope, payload: Payload) -> list[Outgoing]:
+    def handle(self, topic: AnyTopic, envelope: Envelope, payload: Payload) -> list[Outgoing]:
         """Run the handler the table names for ``payload``'s type on ``topic``."""
         return list(self.handlers[topic][type(payload)](envelope, payload))

@@ -7,7 +7,7 @@ on what "1.234 kWh at 12.34 yen/kWh" is, and refuses finer values instead of rou
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 WH_PER_KWH = 1000
 SEN_PER_YEN = 100
@@ -40,6 +40,15 @@ def yen_to_sen(yen: Decimal) -> int:
 
 def sen_to_yen(sen: int) -> Decimal:
     return (Decimal(int(sen)) / SEN_PER_YEN).quantize(YEN_Q)
+
+
+def amount_sen(kwh: Decimal, yen_per_kwh: Decimal) -> int:
+    """kWh x yen/kWh in whole sen: THE money rounding rule (half-even, once per amount).
+
+    ``yen_to_sen`` and ``kwh_to_wh`` are exact (they refuse finer values); an amount is a product and is
+    rounded, here and nowhere else, so the ledger, its reconcile and the market agree to the sen.
+    """
+    return int((kwh * yen_per_kwh * SEN_PER_YEN).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
 def slot_start(moment: datetime) -> datetime:

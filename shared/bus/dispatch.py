@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from shared.contracts.base import Envelope, Topic
+from shared.contracts.base import AnyTopic, Envelope
 from shared.contracts.codec import decode
 from shared.errors import DomainError, EventDecodeError
 from shared.metrics import ServiceMetrics
@@ -145,7 +145,7 @@ def deliver_batch(service: Service, topic: str, raws: list[bytes | None],
     return [r if r is not None else Delivery() for r in results]
 
 
-def _deliver_one_through_batch(service: Service, spec: Topic, batch_handler: BatchHandler,
+def _deliver_one_through_batch(service: Service, spec: AnyTopic, batch_handler: BatchHandler,
                                message: tuple[Envelope, object], metrics: ServiceMetrics | None) -> Delivery:
     envelope, _ = message
     try:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from shared.contracts.catalogue import CATALOGUE, Topic
+from shared.contracts.base import AnyTopic
+from shared.contracts.catalogue import CATALOGUE
 
 log = logging.getLogger("citymatch.provision")
 
 
-def topic_configs(t: Topic) -> dict[str, str]:
+def topic_configs(t: AnyTopic) -> dict[str, str]:
     configs = {"cleanup.policy": "compact" if t.compacted else "delete"}
     if not t.compacted:
         configs["retention.ms"] = str(t.retention_ms if t.retention_ms is not None else -1)

@@ -85,6 +85,9 @@ class Topic(Generic[P]):
         return self.name
 
 
+AnyTopic = Topic[Any]  # a topic whatever it carries (catalogues, tables, codec arguments)
+
+
 class Envelope(BaseModel):
     """What travels on a topic: metadata plus one payload."""
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from types import ModuleType
 
 from shared.contracts import charging, crowd, energy, incentives, ledger, logistics, mobility
-from shared.contracts.base import Payload, Topic
+from shared.contracts.base import AnyTopic, Payload
 
 DOMAINS: tuple[ModuleType, ...] = (energy, ledger, crowd, incentives, charging, mobility, logistics)
 
 
-def _topics(domains: tuple[ModuleType, ...]) -> dict[str, Topic]:
-    catalogue: dict[str, Topic] = {}
+def _topics(domains: tuple[ModuleType, ...]) -> dict[str, AnyTopic]:
+    catalogue: dict[str, AnyTopic] = {}
     for domain in domains:
         for t in domain.TOPICS:
             if t.name in catalogue:
@@ -27,7 +27,7 @@ def _topics(domains: tuple[ModuleType, ...]) -> dict[str, Topic]:
     return catalogue
 
 
-def _payload_types(topics: dict[str, Topic]) -> dict[str, type[Payload]]:
+def _payload_types(topics: dict[str, AnyTopic]) -> dict[str, type[Payload]]:
     types: dict[str, type[Payload]] = {}
     for t in topics.values():
         for cls in t.payloads:
@@ -38,11 +38,11 @@ def _payload_types(topics: dict[str, Topic]) -> dict[str, type[Payload]]:
     return types
 
 
-CATALOGUE: dict[str, Topic] = _topics(DOMAINS)
+CATALOGUE: dict[str, AnyTopic] = _topics(DOMAINS)
 PAYLOAD_TYPES: dict[str, type[Payload]] = _payload_types(CATALOGUE)
 
 
-def topic(name: str) -> Topic:
+def topic(name: str) -> AnyTopic:
     """The catalogued topic called ``name`` (a dead-letter topic is not one: use ``topic(name).dlq``)."""
     try:
         return CATALOGUE[name]

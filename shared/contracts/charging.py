@@ -17,7 +17,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.contracts.base import Payload, Topic
+from shared.contracts.base import AnyTopic, Payload, Topic
 
 Kwh0 = Field(ge=0, max_digits=9, decimal_places=3)
 
@@ -165,4 +165,4 @@ SESSIONS: Topic[ChargingSessionMetered] = Topic("ev.sessions", key="vehicle", pa
 CHARGERS: Topic[ChargerAvailability] = Topic("ev.chargers", key="charger", payloads=(ChargerAvailability,))
 BILLS: Topic[ChargingBilled] = Topic("ev.bills", key="participant", payloads=(ChargingBilled,), retention_ms=None)
 
-TOPICS: tuple[Topic, ...] = (PLANS, BOOKINGS, SESSIONS, CHARGERS, BILLS)
+TOPICS: tuple[AnyTopic, ...] = (PLANS, BOOKINGS, SESSIONS, CHARGERS, BILLS)

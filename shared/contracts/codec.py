@@ -12,7 +12,7 @@ import json
 
 from pydantic import ValidationError
 
-from shared.contracts.base import Envelope, Payload, Topic
+from shared.contracts.base import AnyTopic, Envelope, Payload
 from shared.contracts.catalogue import PAYLOAD_TYPES, payload_class
 from shared.errors import EventDecodeError
 
@@ -29,7 +29,7 @@ def _describe(exc: ValidationError, prefix: str) -> str:
     return "; ".join(parts)
 
 
-def _payload_type(envelope: Envelope, topic: Topic | None) -> type[Payload]:
+def _payload_type(envelope: Envelope, topic: AnyTopic | None) -> type[Payload]:
     if topic is None:
         try:
             return payload_class(envelope.event_type)
@@ -43,7 +43,7 @@ def _payload_type(envelope: Envelope, topic: Topic | None) -> type[Payload]:
     raise EventDecodeError(f"{what} {envelope.event_type!r} is not carried by {topic.name} (it carries: {carried})")
 
 
-def decode(raw: bytes | str | None, topic: Topic | None = None,
+def decode(raw: bytes | str | None, topic: AnyTopic | None = None,
            record_key: bytes | str | None = None) -> tuple[Envelope, Payload]:
     """Parse and validate one message read from ``topic`` (any catalogued type when ``topic`` is None)."""
     if raw is None:

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from shared.contracts.base import Payload, Topic
+from shared.contracts.base import AnyTopic, Payload, Topic
 
 
 class CrowdCountObserved(Payload):
@@ -60,4 +60,4 @@ ANOMALIES: Topic[CrowdAnomalyDetected] = Topic("city.anomalies", key="zone", pay
 
 FORECASTS: Topic[CrowdForecastPublished] = Topic("crowd.forecasts", key="zone", payloads=(CrowdForecastPublished,))
 
-TOPICS: tuple[Topic, ...] = (COUNTS, ANOMALIES, FORECASTS)
+TOPICS: tuple[AnyTopic, ...] = (COUNTS, ANOMALIES, FORECASTS)

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from shared.contracts.base import Kwh, Payload, Slot, Topic, YenPerKwh, utcnow
+from shared.contracts.base import AnyTopic, Kwh, Payload, Slot, Topic, YenPerKwh, utcnow
 
 
 class EnergyOrderPlaced(Payload):
@@ -172,4 +172,4 @@ DISPATCH_ACKS: Topic[DispatchAcknowledged] = Topic(
 
 FORECASTS: Topic[SiteForecast] = Topic("energy.forecasts", key="site", payloads=(SiteForecast,))
 
-TOPICS: tuple[Topic, ...] = (ORDERS, REJECTIONS, TRADES, CLEARINGS, DISPATCH, DISPATCH_ACKS, FORECASTS)
+TOPICS: tuple[AnyTopic, ...] = (ORDERS, REJECTIONS, TRADES, CLEARINGS, DISPATCH, DISPATCH_ACKS, FORECASTS)

@@ -15,7 +15,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.contracts.base import Payload, Topic
+from shared.contracts.base import AnyTopic, Payload, Topic
 
 OfferKind = Literal["shift_later", "shift_earlier", "other_exit", "other_mall", "shared_mobility", "ev_charge_now"]
 
@@ -263,4 +263,4 @@ REDEMPTIONS: Topic[RedemptionRequested | RewardRedeemed | RedemptionRefused] = T
     "incentives.redemptions", key="code", payloads=(RedemptionRequested, RewardRedeemed, RedemptionRefused),
     retention_ms=None)
 
-TOPICS: tuple[Topic, ...] = (OFFERS, RESPONSES, CAMPAIGNS, USERS, REDEMPTIONS)
+TOPICS: tuple[AnyTopic, ...] = (OFFERS, RESPONSES, CAMPAIGNS, USERS, REDEMPTIONS)

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from shared.contracts.base import Payload, Slot, Topic
+from shared.contracts.base import AnyTopic, Payload, Slot, Topic
 
 
 class LedgerReceipt(Payload):
@@ -75,4 +75,4 @@ ANCHORS: Topic[LedgerAnchor] = Topic("ledger.anchors", key="slot", payloads=(Led
 RETIREMENTS: Topic[CertificateRetirementRequested] = Topic(
     "ledger.retirements", key="participant", payloads=(CertificateRetirementRequested,), retention_ms=None)
 
-TOPICS: tuple[Topic, ...] = (RECEIPTS, ANCHORS, RETIREMENTS)
+TOPICS: tuple[AnyTopic, ...] = (RECEIPTS, ANCHORS, RETIREMENTS)

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from pydantic import Field, field_validator, model_validator
 
-from shared.contracts.base import Payload, Topic
+from shared.contracts.base import AnyTopic, Payload, Topic
 
 
 def _aware(value: datetime) -> datetime:
@@ -102,4 +102,4 @@ REQUESTS: Topic[ParcelRequested | DeliveryFailed] = Topic(
 ASSIGNMENTS: Topic[ParcelAssigned | ParcelUndeliverable | ParcelReturned] = Topic(
     "logistics.assignments", key="parcel", payloads=(ParcelAssigned, ParcelUndeliverable, ParcelReturned))
 
-TOPICS: tuple[Topic, ...] = (REQUESTS, ASSIGNMENTS)
+TOPICS: tuple[AnyTopic, ...] = (REQUESTS, ASSIGNMENTS)

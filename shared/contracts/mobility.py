@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from shared.contracts.base import Payload, Topic
+from shared.contracts.base import AnyTopic, Payload, Topic
 
 
 def _aware(value: datetime) -> datetime:
@@ -126,4 +126,4 @@ REQUESTS: Topic[RideRequested] = Topic("mobility.requests", key="request", paylo
 ASSIGNMENTS: Topic[RideAnswered | VehiclePlanned | RideCompleted] = Topic(
     "mobility.assignments", key="request or vehicle", payloads=(RideAnswered, VehiclePlanned, RideCompleted))
 
-TOPICS: tuple[Topic, ...] = (REQUESTS, ASSIGNMENTS)
+TOPICS: tuple[AnyTopic, ...] = (REQUESTS, ASSIGNMENTS)

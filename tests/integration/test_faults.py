@@ -149,7 +149,7 @@ class FaultStack:
         assert r["ok"] and r["market"]["ok"], r
         assert ledger_cli.main(["reconcile", "--database-url", self.database_url,
                                 "--market", self.servers.bootstrap]) == 0
-        print(f"[faults] {fault}: all /ready within {took:.1f}s of the check; "
+        print(f"[faults] {fault}: all /ready within {took:.1f}s of the check; "  # noqa: T201  (shown with -s)
               f"settled {self.recoveries[fault]:.1f}s after the fault ended")
 
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.charging.adapters.ocpp_central import CentralSystem, ChargerEvent
-from services.charging.domain.profiles import SLOT, slot_profile
+from services.charging.domain.profiles import slot_profile
 from shared.contracts import charging as ev
 from shared.contracts import energy
 from shared.contracts.base import Envelope
@@ -28,7 +28,7 @@ from shared.contracts.codec import decode, encode
 from shared.contracts.energy import DispatchAcknowledged, DispatchSetpoint
 from shared.errors import EventDecodeError
 from shared.runtime import Outgoing
-from shared.units import kwh_to_wh, wh_to_kwh
+from shared.units import SLOT, kwh_to_wh, wh_to_kwh
 
 log = logging.getLogger("citymatch.charging.gateway")
 PRODUCER = "charger-gateway"

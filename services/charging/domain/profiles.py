@@ -8,9 +8,10 @@ replaces the profile instead of piling up new ones.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-SLOT = timedelta(minutes=30)
+from shared.units import SLOT
+
 EPOCH = datetime(2020, 1, 1).astimezone()
 
 

@@ -25,8 +25,8 @@ from typing import Literal
 
 from services.market.domain.profiles import Profile
 from shared.contracts.energy import EnergyOrderPlaced
+from shared.units import KWH_Q
 
-_KWH = Decimal("0.001")
 SLOT_H = Decimal("0.5")
 MID_SOC = Decimal("60")
 
@@ -91,7 +91,7 @@ class Intent:
 
 
 def _q(kwh: Decimal) -> Decimal:
-    return kwh.quantize(_KWH, rounding=ROUND_DOWN)
+    return kwh.quantize(KWH_Q, rounding=ROUND_DOWN)
 
 
 def decide(a: AgentInput) -> list[Intent]:

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 
 from services.market.domain.registry import Participant
+from shared.units import KWH_Q
 
 SLOT_HOURS = Decimal("0.5")
-_KWH = Decimal("0.001")
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def setpoints(contracts: Iterable[Contract], participants: Mapping[str, Particip
         if not storage or total_power <= 0 or net[who] == 0:
             continue
         for d in storage:
-            share = (net[who] * d.power_kw / total_power).quantize(_KWH, rounding=ROUND_DOWN)
+            share = (net[who] * d.power_kw / total_power).quantize(KWH_Q, rounding=ROUND_DOWN)
             limit = d.power_kw * SLOT_HOURS
             kwh = max(-limit, min(limit, share))
             if kwh != 0:

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-_KWH = Decimal("0.001")
+from shared.units import KWH_Q
 
 _HOUSEHOLD = (2, 1.6, 1.4, 1.4, 1.5, 2.2, 4, 5.5, 5, 3.6, 3.2, 3.4, 3.8, 3.4, 3.2, 3.4, 4.2, 6, 7.6, 8, 7.4,
               6.2, 4.6, 3)
@@ -43,4 +43,4 @@ def load_kwh(slot: datetime, daily_kwh: Decimal, shape: str = "household", tz: s
     kwh = float(daily_kwh) * shares[local.hour] / 2
     if shape == "office" and local.weekday() >= 5:
         kwh *= 0.25
-    return Decimal(str(round(kwh, 3))).quantize(_KWH)
+    return Decimal(str(round(kwh, 3))).quantize(KWH_Q)

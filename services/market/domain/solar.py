@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-_KWH = Decimal("0.001")
+from shared.units import KWH_Q
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def pv_kwh(slot: datetime, kwp: Decimal, weather_factor: float = 1.0, performanc
     index = local.hour * 2 + local.minute // 30
     ghi = clear_sky_ghi(local.date(), location)[index]
     kwh = ghi / 1000.0 * float(kwp) * performance_ratio * weather_factor * 0.5
-    return Decimal(str(round(kwh, 3))).quantize(_KWH)
+    return Decimal(str(round(kwh, 3))).quantize(KWH_Q)
 
 
 def slot_of_day(day: date, index: int, tz: str = EBINA.tz) -> datetime:

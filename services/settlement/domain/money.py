@@ -11,20 +11,11 @@ components, so the postings of a trade always sum to exactly zero; rounding neve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
-from shared.units import SEN_PER_YEN, kwh_to_wh, sen_to_yen, wh_to_kwh
+from shared.units import SEN_PER_YEN, amount_sen, kwh_to_wh, sen_to_yen, wh_to_kwh
 
-__all__ = ["SEN_PER_YEN", "kwh_to_wh", "sen_to_yen", "wh_to_kwh", "yen_to_sen"]
-
-
-def yen_to_sen(kwh: Decimal, yen_per_kwh: Decimal) -> int:
-    """kWh x yen/kWh, rounded to whole sen by the ledger's one rule (half-even)."""
-    # == quantize(0.01 yen, half-even) then x100, in one rounding step
-    return int((kwh * yen_per_kwh * SEN_PER_YEN).to_integral_value(rounding=ROUND_HALF_EVEN))
-
-
-
+__all__ = ["SEN_PER_YEN", "amount_sen", "kwh_to_wh", "sen_to_yen", "wh_to_kwh"]
 
 
 @dataclass(frozen=True)

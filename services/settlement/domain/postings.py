@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from services.settlement.domain.money import FeeSchedule, kwh_to_wh, yen_to_sen
+from services.settlement.domain.money import FeeSchedule, amount_sen, kwh_to_wh
 
 JPY = "JPY"  # amounts in sen
 KWH = "kWh"  # amounts in Wh
@@ -120,9 +120,9 @@ def trade_legs(buyer: str, seller: str, kwh: Decimal, price: Decimal, wheeling_f
     seller to buyer. This is the single place that turns a trade into money.
     """
     b, s = participant_account(buyer), participant_account(seller)
-    energy = yen_to_sen(kwh, price)
-    wheeling = yen_to_sen(kwh, wheeling_fee)
-    platform = yen_to_sen(kwh, platform_fee)
+    energy = amount_sen(kwh, price)
+    wheeling = amount_sen(kwh, wheeling_fee)
+    platform = amount_sen(kwh, platform_fee)
     wh = kwh_to_wh(kwh)
     legs = [
         [b, JPY, -energy, "energy"], [s, JPY, energy, "energy"],

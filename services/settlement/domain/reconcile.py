@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from services.settlement.domain.chain import Entry
 from services.settlement.domain.entries import fact_of, postings_of
 from services.settlement.domain.kinds.trade import NAME as TRADE
-from services.settlement.domain.money import kwh_to_wh, sen_to_yen, wh_to_kwh, yen_to_sen
+from services.settlement.domain.money import amount_sen, kwh_to_wh, sen_to_yen, wh_to_kwh
 from services.settlement.domain.postings import KWH, Posting, imbalance, paid_for
 
 StoredPosting = tuple[str, int, Posting]  # (chain, seq, posting)
@@ -65,7 +65,7 @@ def money_matches_trades(entries: Sequence[Entry]) -> list[str]:
             continue
         fact, legs = fact_of(e), postings_of(e)
         energy, wheeling = paid_for(legs, "energy"), paid_for(legs, "wheeling")
-        if energy != yen_to_sen(fact.kwh, fact.price) or wheeling != yen_to_sen(fact.kwh, fact.wheeling_fee):
+        if energy != amount_sen(fact.kwh, fact.price) or wheeling != amount_sen(fact.kwh, fact.wheeling_fee):
             problems.append(f"{e.chain}#{e.seq}: trade {fact.trade_id} moved {sen_to_yen(energy)} + "
                             f"{sen_to_yen(wheeling)} yen, its kWh x prices say otherwise")
     return problems
@@ -105,6 +105,6 @@ def reconcile(entries: Sequence[Entry], stored: Iterable[StoredPosting] | None =
     trades = [e for e in entries if e.kind == TRADE]
     facts = [fact_of(e) for e in trades]
     wh = sum(kwh_to_wh(f.kwh) for f in facts)
-    energy = sum(yen_to_sen(f.kwh, f.price) for f in facts)
+    energy = sum(amount_sen(f.kwh, f.price) for f in facts)
     return ReconcileReport(not problems, problems, len(trades), str(wh_to_kwh(wh)), str(sen_to_yen(energy)),
                            account_totals(entries))

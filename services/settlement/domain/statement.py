@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +18,7 @@ from services.settlement.domain.chain import Entry
 from services.settlement.domain.entries import certificate_of, fact_of, postings_of
 from services.settlement.domain.money import kwh_to_wh, sen_to_yen, wh_to_kwh
 from services.settlement.domain.postings import JPY, KWH, participant_account
+from shared.units import SLOT
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def render_html(statement: Statement, tz: str = "Asia/Tokyo") -> str:
         if not iso:
             return ""
         start = datetime.fromisoformat(iso).astimezone(zone)
-        return f"{start:%Y-%m-%d %H:%M}–{start + timedelta(minutes=30):%H:%M}"
+        return f"{start:%Y-%m-%d %H:%M}–{start + SLOT:%H:%M}"
 
     def yen(value: str) -> str:
         return f"{Decimal(value):,.2f}"

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-_KWH = Decimal("0.001")
+from shared.units import KWH_Q
+
 ZERO = Decimal(0)
 
 
@@ -55,7 +56,7 @@ def _check(consumption_kwh: Decimal, share: Decimal) -> Decimal:
         raise ValueError("consumption must not be negative")
     if not ZERO <= share <= 1:
         raise ValueError("the renewable target share must be within 0..1")
-    return (consumption_kwh * share).quantize(_KWH)
+    return (consumption_kwh * share).quantize(KWH_Q)
 
 
 def plan_target(consumption_kwh: Decimal, share: Decimal, a_available_kwh: Decimal,

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from services.settlement.domain.money import kwh_to_wh, sen_to_yen, wh_to_kwh, yen_to_sen
+from services.settlement.domain.money import amount_sen, kwh_to_wh, sen_to_yen, wh_to_kwh
+from shared.units import yen_to_sen
 
 
 @pytest.mark.parametrize(("kwh", "price", "sen"), [
@@ -14,9 +15,16 @@ from services.settlement.domain.money import kwh_to_wh, sen_to_yen, wh_to_kwh, y
     ("0.001", "1000", 100),
     ("2", "30", 6000),
 ])
-def test_yen_to_sen_rounds_half_even_once(kwh: str, price: str, sen: int) -> None:
+def test_an_amount_is_rounded_half_even_once(kwh: str, price: str, sen: int) -> None:
     """kWh x yen/kWh is rounded to whole sen with half-even, exactly as documented."""
-    assert yen_to_sen(Decimal(kwh), Decimal(price)) == sen
+    assert amount_sen(Decimal(kwh), Decimal(price)) == sen
+
+
+def test_a_price_converts_exactly_or_not_at_all() -> None:
+    """yen_to_sen is the exact conversion of a price: a finer value is refused, never rounded."""
+    assert yen_to_sen(Decimal("12.34")) == 1234
+    with pytest.raises(ValueError, match=r"finer than 0\.01 yen"):
+        yen_to_sen(Decimal("12.345"))
 
 
 def test_units_round_trip_without_floats() -> None:

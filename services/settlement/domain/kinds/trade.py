@@ -15,8 +15,9 @@ from typing import Any, ClassVar
 from services.settlement.domain.certificates import Certificate, certificate_for, issue
 from services.settlement.domain.chain import Draft, Entry
 from services.settlement.domain.kinds.base import ChainState, EntryKind, ProjectedRow
-from services.settlement.domain.money import SEN_PER_YEN, FeeSchedule, kwh_to_wh
+from services.settlement.domain.money import FeeSchedule, kwh_to_wh
 from services.settlement.domain.postings import Posting, TradeFact, paid_for, trade_legs
+from shared.units import yen_to_sen
 
 NAME = "trade"
 
@@ -98,14 +99,8 @@ def trade_row(fact: TradeFact, entry: Entry, legs: tuple[Posting, ...]) -> dict[
     return {
         "trade_id": fact.trade_id, "chain": entry.chain, "seq": entry.seq, "slot": fact.slot,
         "seller": fact.seller, "buyer": fact.buyer, "wh": kwh_to_wh(fact.kwh),
-        "price_sen": _exact_sen(fact.price), "wheeling_sen": _exact_sen(fact.wheeling_fee),
+        "price_sen": yen_to_sen(fact.price), "wheeling_sen": yen_to_sen(fact.wheeling_fee),
         "energy_sen": paid_for(legs, "energy"), "tier": fact.tier, "renewable": fact.renewable,
         "seller_site": fact.seller_site, "buyer_site": fact.buyer_site,
     }
 
-
-def _exact_sen(yen: Decimal) -> int:
-    sen = yen * SEN_PER_YEN
-    if sen != sen.to_integral_value():
-        raise ValueError(f"price {yen} has more than two decimals")
-    return int(sen)
