@@ -66,9 +66,9 @@ class Outcome:
     @classmethod
     def empty(cls, platform: str, community: CommunityDays) -> Outcome:
         S, V, T = len(community.sites), len(community.cars), community.horizon
-        z = lambda n: np.zeros((n, T))  # noqa: E731
-        return cls(platform, community, z(S), z(S), z(S), z(S), z(S), z(S), z(S), np.zeros((S, T + 1)),
-                   z(V), z(V), np.zeros((V, T + 1)), np.zeros(V))
+        per_site = [np.zeros((S, T)) for _ in range(7)]
+        return cls(platform, community, *per_site, np.zeros((S, T + 1)), np.zeros((V, T)), np.zeros((V, T)),
+                   np.zeros((V, T + 1)), np.zeros(V))
 
     def car_net_at_sites(self) -> np.ndarray:
         """(S, T): what the cars plugged in at each site drew from it (charge - discharge)."""

@@ -12,8 +12,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from matplotlib.figure import Figure
 
+from simulator.energy.community import AWAY, SLOT_H, SLOTS_PER_DAY
 from simulator.energy.figures import (
     archetype_figure,
     result2_figure,
@@ -190,9 +192,6 @@ def why_differs(h: Headline, breakdown: dict[str, dict[str, tuple[float, float]]
 
 def day_rows(out: Outcome, day: int) -> list[list[object]]:
     c, p = out.community, out.community.params
-    import numpy as np
-
-    from simulator.energy.community import AWAY, SLOT_H, SLOTS_PER_DAY
     sl = slice(day * SLOTS_PER_DAY, (day + 1) * SLOTS_PER_DAY)
     surplus = np.clip(c.pv() - c.load(), 0, None)[:, sl] / SLOT_H
     prices = slot_prices(out, day)
@@ -333,7 +332,8 @@ def write_archetypes(out_dir: Path, params: CommunityParams, climate: Climate | 
         "wheeling fees, minus buy-back), per participant = / "
         f"{len(runs['orchestra'].community.sites)} (the homes and the office). Renewable share = local PV "
         "consumed / (local PV consumed + grid imports). Peak = the largest community import in a 30-minute slot, "
-        "as kW. Storage is lossless on every platform.</p>",
+        "as kW. Storage is lossless on every platform. The central LP values nothing left in storage at the end, so "
+        "up to the batteries' and cars' capacity at retail of its lead comes from ending the period empty.</p>",
     ]
     _finish(out_dir, ("Platform archetypes on the Higashi-Fuji community", "プラットフォーム類型の比較"), body, a_html,
             params, files)
