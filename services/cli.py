@@ -12,6 +12,8 @@ commands:
   demo                 run a small Ebina scenario on the embedded default (no Kafka, no PostgreSQL)
   serve <service>      run market | settlement (Faust workers on Kafka) or gateway (HTTP)
   sim run|compare      AI-city simulator for planners (citymatch sim --help)
+  report higashi-fuji|archetypes
+                       energy community month: P2P vs grid only beside the seed; the three platform archetypes
   data fetch-osm|...   street network data (citymatch data --help)
   ledger verify|...    check and report on the settlement ledger (citymatch ledger --help)
   token --participant P [--role app-user|device|operator] [--ttl 24h]
@@ -91,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulator.cli import sim_main
 
         return sim_main(rest)
+    if command == "report":
+        from simulator.energy.cli import report_main
+
+        return report_main(rest)
     if command == "data":
         from simulator.cli import data_main
 
