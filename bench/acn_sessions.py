@@ -92,7 +92,7 @@ def _start_of(path: Path, start: str | None) -> datetime:
         found = re.search(r"(\d{4})-?(\d{2})(?:-?(\d{2}))?(?:T|_|-|$)", path.name)
         if not found:
             raise SessionFileError(f"{path.name}: no YYYY-MM in the name; give the start date (--start)")
-        day = datetime(int(found.group(1)), int(found.group(2)), int(found.group(3) or 1))
+        day = datetime(int(found.group(1)), int(found.group(2)), int(found.group(3) or 1), tzinfo=SITE_ZONE)
     return day.replace(tzinfo=SITE_ZONE) if day.tzinfo is None else day
 
 

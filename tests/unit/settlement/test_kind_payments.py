@@ -63,7 +63,7 @@ def test_facts_refuse_what_breaks_their_rules() -> None:
     with pytest.raises(ValueError, match="positive"):
         payment_draft(REWARD, Reward("X1", "o", "c", "u", 0, "shop", AT), AT)
     with pytest.raises(ValueError, match="time zone"):
-        slot_of(datetime(2026, 12, 2, 8, 47))
+        slot_of(datetime(2026, 12, 2, 8, 47))  # noqa: DTZ001 - a naive time is what is refused
 
 
 def test_a_payment_sits_in_the_slot_it_happened_in() -> None:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from services.settlement.domain.kinds.payments import PaymentKind, utc_time
-from services.settlement.domain.money import kwh_to_wh, wh_to_kwh, yen_to_sen
+from services.settlement.domain.money import amount_sen, kwh_to_wh, wh_to_kwh
 from services.settlement.domain.postings import JPY, participant_account, site_account
 
 NAME = "charging_bill"
@@ -39,7 +39,7 @@ class ChargingBill:
 
     @property
     def amount_sen(self) -> int:
-        return yen_to_sen(wh_to_kwh(self.wh), self.price_yen_per_kwh)
+        return amount_sen(wh_to_kwh(self.wh), self.price_yen_per_kwh)
 
     def problem(self) -> str | None:
         if self.wh < 0:
