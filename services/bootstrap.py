@@ -125,14 +125,18 @@ def gateway_app(settings: Settings):
 
     ledger = open_reader(settings.database_url, check=False)  # read-only; not ready until the ledger answers
     publisher = KafkaPublisher(settings.kafka_bootstrap)
+    accounts = gateway_accounts(settings)
 
     def readiness() -> dict[str, bool]:
-        try:
-            ledger.ping()
-            return {"ledger": True}
-        except Exception:  # the readiness probe reports, it does not crash
-            log.exception("ledger not reachable")
-            return {"ledger": False}
+        checks = {}
+        for name, ping in (("ledger", ledger.ping), ("accounts", accounts.store.ping)):
+            try:
+                ping()
+                checks[name] = True
+            except Exception:  # the readiness probe reports, it does not crash
+                log.exception("%s not reachable", name)
+                checks[name] = False
+        return checks
 
     def market_check():
         from services.settlement.adapters.market_trades import check_against_market
@@ -140,4 +144,16 @@ def gateway_app(settings: Settings):
         return check_against_market(settings.database_url, settings.kafka_bootstrap)
 
     feed = KafkaRejectionFeed(settings.kafka_bootstrap).start()
-    return create_app(settings, publisher, ledger, readiness=readiness, rejections=feed, market_check=market_check)
+    return create_app(settings, publisher, ledger, readiness=readiness, rejections=feed, market_check=market_check,
+                      accounts=accounts)
+
+
+def gateway_accounts(settings: Settings):
+    """The accounts the gateway signs people in with (PostgreSQL beside the ledger, or SQLite on the embedded
+    default), migrated on first use so a gateway starts while its database is down."""
+    from services.accounts.service import Accounts
+    from services.accounts.store import open_store
+
+    return Accounts(open_store(settings.accounts_url(), migrate_now=False), settings.token_secret,
+                    access_ttl=timedelta(minutes=settings.access_token_minutes),
+                    refresh_ttl=timedelta(days=settings.refresh_token_days))

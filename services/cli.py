@@ -18,6 +18,8 @@ commands:
   ledger verify|...    check and report on the settlement ledger (citymatch ledger --help)
   token --participant P [--role app-user|device|operator] [--ttl 24h]
                        issue a bearer token that expires (uses CITYMATCH_TOKEN_SECRET)
+  accounts create|list|disable
+                       operator, planner, device and app-user accounts (citymatch accounts --help)
   topics [--create B]  list the Kafka topic catalogue (or create its topics on broker B)
 """
 
@@ -105,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         return ledger_main(rest)
     if command == "token":
         return _token(rest)
+    if command == "accounts":
+        from services.accounts.cli import main as accounts_main
+
+        return accounts_main(rest)
     if command == "topics":
         return _topics(rest)
     print(f"citymatch: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)

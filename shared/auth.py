@@ -5,6 +5,10 @@ cannot place orders or read trades in another's name. A token is ``cm1.<claims>.
 are base64url JSON ``{"sub", "role", "iat", "exp"}``; the signature covers ``cm1.<claims>``. Accounts and
 sign-in issue the same tokens, so the routes' checks (role, expiry) do not change when they arrive.
 
+Roles: ``app-user`` (a person: reads and trades as themself), ``device`` (an agent that places and cancels
+orders for its owner), ``operator`` (runs the platform), ``planner`` (reads the dashboard's plans and reports;
+no participant or operator route).
+
 System accounts (the grid, the operator, the platform and its fee accounts) are parties of the ledger, not
 people: no app-user or device token can name one, so nobody can trade or read in their name.
 """
@@ -23,7 +27,7 @@ from typing import Literal, get_args
 from shared.accounts import is_system_account
 from shared.errors import DomainError
 
-Role = Literal["app-user", "device", "operator"]
+Role = Literal["app-user", "device", "operator", "planner"]
 ROLES: tuple[str, ...] = get_args(Role)
 PARTICIPANT_ROLES: tuple[Role, ...] = ("app-user", "device")
 PARTICIPANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

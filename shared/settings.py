@@ -1,7 +1,7 @@
 """One typed settings object, read from ``CITYMATCH_*`` environment variables.
 
-It refuses to start outside development with the default token secret, so a forgotten setting cannot
-ship a guessable credential.
+It refuses to start outside development (``CITYMATCH_ENVIRONMENT`` test or production) with the default
+token secret, so a forgotten setting cannot ship a guessable credential.
 """
 
 from __future__ import annotations
@@ -49,6 +49,12 @@ class Settings:
     market_admit_unregistered: bool = False
     # How far ahead the market takes orders, in days (0 = the market's default of two days).
     market_horizon_days: int = 0
+    # The accounts' database (sign-in, refresh tokens); empty = the ledger's PostgreSQL database, or on SQLite
+    # accounts.sqlite beside the ledger's file.
+    accounts_database_url: str = ""
+    # Lifetimes of what sign-in hands out: the cm1 access token (minutes) and the refresh token (days).
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     web_port: int = 6066
@@ -90,11 +96,27 @@ class Settings:
         if self.environment not in ("development", "test", "production"):
             raise ConfigError(
                 f"CITYMATCH_ENVIRONMENT must be development, test or production, not {self.environment!r}")
-        if self.environment == "production" and self.token_secret == DEV_SECRET:
-            raise ConfigError("CITYMATCH_TOKEN_SECRET must be set to a real secret in production")
+        if self.environment != "development" and self.token_secret == DEV_SECRET:
+            raise ConfigError(f"CITYMATCH_TOKEN_SECRET must be set to a real secret outside development "
+                              f"(environment is {self.environment}); it signs every access token")
+        if not 1 <= self.access_token_minutes <= 24 * 60:
+            raise ConfigError("CITYMATCH_ACCESS_TOKEN_MINUTES must be between 1 and 1440")
+        if not 1 <= self.refresh_token_days <= 90:
+            raise ConfigError("CITYMATCH_REFRESH_TOKEN_DAYS must be between 1 and 90")
         if self.environment == "production" and self.operator_token == "operator-dev-token":
             raise ConfigError("CITYMATCH_OPERATOR_TOKEN must be set to a real secret in production")
         if self.environment == "production" and self.incentives_code_secret == "dev-only-redemption-secret":
             raise ConfigError("CITYMATCH_INCENTIVES_CODE_SECRET must be set to a real secret in production")
         if self.environment == "production" and not self.ledger_signing_key:
             raise ConfigError("CITYMATCH_LEDGER_SIGNING_KEY must be set in production (citymatch ledger keygen)")
+
+    def accounts_url(self) -> str:
+        """Where accounts live: the setting, else the ledger's PostgreSQL database, else a SQLite file beside it."""
+        if self.accounts_database_url:
+            return self.accounts_database_url
+        if not self.database_url.startswith("sqlite"):
+            return self.database_url
+        ledger_file = self.database_url.split(":///", 1)[1] if ":///" in self.database_url else ""
+        if not ledger_file or ledger_file == ":memory:":
+            return "sqlite://"
+        return f"sqlite:///{Path(ledger_file).parent / 'accounts.sqlite'}"

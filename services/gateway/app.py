@@ -3,7 +3,8 @@
 ``create_app`` is the gateway's composition: it takes the ports (publisher, ledger views, rejection feed)
 already built (by ``services.bootstrap``, the demo or a test), mounts one router per area
 (:mod:`services.gateway.routers`), counts requests by route template, limits body sizes, serves its API
-docs from packaged assets (no CDN), and closes what it was given when the server stops.
+docs from packaged assets (no CDN), puts secure headers on every answer, and closes what it was given
+when the server stops.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
 
-from services.gateway import docs, errors
+from services.accounts.service import Accounts
+from services.gateway import docs, errors, security
 from services.gateway.deps import Gateway, LedgerViews
 from services.gateway.metrics import HttpMetrics, MetricsMiddleware
 from services.gateway.publisher import Publisher
@@ -30,8 +33,10 @@ MAX_BODY_BYTES = 64 * 1024
 def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                readiness: Callable[[], dict[str, bool]] | None = None,
                rejections: RejectionReader | None = None,
-               market_check: Callable[[], Any] | None = None) -> FastAPI:
-    gateway = Gateway(settings, publisher, ledger, readiness, market_check=market_check)
+               market_check: Callable[[], Any] | None = None, accounts: Accounts | None = None) -> FastAPI:
+    """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's."""
+    gateway = Gateway(settings, publisher, ledger, readiness, market_check=market_check,
+                      accounts=accounts or default_accounts(settings))
     if rejections is not None:
         gateway.rejections = rejections
 
@@ -49,8 +54,18 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
     app.add_middleware(errors.CatchAll)
     app.add_middleware(errors.BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(MetricsMiddleware, metrics=app.state.http_metrics)
+    app.add_middleware(security.SecureHeaders)
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)
     docs.mount(app)
     return app
+
+
+def default_accounts(settings: Settings) -> Accounts:
+    """Accounts in an in-memory SQLite database: they last as long as the app (tests, the demo)."""
+    from services.accounts.store import open_store
+
+    return Accounts(open_store("sqlite://"), settings.token_secret,
+                    access_ttl=timedelta(minutes=settings.access_token_minutes),
+                    refresh_ttl=timedelta(days=settings.refresh_token_days))

@@ -17,6 +17,8 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.accounts.service import Accounts
+from services.gateway.auth_limits import AuthLimits
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
@@ -59,10 +61,14 @@ class Gateway:
     # The ledger against the market's published trades (services.settlement.adapters.market_trades).
     market_check: Callable[[], Any] | None = None
     idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
+    accounts: Accounts | None = None  # sign-up and sign-in (services.accounts); create_app always sets one
+    auth_limits: AuthLimits = field(default_factory=AuthLimits)
 
     def close(self) -> None:
-        """Stop the rejection feed, flush and close the producer, dispose of the ledger's engine."""
-        for part in (self.rejections, self.publisher, self.ledger):
+        """Stop the rejection feed, flush and close the producer, dispose of the ledger's and accounts' engines."""
+        for part in (self.rejections, self.publisher, self.ledger, self.accounts):
+            if part is None:
+                continue
             try:
                 part.close()
             except Exception:  # one failing close must not keep the others open
@@ -133,7 +139,14 @@ def _rejections(request: Request) -> RejectionReader:
     return gateway(request).rejections
 
 
+def _accounts(request: Request) -> Accounts:
+    accounts = gateway(request).accounts
+    assert accounts is not None, "create_app sets the accounts"
+    return accounts
+
+
 Bus = Annotated[Publisher, Depends(_publisher)]
+AccountsDep = Annotated[Accounts, Depends(_accounts)]
 Ledger = Annotated[LedgerViews, Depends(_ledger)]
 Rejections = Annotated[RejectionReader, Depends(_rejections)]
 GatewayDep = Annotated[Gateway, Depends(gateway)]

@@ -16,7 +16,8 @@ ASSETS = Path(fastapi_offline.__file__).parent / "static"
 PREFIX = "/docs-assets"
 # The pages may load only from the gateway itself (ReDoc would otherwise fetch its makers' logo from a CDN).
 POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-          "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:")
+          "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:; "
+          "frame-ancestors 'none'")
 
 
 def _local_only(page: HTMLResponse) -> HTMLResponse:

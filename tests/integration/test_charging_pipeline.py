@@ -87,7 +87,8 @@ def charging(stack, tmp_path_factory):
     ocpp_port = free_port()
     local = LocalStack(stack.kafka, stack.database_url, tmp_path_factory.mktemp("charging"),
                        services=("charging", "charger-gateway"),
-                       env={"CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_CHARGING_OCPP_PORT": str(ocpp_port)})
+                       env={"CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_CHARGING_OCPP_PORT": str(ocpp_port),
+                            "CITYMATCH_TOKEN_SECRET": f"test-{uuid.uuid4().hex}"})
     local.start()
     try:
         yield local, f"ws://127.0.0.1:{ocpp_port}"

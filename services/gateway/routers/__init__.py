@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.gateway.routers import campaigns, energy, ledger, ledger_proofs, operator, ops, web
+from services.gateway.routers import accounts, auth, campaigns, energy, ledger, ledger_proofs, operator, ops, web
 
 ROUTERS: tuple[APIRouter, ...] = (
     ops.router,
@@ -13,6 +13,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     ledger.router,
     ledger_proofs.router,
     operator.router,
+    auth.router,
+    accounts.router,
     campaigns.router,
     web.router,
 )
