@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, Index, MetaData, String, Table
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, MetaData, String, Table
 
 metadata = MetaData()
 
@@ -28,4 +28,17 @@ refresh_tokens = Table(
     Column("rotated_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
     Index("ix_account_refresh_tokens_family", "family"),
+)
+
+preferences = Table(
+    "account_preferences", metadata,
+    Column("account_id", String(64), ForeignKey("accounts.account_id"), primary_key=True),
+    Column("notifications", Boolean, nullable=False),
+    Column("quiet_start", String(5), nullable=True),
+    Column("quiet_end", String(5), nullable=True),
+    Column("ev_profile", String(16), nullable=False),
+    Column("home_area", String(64), nullable=True),
+    Column("work_area", String(64), nullable=True),
+    Column("offers_opt_out", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from services.accounts.domain.preferences import Preferences, merged
 from services.accounts.domain.refresh import looks_like_refresh_token, new_refresh_token, refresh_digest
 from services.accounts.domain.rules import RuleBroken, check_password, normal_username
 from services.accounts.passwords import Passwords
@@ -32,6 +33,10 @@ class UsernameTaken(DomainError):
 
 class BadCredentials(AuthError):
     """Wrong username or password, or a disabled account: one message for all, so names cannot be probed."""
+
+
+class NoAccount(DomainError):
+    """A token that names no account (a token made by ``citymatch token``, not by sign-in) (HTTP 404)."""
 
 
 class RefreshRefused(AuthError):
@@ -117,6 +122,25 @@ class Accounts:
 
     def disable(self, account_id: str) -> bool:
         return self.store.disable(account_id, self.clock())
+
+    # ------------------------------------------------------------------ preferences
+
+    def preferences(self, subject: str) -> Preferences:
+        """The preferences of the app user ``subject`` speaks for (defaults until they set any)."""
+        return self.store.preferences(self._app_user(subject)) or Preferences()
+
+    def update_preferences(self, subject: str, changes: dict[str, object]) -> Preferences:
+        account_id = self._app_user(subject)
+        prefs = merged(self.store.preferences(account_id) or Preferences(), changes)
+        self.store.save_preferences(account_id, prefs, self.clock())
+        return prefs
+
+    def _app_user(self, subject: str) -> str:
+        """The app-user account of a participant: preferences belong to a person, so one must exist."""
+        row = self.store.app_user_of(subject)
+        if row is None:
+            raise NoAccount(f"participant {subject} has no app-user account; preferences belong to accounts")
+        return row.account_id
 
     # ------------------------------------------------------------------ sessions
 

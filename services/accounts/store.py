@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from services.accounts import schema as t
+from services.accounts.domain.preferences import Preferences
 from services.accounts.migrate import migrate
 
 
@@ -128,6 +129,9 @@ class SqlAccountStore:
     def subject_taken(self, subject: str, role: str) -> bool:
         return self._account(t.accounts.c.subject == subject, t.accounts.c.role == role) is not None
 
+    def app_user_of(self, subject: str) -> AccountRow | None:
+        return self._account(t.accounts.c.subject == subject, t.accounts.c.role == "app-user")
+
     def all(self) -> Sequence[AccountRow]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(t.accounts).order_by(t.accounts.c.created_at, t.accounts.c.username))
@@ -171,6 +175,25 @@ class SqlAccountStore:
             return conn.execute(update(t.refresh_tokens).where(t.refresh_tokens.c.family == family,
                                                                t.refresh_tokens.c.revoked_at.is_(None))
                                 .values(revoked_at=now)).rowcount
+
+    # ------------------------------------------------------------------ preferences
+
+    def preferences(self, account_id: str) -> Preferences | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(t.preferences).where(t.preferences.c.account_id == account_id)).first()
+        if r is None:
+            return None
+        return Preferences(bool(r.notifications), r.quiet_start, r.quiet_end, r.ev_profile, r.home_area,
+                           r.work_area, bool(r.offers_opt_out))
+
+    def save_preferences(self, account_id: str, prefs: Preferences, now: datetime) -> None:
+        """Insert or replace the account's preferences (one row per account)."""
+        values = {**vars(prefs), "updated_at": now}
+        with self.engine.begin() as conn:
+            done = conn.execute(update(t.preferences).where(t.preferences.c.account_id == account_id)
+                                .values(**values)).rowcount
+            if not done:
+                conn.execute(insert(t.preferences).values(account_id=account_id, **values))
 
 
 def _account_row(r: Any) -> AccountRow:

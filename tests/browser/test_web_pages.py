@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,6 @@ from services.gateway.app import create_app
 from services.gateway.publisher import BusPublisher
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
-from shared.auth import issue_token
 from shared.bus.inprocess import InProcessBus
 from shared.contracts.energy import TradeMatched
 from shared.settings import REPO_ROOT, Settings
@@ -50,6 +50,15 @@ def gateway(tmp_path_factory) -> Iterator[tuple[str, Settings]]:
         kwh=Decimal("1.250"), price=Decimal("18.40"), tier="B", wheeling_fee=Decimal("10.00"), renewable=True,
         seller_site=None))
     app = create_app(settings, BusPublisher(InProcessBus([])), LedgerReader(ledger))
+    # home-01's account (an operator binds it to the existing participant)
+    app.state.gateway.accounts.create("home01", "home-01-Pass!", "app-user", participant="home-01")
+    with serve(app) as base:
+        yield base, settings
+
+
+@contextmanager
+def serve(app) -> Iterator[str]:
+    """``app`` on uvicorn on a free port of 127.0.0.1, in a thread, until the block ends; yields its base URL."""
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -58,9 +67,11 @@ def gateway(tmp_path_factory) -> Iterator[tuple[str, Settings]]:
     while not server.started:
         assert time.monotonic() < deadline, "the gateway did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", settings
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def _chromium() -> str:
@@ -133,9 +144,9 @@ def test_dashboard_draws_the_station_area_map_offline(gateway, browser):
 
 
 def test_app_on_a_phone_shows_my_trades(gateway, browser):
-    """On a phone-sized screen the app fits the width, signs in with the user's token and lists the user's trade
-    in Japanese (local slot time, the counterparty in words, yen and kWh)."""
-    base, settings = gateway
+    """On a phone-sized screen the app fits the width, signs in with the user's username and password and lists
+    the user's trade in Japanese (local slot time, the counterparty in words, yen and kWh)."""
+    base, _ = gateway
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = _context(browser, locale="ja-JP", viewport={"width": 390, "height": 844}, is_mobile=True,
                        has_touch=True, device_scale_factor=2)
@@ -144,13 +155,14 @@ def test_app_on_a_phone_shows_my_trades(gateway, browser):
     page.goto(f"{base}/app/")
     assert page.locator("#signin").is_visible()
     page.screenshot(path=str(SCREENSHOTS / "app_phone_signin_ja.png"), full_page=True)
-    page.fill("#app-token", issue_token(settings.token_secret, "home-01"))
+    page.fill("#signin-username", "home01")
+    page.fill("#signin-password", "home-01-Pass!")
     page.click("#signin-form button[type='submit']")
     page.wait_for_selector("#trade-rows tr", timeout=15_000)
     cells = page.locator("#trade-rows tr").first.locator("td").all_text_contents()
     assert cells[0].endswith("12:00–12:30") and cells[1] == "購入元 home-pv-01"
     assert cells[2] == "1.250" and cells[3] == "18.40"
-    assert page.locator("#who").text_content() == "home-01"
+    assert page.locator("#who").text_content() == "home01"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 16
     page.screenshot(path=str(SCREENSHOTS / "app_phone_trades_ja.png"), full_page=True)

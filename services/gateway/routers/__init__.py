@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.gateway.routers import accounts, auth, campaigns, energy, ledger, ledger_proofs, operator, ops, web
+from services.gateway.routers import (
+    accounts,
+    auth,
+    campaigns,
+    energy,
+    ledger,
+    ledger_proofs,
+    operator,
+    ops,
+    preferences,
+    web,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     ops.router,
@@ -15,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     operator.router,
     auth.router,
     accounts.router,
+    preferences.router,
     campaigns.router,
     web.router,
 )

@@ -36,6 +36,7 @@ def world(tmp_path):
     accounts = Accounts(open_store("sqlite://"), SETTINGS.token_secret, passwords=Passwords(cheap_hasher()))
     hanako = accounts.sign_up("hanako", PASSWORD)
     taro = accounts.sign_up("taro", PASSWORD)
+    accounts.update_preferences(hanako.subject, {"home_area": "hanako-home-area"})
     ledger = open_ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
     for buyer, trade_id in ((hanako.subject, "t-hanako"), (taro.subject, "t-taro")):
         ledger.record_trade(TradeMatched(trade_id=trade_id, slot=SLOT, seller="pv-1", buyer=buyer,
@@ -91,6 +92,8 @@ ATTEMPTS = {
     ("POST", "/v1/app/trips"): lambda h: dict(json={"place": "ebina-station", "at": "2026-11-28T08:00:00+09:00",
                                                     "segment": "commute_in", "user": h}, expect={422}),
     ("POST", "/v1/app/offers/preference"): lambda h: dict(json={"opted_out": True, "user": h}, expect={422}),
+    ("GET", "/v1/app/preferences"): lambda h: dict(expect={200}),
+    ("PATCH", "/v1/app/preferences"): lambda h: dict(json={"notifications": True, "account_id": h}, expect={422}),
 }
 
 
@@ -104,14 +107,15 @@ def test_every_participant_route_is_tried():
 
 def test_another_users_ids_get_404_or_nothing_of_theirs(world):
     client, bus, hanako, taro, headers = world
-    secrets_of_hanako = [hanako.account_id, hanako.username, "t-hanako", HANAKO_CERT, "o-hanako"]
+    secrets_of_hanako = [hanako.account_id, hanako.username, "t-hanako", HANAKO_CERT, "o-hanako", "hanako-home-area"]
     for (method, template), make in ATTEMPTS.items():
         spec = make(hanako.subject)
         expect = spec.pop("expect")
         path = spec.pop("path", template)
         r = client.request(method, path, headers=headers, **spec)
         assert r.status_code in expect, (method, template, r.status_code, r.text)
-        sent = [hanako.subject] if "participant" in str(spec) or "user" in str(spec) or "redeemer" in str(spec) else []
+        naming = ("participant", "user", "redeemer", "account_id")
+        sent = [hanako.subject] if any(k in str(spec) for k in naming) else []
         shown = r.text
         for value in secrets_of_hanako:
             if value in sent or value in path:
