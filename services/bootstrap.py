@@ -151,8 +151,8 @@ def gateway_app(settings: Settings):
 def gateway_accounts(settings: Settings):
     """The accounts the gateway signs people in with (PostgreSQL beside the ledger, or SQLite on the embedded
     default), migrated on first use so a gateway starts while its database is down."""
-    from services.accounts.service import Accounts
-    from services.accounts.store import open_store
+    from services.gateway.accounts.service import Accounts
+    from services.gateway.accounts.store import open_store
 
     return Accounts(open_store(settings.accounts_url(), migrate_now=False), settings.token_secret,
                     access_ttl=timedelta(minutes=settings.access_token_minutes),

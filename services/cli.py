@@ -108,9 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "token":
         return _token(rest)
     if command == "accounts":
-        from services.accounts.cli import main as accounts_main
+        from services.bootstrap import gateway_accounts
+        from services.gateway.accounts.cli import main as accounts_main
+        from shared.settings import Settings
 
-        return accounts_main(rest)
+        return accounts_main(rest, lambda: gateway_accounts(Settings.from_env()))
     if command == "topics":
         return _topics(rest)
     print(f"citymatch: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)

@@ -17,8 +17,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.accounts.service import Accounts
 from services.gateway import docs, errors, security
+from services.gateway.accounts.service import Accounts
 from services.gateway.deps import Gateway, LedgerViews
 from services.gateway.metrics import HttpMetrics, MetricsMiddleware
 from services.gateway.publisher import Publisher
@@ -64,7 +64,7 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
 
 def default_accounts(settings: Settings) -> Accounts:
     """Accounts in an in-memory SQLite database: they last as long as the app (tests, the demo)."""
-    from services.accounts.store import open_store
+    from services.gateway.accounts.store import open_store
 
     return Accounts(open_store("sqlite://"), settings.token_secret,
                     access_ttl=timedelta(minutes=settings.access_token_minutes),

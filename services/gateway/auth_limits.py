@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from services.accounts.domain.ratelimit import SlidingWindow
+from services.gateway.accounts.domain.ratelimit import SlidingWindow
 
 
 @dataclass

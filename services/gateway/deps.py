@@ -17,7 +17,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.accounts.service import Accounts
+from services.gateway.accounts.service import Accounts
 from services.gateway.auth_limits import AuthLimits
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.publisher import Publisher
@@ -61,7 +61,7 @@ class Gateway:
     # The ledger against the market's published trades (services.settlement.adapters.market_trades).
     market_check: Callable[[], Any] | None = None
     idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
-    accounts: Accounts | None = None  # sign-up and sign-in (services.accounts); create_app always sets one
+    accounts: Accounts | None = None  # sign-up and sign-in (services.gateway.accounts); create_app always sets one
     auth_limits: AuthLimits = field(default_factory=AuthLimits)
 
     def close(self) -> None:

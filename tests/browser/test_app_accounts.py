@@ -17,9 +17,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from services.accounts.passwords import Passwords, cheap_hasher
-from services.accounts.service import Accounts
-from services.accounts.store import open_store
+from services.gateway.accounts.passwords import Passwords, cheap_hasher
+from services.gateway.accounts.service import Accounts
+from services.gateway.accounts.store import open_store
 from services.gateway.app import create_app
 from services.gateway.publisher import BusPublisher
 from services.settlement.anchor_file import AnchorFile
@@ -27,7 +27,7 @@ from services.settlement.service import build_service as settlement
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.bus.inprocess import InProcessBus
-from shared.events import TradeMatched
+from shared.contracts.energy import TradeMatched
 from shared.settings import REPO_ROOT, Settings
 
 from .test_web_pages import SCREENSHOTS, _context, _watch, serve

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import inspect
 
-from services.accounts.passwords import Passwords, cheap_hasher
-from services.accounts.service import Accounts, RefreshRefused
-from services.accounts.store import open_store
+from services.gateway.accounts.passwords import Passwords, cheap_hasher
+from services.gateway.accounts.service import Accounts, RefreshRefused
+from services.gateway.accounts.store import open_store
 from services.settlement.store import open_ledger
 
 pytestmark = pytest.mark.integration

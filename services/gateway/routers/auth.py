@@ -15,8 +15,8 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
-from services.accounts.domain.rules import RuleBroken
-from services.accounts.service import BadCredentials, Session, UsernameTaken
+from services.gateway.accounts.domain.rules import RuleBroken
+from services.gateway.accounts.service import BadCredentials, Session, UsernameTaken
 from services.gateway.deps import AccountsDep, Caller, GatewayDep
 from services.gateway.errors import FieldRuleError, StateConflict
 from services.gateway.schemas.auth import AccountPublic, Me, RefreshBody, SignedOut, SignUp, TokenAnswer

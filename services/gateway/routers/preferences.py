@@ -8,12 +8,12 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from services.accounts.service import NoAccount
+from services.gateway.accounts.service import NoAccount
 from services.gateway.deps import AccountsDep, Bus, ParticipantReader
 from services.gateway.routers.auth import account_rules
 from services.gateway.schemas.common import error_responses
 from services.gateway.schemas.preferences import PreferencesChange, PreferencesPublic
-from simulator.events import OffersPreference
+from shared.contracts.incentives import USERS, OffersPreference
 
 router = APIRouter(prefix="/v1/app/preferences", tags=["app"], responses=error_responses(401, 403, 404, 422))
 NULLABLE = {"quiet_start", "quiet_end", "home_area", "work_area"}
@@ -42,5 +42,5 @@ async def change_preferences(body: PreferencesChange, participant: ParticipantRe
     except NoAccount as exc:
         return _no_account(exc)
     if "offers_opt_out" in changes and changes["offers_opt_out"] != current.offers_opt_out:
-        await bus.publish("incentives.users", OffersPreference(user=participant, opted_out=changes["offers_opt_out"]))
+        await bus.publish(USERS, OffersPreference(user=participant, opted_out=changes["offers_opt_out"]))
     return vars(account_rules("body", lambda: accounts.update_preferences(participant, changes)))

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.accounts.service import Account
+from services.gateway.accounts.service import Account
 
 RoleName = Literal["app-user", "device", "operator", "planner"]
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.accounts.passwords import Passwords, cheap_hasher
-from services.accounts.service import Accounts
-from services.accounts.store import open_store
+from services.gateway.accounts.passwords import Passwords, cheap_hasher
+from services.gateway.accounts.service import Accounts
+from services.gateway.accounts.store import open_store
 
 SECRET = "accounts-unit-secret"
 PASSWORD = "green-kWh-2026"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.accounts.domain.preferences import Preferences, in_quiet_hours, merged
-from services.accounts.domain.rules import RuleBroken
-from services.accounts.service import NoAccount
+from services.gateway.accounts.domain.preferences import Preferences, in_quiet_hours, merged
+from services.gateway.accounts.domain.rules import RuleBroken
+from services.gateway.accounts.service import NoAccount
 
 from .conftest import PASSWORD
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.accounts.domain.ratelimit import SlidingWindow
+from services.gateway.accounts.domain.ratelimit import SlidingWindow
 
 
 def test_limit_then_wait_until_the_oldest_event_leaves_the_window():

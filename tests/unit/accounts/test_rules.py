@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.accounts.domain.rules import RuleBroken, check_password, normal_username
+from services.gateway.accounts.domain.rules import RuleBroken, check_password, normal_username
 
 
 def test_usernames_are_normalised_to_lower_case_ascii():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.accounts.domain.refresh import refresh_digest
-from services.accounts.domain.rules import RuleBroken
-from services.accounts.service import BadCredentials, RefreshRefused, UsernameTaken
+from services.gateway.accounts.domain.refresh import refresh_digest
+from services.gateway.accounts.domain.rules import RuleBroken
+from services.gateway.accounts.service import BadCredentials, RefreshRefused, UsernameTaken
 from shared.auth import verify_token
 
 from .conftest import PASSWORD, SECRET
@@ -121,9 +121,9 @@ def test_a_hash_of_older_cost_is_upgraded_on_sign_in(clock):
     """Hashes made with other Argon2 parameters verify, and the next sign-in stores one at today's cost."""
     from argon2 import PasswordHasher
 
-    from services.accounts.passwords import Passwords, cheap_hasher
-    from services.accounts.service import Accounts
-    from services.accounts.store import open_store
+    from services.gateway.accounts.passwords import Passwords, cheap_hasher
+    from services.gateway.accounts.service import Accounts
+    from services.gateway.accounts.store import open_store
 
     store = open_store("sqlite://")
     Accounts(store, SECRET, passwords=Passwords(cheap_hasher()), clock=clock).sign_up("hanako", PASSWORD)

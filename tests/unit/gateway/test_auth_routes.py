@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from services.accounts.passwords import Passwords, cheap_hasher
-from services.accounts.service import Accounts
-from services.accounts.store import open_store
+from services.gateway.accounts.passwords import Passwords, cheap_hasher
+from services.gateway.accounts.service import Accounts
+from services.gateway.accounts.store import open_store
 from services.gateway.app import create_app
 from services.gateway.auth_limits import AuthLimits
 from services.gateway.publisher import BusPublisher

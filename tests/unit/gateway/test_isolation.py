@@ -14,16 +14,18 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
-from services.accounts.passwords import Passwords, cheap_hasher
-from services.accounts.service import Accounts
-from services.accounts.store import open_store
+from services.gateway.accounts.passwords import Passwords, cheap_hasher
+from services.gateway.accounts.service import Accounts
+from services.gateway.accounts.store import open_store
 from services.gateway.app import create_app
 from services.gateway.publisher import BusPublisher
 from services.gateway.rejections import BusRejections
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.bus.inprocess import InProcessBus
-from shared.events import OrderRejected, TradeMatched, slot_start
+from shared.contracts.energy import ORDERS, REJECTIONS, OrderRejected, TradeMatched
+from shared.contracts.incentives import RESPONSES
+from shared.units import slot_start
 
 from .conftest import SETTINGS
 
@@ -44,7 +46,7 @@ def world(tmp_path):
                                          seller_site="roof-1"))
     ledger.anchor_pending()
     bus = InProcessBus()
-    bus.publish("energy.rejections", OrderRejected(order_id="o-hanako", participant=hanako.subject, reason="late"))
+    bus.publish(REJECTIONS, OrderRejected(order_id="o-hanako", participant=hanako.subject, reason="late"))
     app = create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger), rejections=BusRejections(bus),
                      accounts=accounts)
     client = TestClient(app)
@@ -124,7 +126,7 @@ def test_another_users_ids_get_404_or_nothing_of_theirs(world):
         if r.status_code == 404:
             assert hanako.subject not in r.json()["message"]
     # Everything Taro's requests put on the bus speaks for Taro, never for Hanako.
-    for topic in ("energy.orders", "incentives.responses"):
+    for topic in (ORDERS, RESPONSES):
         for event in bus.events(topic):
             who = getattr(event, "participant", None) or getattr(event, "user", None)
             assert who == taro.subject, (topic, event)

@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from services.accounts.passwords import Passwords, cheap_hasher
-from services.accounts.service import Accounts
-from services.accounts.store import open_store
+from services.gateway.accounts.passwords import Passwords, cheap_hasher
+from services.gateway.accounts.service import Accounts
+from services.gateway.accounts.store import open_store
 from services.gateway.app import create_app
 from services.gateway.publisher import BusPublisher
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.bus.inprocess import InProcessBus
-from simulator.events import OffersPreference
+from shared.contracts.incentives import USERS, OffersPreference
 
 from .conftest import SETTINGS, auth
 
@@ -59,7 +59,7 @@ def test_opting_out_tells_the_campaign_service(world):
     client, bus, headers, account_id = world
     assert client.patch("/v1/app/preferences", headers=headers, json={"offers_opt_out": True}).status_code == 200
     client.patch("/v1/app/preferences", headers=headers, json={"offers_opt_out": True})  # no change: no event
-    events = [e for e in bus.events("incentives.users") if isinstance(e, OffersPreference)]
+    events = [e for e in bus.events(USERS) if isinstance(e, OffersPreference)]
     assert [(e.user, e.opted_out) for e in events] == [(account_id, True)]
 
 

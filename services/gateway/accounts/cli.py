@@ -9,17 +9,11 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 
-from services.accounts.domain.rules import RuleBroken
-from services.accounts.service import UsernameTaken
+from services.gateway.accounts.domain.rules import RuleBroken
+from services.gateway.accounts.service import Accounts, UsernameTaken
 from shared.auth import ROLES
-
-
-def _accounts():
-    from services.bootstrap import gateway_accounts
-    from shared.settings import Settings
-
-    return gateway_accounts(Settings.from_env())
 
 
 def _password(args: argparse.Namespace) -> str:
@@ -31,7 +25,8 @@ def _password(args: argparse.Namespace) -> str:
     return first
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], open_accounts: Callable[[], Accounts]) -> int:
+    """``open_accounts`` is the composition root's (the CLI opens the gateway's accounts from settings)."""
     parser = argparse.ArgumentParser(prog="citymatch accounts")
     sub = parser.add_subparsers(dest="command", required=True)
     create = sub.add_parser("create", help="create an account")
@@ -43,7 +38,7 @@ def main(argv: list[str]) -> int:
     disable = sub.add_parser("disable", help="disable an account (no more sign-ins or refreshes)")
     disable.add_argument("account_id")
     args = parser.parse_args(argv)
-    accounts = _accounts()
+    accounts = open_accounts()
     try:
         if args.command == "create":
             made = accounts.create(args.username, _password(args), args.role, args.participant)

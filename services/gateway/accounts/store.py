@@ -20,9 +20,9 @@ from sqlalchemy import Engine, create_engine, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from services.accounts import schema as t
-from services.accounts.domain.preferences import Preferences
-from services.accounts.migrate import migrate
+from services.gateway.accounts import schema as t
+from services.gateway.accounts.domain.preferences import Preferences
+from services.gateway.accounts.migrate import migrate
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from services.accounts.domain.preferences import Preferences, merged
-from services.accounts.domain.refresh import looks_like_refresh_token, new_refresh_token, refresh_digest
-from services.accounts.domain.rules import RuleBroken, check_password, normal_username
-from services.accounts.passwords import Passwords
-from services.accounts.store import AccountRow, Duplicate, RefreshRow, SqlAccountStore
+from services.gateway.accounts.domain.preferences import Preferences, merged
+from services.gateway.accounts.domain.refresh import looks_like_refresh_token, new_refresh_token, refresh_digest
+from services.gateway.accounts.domain.rules import RuleBroken, check_password, normal_username
+from services.gateway.accounts.passwords import Passwords
+from services.gateway.accounts.store import AccountRow, Duplicate, RefreshRow, SqlAccountStore
 from shared.auth import ROLES, AuthError, check_subject, issue_token
 from shared.errors import DomainError
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal, get_args
 
-from services.accounts.domain.rules import RuleBroken
+from services.gateway.accounts.domain.rules import RuleBroken
 
 EvProfile = Literal["economy", "green", "price-first"]
 EV_PROFILES: tuple[str, ...] = get_args(EvProfile)
