@@ -165,10 +165,12 @@ class Outcome:
 
 
 def outcome(bootstrap: str, slots: set[str]) -> Outcome:
-    trades = {t.trade_id: t for t in read_payloads(bootstrap, "energy.trades")
-              if isinstance(t, TradeMatched) and t.slot.isoformat() in slots}
+    """What the market published for ``slots``: clearings read first, so every trade of a clearing that was read
+    is already on its topic when the trades are read."""
     clearings: dict[str, list[SlotCleared]] = defaultdict(list)
     for c in read_payloads(bootstrap, "energy.clearings"):
         if isinstance(c, SlotCleared) and c.slot.isoformat() in slots:
             clearings[c.slot.isoformat()].append(c)
+    trades = {t.trade_id: t for t in read_payloads(bootstrap, "energy.trades")
+              if isinstance(t, TradeMatched) and t.slot.isoformat() in slots}
     return Outcome(trades, clearings)

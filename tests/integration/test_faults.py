@@ -129,7 +129,11 @@ class FaultStack:
             got = outcome(self.servers.bootstrap, keys)
             held = ledger_trades(self.database_url)
             on_ledger = set().union(*(held.get(k, set()) for k in keys))
-            return got if set(got.clearings) == keys and set(got.trades) <= on_ledger else None
+            # Trades and clearings are on two topics, read one after the other: a slot counts as cleared only
+            # once every trade its clearing announces has been read too.
+            complete = set(got.clearings) == keys and all(
+                sum(t.slot.isoformat() == k for t in got.trades.values()) >= got.clearings[k][0].trades for k in keys)
+            return got if complete and set(got.trades) <= on_ledger else None
 
         got = wait_until(settled, SETTLE_WITHIN_S, f"every slot cleared and settled after {fault}", interval=1)
         for key, cleared in got.clearings.items():  # one clearing per slot, repeated identically at most

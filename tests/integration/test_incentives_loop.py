@@ -48,7 +48,8 @@ def _trips_start() -> datetime:
 
 def test_campaign_closed_loop_over_kafka(kafka_bootstrap, stack, tmp_path: Path) -> None:
     city = LocalStack(kafka_bootstrap, "sqlite://", tmp_path, services=("incentives", "city-sim"), env={
-        "CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_INCENTIVES_ROUND_SECONDS": "2", "CITYMATCH_SIM_AGENTS": "3000"})
+        "CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_TOKEN_SECRET": f"test-{uuid.uuid4().hex}",
+        "CITYMATCH_INCENTIVES_ROUND_SECONDS": "2", "CITYMATCH_SIM_AGENTS": "3000"})
     city.start(timeout_s=300)
     try:
         cid = f"it-{uuid.uuid4().hex[:8]}"
