@@ -11,7 +11,9 @@ function currentSession() {
 }
 
 function storeSession(answer) {
-  if (answer) sessionStorage.setItem(SESSION_KEY, JSON.stringify(answer));
+  // The expiry is counted from when the answer arrived (by this device's clock), never by comparing the
+  // server's expires_at with a clock that may be off: a skewed clock would otherwise refresh in a loop.
+  if (answer) sessionStorage.setItem(SESSION_KEY, JSON.stringify({ ...answer, received_at: Date.now() }));
   else sessionStorage.removeItem(SESSION_KEY);
   scheduleRefresh();
   for (const listener of sessionListeners) listener(answer);
@@ -56,7 +58,7 @@ function scheduleRefresh() {
   refreshTimer = null;
   const session = currentSession();
   if (!session) return;
-  const left = new Date(session.expires_at).getTime() - Date.now();
+  const left = session.received_at + session.expires_in * 1000 - Date.now();
   const lead = Math.min(60_000, (session.expires_in * 1000) / 5);
   refreshTimer = setTimeout(() => { refreshSession(); }, Math.max(0, left - lead));
 }
