@@ -66,11 +66,18 @@ def _fmt(value: float, decimals: int = 1) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.{decimals}f}"
 
 
+# Names stay on one line; long values (the home mix, trip lists) wrap instead of squeezing the names' column.
+ASSUMPTIONS_STYLE = ("table[data-table='assumptions'] td:nth-child(-n+2){white-space:nowrap}"
+                     "table[data-table='assumptions'] td:nth-child(3){max-width:32em;white-space:normal;"
+                     "overflow-wrap:anywhere}")
+
+
 def _page(title: str, title_ja: str, body: list[str]) -> str:
     return "\n".join([
         "<!doctype html><html lang='ja'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{html.escape(title)} · {html.escape(title_ja)}</title><style>{PAGE_STYLE}</style></head><body>",
+        f"<title>{html.escape(title)} · {html.escape(title_ja)}</title>",
+        f"<style>{PAGE_STYLE}{ASSUMPTIONS_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}<br><small>{html.escape(title_ja)}</small></h1>", *body, "</body></html>"])
 
 
