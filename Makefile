@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BENCHES := pipeline market ledger sim routing incentives charging acn
 
 .PHONY: sim help venv demo test test-unit test-integration lint up down verify bench $(addprefix bench-,$(BENCHES)) \
-        kafka-fetch pg-install browser fonts clean
+        kafka-fetch pg-install browser fonts clean locks images-check
 
 help:
 	@echo "make demo   - run a small Ebina scenario on the embedded default (in-process bus, SQLite ledger)"
@@ -15,6 +15,8 @@ help:
 	@echo "make verify - check the local stack's ledger against its signing key (made once by make up)"
 	@echo "make sim    - the Ebina crowd simulator on the weekday scenario (report in reports/sim/)"
 	@echo "make lint   - ruff, and mypy (strict) on the contracts, the shared runtime and the ledger core"
+	@echo "make locks  - recompile requirements.lock and each image's lock (requirements/*.lock) from the .in sets"
+	@echo "make images-check - each image's runtime lock, alone in a fresh virtualenv, builds its services"
 	@echo "make bench  - all benchmarks (JSON in reports/bench/); make bench-<name> for one of: $(BENCHES)"
 
 venv:
@@ -50,6 +52,13 @@ test-integration: venv kafka-fetch pg-install browser
 lint: venv
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/mypy
+
+locks: venv
+	@$(PY) tools/images.py locks
+
+# One virtualenv per image under .run/images (uv, from its cache); a few minutes on a busy machine.
+images-check: venv
+	@$(PY) tools/images.py check
 
 up: venv kafka-fetch pg-install
 	@bash infra/stack.sh up
