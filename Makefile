@@ -14,7 +14,7 @@ help:
 	@echo "make down   - stop it (ports: KAFKA_PORT, PG_PORT, CITYMATCH_GATEWAY_PORT; up remembers them)"
 	@echo "make verify - check the local stack's ledger against its signing key (made once by make up)"
 	@echo "make sim    - the Ebina crowd simulator on the weekday scenario (report in reports/sim/)"
-	@echo "make lint   - ruff, and mypy (strict) on the contracts, the shared runtime and the ledger core"
+	@echo "make lint   - ruff, and mypy (strict) on the contracts, the shared runtime and the domain cores"
 	@echo "make locks  - recompile requirements.lock and each image's lock (requirements/*.lock) from the .in sets"
 	@echo "make images-check - each image's runtime lock, alone in a fresh virtualenv, builds its services"
 	@echo "make bench  - all benchmarks (JSON in reports/bench/); make bench-<name> for one of: $(BENCHES)"

@@ -12,11 +12,16 @@ All obey one car per charger and the site limits; local PV covers charging first
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from services.charging.domain.fleet import NO_SITE, Fleet
+
+if TYPE_CHECKING:
+    from services.charging.domain.planner import Plan
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ def _trips(fleet: Fleet) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     """Energy each car's trips take at each slot's start, and every departure (car, slot, need) to check."""
     V, T = len(fleet.vehicles), fleet.horizon
     use = np.zeros((V, T + 1), dtype=np.int64)
-    checks = []
+    checks: list[tuple[int, int, int]] = []
     for i, v in enumerate(fleet.vehicles):
         for k, st in enumerate(v.stays):
             if st.depart >= T:
@@ -79,7 +84,11 @@ def _trips(fleet: Fleet) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
     return use, checks
 
 
-def _simulate(fleet: Fleet, name: str, order_key) -> Outcome:
+# A policy's priority of the cars at a site in slot t (lower first): (t, cars here, Wh left, rates, stays) -> key.
+OrderKey = Callable[[int, np.ndarray, np.ndarray, np.ndarray, _Stays], np.ndarray]
+
+
+def _simulate(fleet: Fleet, name: str, order_key: OrderKey) -> Outcome:
     V, T = len(fleet.vehicles), fleet.horizon
     loc = fleet.presence()
     rate = fleet.rate_wh(loc)
@@ -119,7 +128,8 @@ def _simulate(fleet: Fleet, name: str, order_key) -> Outcome:
     return _outcome(fleet, name, charge, soc_at, checks, short_trip + int(np.clip(-soc_at[:, T], 0, None).sum()))
 
 
-def _outcome(fleet: Fleet, name: str, charge: np.ndarray, soc_at: np.ndarray, checks, stranded: int) -> Outcome:
+def _outcome(fleet: Fleet, name: str, charge: np.ndarray, soc_at: np.ndarray, checks: list[tuple[int, int, int]],
+             stranded: int) -> Outcome:
     S, T = len(fleet.sites), fleet.horizon
     loc = fleet.presence()
     load = np.zeros((S, T), dtype=np.int64)
@@ -144,8 +154,9 @@ def edf(fleet: Fleet) -> Outcome:
 
 
 def llf(fleet: Fleet) -> Outcome:
-    def laxity(t, here, left, rate, st):
-        return (st.depart[here, t] - t) - -(-left // np.maximum(rate, 1))
+    def laxity(t: int, here: np.ndarray, left: np.ndarray, rate: np.ndarray, st: _Stays) -> np.ndarray:
+        slack: np.ndarray = (st.depart[here, t] - t) - -(-left // np.maximum(rate, 1))
+        return slack
 
     return _simulate(fleet, "llf", laxity)
 
@@ -190,7 +201,7 @@ def greedy(fleet: Fleet) -> Outcome:
 BASELINES = {"uncontrolled": uncontrolled, "edf": edf, "llf": llf, "greedy": greedy}
 
 
-def outcome_of(plan) -> Outcome:
+def outcome_of(plan: Plan) -> Outcome:
     """Our plan in the comparison's terms."""
     f = plan.fleet
     V, T = len(f.vehicles), f.horizon

@@ -191,4 +191,5 @@ class Fleet:
         """Energy per slot car v can take where it is: the smaller of its own and the charger's limit."""
         car = np.array([kw_to_wh_per_slot(v.max_charge_w / 1000) for v in self.vehicles], dtype=np.int64)
         charger = np.array([kw_to_wh_per_slot(s.charger_w / 1000) for s in self.sites] + [0], dtype=np.int64)
-        return np.minimum(car[:, None], charger[loc])
+        rates: np.ndarray = np.minimum(car[:, None], charger[loc])
+        return rates

@@ -107,7 +107,9 @@ def _departures(fleet: Fleet) -> tuple[Departure, np.ndarray, np.ndarray]:
             dt.append(stay.depart)
             dlb.append(lb)
             darr.append(arrival)
-    as_int = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
+    def as_int(xs: list[int]) -> np.ndarray:
+        return np.array(xs, dtype=np.int64)
+
     return (Departure(as_int(dv), as_int(dt), as_int(dlb), as_int(darr)),
             np.stack([as_int(tv), as_int(tt), as_int(tw)]) if tv else np.zeros((3, 0), dtype=np.int64),
             np.array([min(v.reserve_wh, v.soc_wh) for v in fleet.vehicles], dtype=np.int64))
@@ -148,8 +150,12 @@ class ChargingNetwork:
         base_mg, base_mc = 2 + 3 * S * T, 2 + 4 * S * T
         base_x = 2 + 5 * S * T
         self.n_nodes = base_x + n_ev
-        node_at = lambda v, t: base_x + np.searchsorted(events, v * width + t)  # noqa: E731  (first event >= t)
-        node_before = lambda v, t: base_x + np.searchsorted(events, v * width + t, side="right") - 1  # noqa: E731
+        def node_at(v: np.ndarray, t: np.ndarray | int) -> np.ndarray:  # the first event at or after t
+            return base_x + np.searchsorted(events, v * width + t)
+
+        def node_before(v: np.ndarray, t: np.ndarray | int) -> np.ndarray:
+            return base_x + np.searchsorted(events, v * width + t, side="right") - 1
+
         st = np.arange(S * T)
 
         charger_total = np.array([s.chargers * kw_to_wh_per_slot(s.charger_w / 1000) for s in fleet.sites],

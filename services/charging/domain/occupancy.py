@@ -27,7 +27,8 @@ def ranks_within(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:
 
 
 def cell_groups(cells: Cells, horizon: int) -> np.ndarray:
-    return cells.s * horizon + cells.t
+    groups: np.ndarray = cells.s * horizon + cells.t
+    return groups
 
 
 def overfull(cells: Cells, horizon: int, chargers: np.ndarray, active: np.ndarray) -> np.ndarray:
@@ -35,14 +36,16 @@ def overfull(cells: Cells, horizon: int, chargers: np.ndarray, active: np.ndarra
     group = cell_groups(cells, horizon)
     count = np.bincount(group[active], minlength=len(chargers) * horizon)
     limit = np.repeat(chargers, horizon)
-    return count[group] > limit[group]
+    full: np.ndarray = count[group] > limit[group]
+    return full
 
 
 def congested(cells: Cells, horizon: int, chargers: np.ndarray) -> np.ndarray:
     """Per cell: True where more cars are plugged in at its site and slot than there are chargers."""
     group = cell_groups(cells, horizon)
     present = np.bincount(group, minlength=len(chargers) * horizon)
-    return present[group] > np.repeat(chargers, horizon)[group]
+    crowded: np.ndarray = present[group] > np.repeat(chargers, horizon)[group]
+    return crowded
 
 
 def choose_cells(cells: Cells, horizon: int, chargers: np.ndarray, charge: np.ndarray, discharge: np.ndarray,

@@ -38,7 +38,8 @@ class Plan:
 
     @property
     def charge_wh(self) -> np.ndarray:
-        return self.pv_wh + self.grid_wh
+        charge: np.ndarray = self.pv_wh + self.grid_wh
+        return charge
 
     @property
     def gap(self) -> float:

@@ -8,7 +8,9 @@ replaces the profile instead of piling up new ones.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from shared.units import SLOT
 
@@ -20,7 +22,7 @@ def profile_id(slot: datetime) -> int:
     return int((slot - EPOCH.astimezone(slot.tzinfo)).total_seconds() // SLOT.total_seconds())
 
 
-def slot_profile(slot: datetime, wh: int) -> dict:
+def slot_profile(slot: datetime, wh: int) -> dict[str, Any]:
     """The ``csChargingProfiles`` object for one slot (keys in OCPP's JSON spelling)."""
     if wh < 0:
         raise ValueError("a charging profile cannot ask for negative energy (V2G is not in OCPP 1.6)")
@@ -41,6 +43,6 @@ def slot_profile(slot: datetime, wh: int) -> dict:
     }
 
 
-def limit_w(profile: dict) -> float:
+def limit_w(profile: Mapping[str, Any]) -> float:
     """The power a profile allows in its first period (what a charge point applies)."""
     return float(profile["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"])

@@ -17,6 +17,7 @@ information is the same model over the whole month with one-period blocks).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,13 +51,15 @@ class PhaseNetwork:
 
     @property
     def phasors(self) -> np.ndarray:
-        return np.exp(1j * np.deg2rad(np.asarray(self.phases_deg, dtype=float)))
+        phasors: np.ndarray = np.exp(1j * np.deg2rad(np.asarray(self.phases_deg, dtype=float)))
+        return phasors
 
     def magnitudes(self, rates: np.ndarray) -> np.ndarray:
         """Exact ``|I_j|`` for charger rates ``(chargers,)`` or ``(chargers, periods)``."""
         r = np.asarray(rates, dtype=float)
         phasor_rates = r * (self.phasors if r.ndim == 1 else self.phasors[:, None])
-        return np.abs(np.asarray(self.matrix, dtype=float) @ phasor_rates)
+        magnitudes: np.ndarray = np.abs(np.asarray(self.matrix, dtype=float) @ phasor_rates)
+        return magnitudes
 
     def feasible(self, rates: np.ndarray, tolerance: float = 1e-9) -> bool:
         mags = self.magnitudes(rates)
@@ -143,7 +146,8 @@ def _availability(sessions: Sessions, lengths: np.ndarray) -> np.ndarray:
     edges = np.concatenate([[0], np.cumsum(lengths)])
     lo = np.maximum(edges[:-1][None, :], np.asarray(sessions.start)[:, None])
     hi = np.minimum(edges[1:][None, :], np.asarray(sessions.end)[:, None])
-    return np.clip(hi - lo, 0, None).astype(float)
+    periods: np.ndarray = np.clip(hi - lo, 0, None).astype(float)
+    return periods
 
 
 def plan_rates(network: PhaseNetwork, sessions: Sessions, lengths: np.ndarray, *, earlier_bonus: float = 1e-3,
@@ -285,8 +289,9 @@ def _cut_rows(cut_j: np.ndarray, cut_b: np.ndarray, cut_theta: np.ndarray, coef:
 def _solve(upper: np.ndarray, objective: np.ndarray, row_ub: np.ndarray, a: sp.csr_matrix,
            time_limit_s: float | None) -> tuple[np.ndarray, float]:
     model = mb.Model()
-    model.helper.fill_model_from_sparse_data(np.zeros(len(upper)), upper.astype(float), objective.astype(float),
-                                             np.full(len(row_ub), -np.inf), row_ub.astype(float), a)
+    helper: Any = model.helper  # its generated stub misnames float arrays (numpy.float64[m, 1]); unchecked here
+    helper.fill_model_from_sparse_data(np.zeros(len(upper)), upper.astype(float), objective.astype(float),
+                                       np.full(len(row_ub), -np.inf), row_ub.astype(float), a)
     model.helper.set_maximize(True)
     solver = mbh.ModelSolverHelper("glop")
     if time_limit_s is not None:

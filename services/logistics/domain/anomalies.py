@@ -102,7 +102,7 @@ def synthetic_stream(seed: int, shops: int = 20, items: int = 10, days: int = 42
     factor = np.ones((shops, items, days))
     surge_days, stockout_days, waste_days = set(), set(), set()
     for _ in range(surges):
-        s, i = rng.integers(shops), rng.integers(items)
+        s, i = int(rng.integers(shops)), int(rng.integers(items))
         start, length = rng.integers(21, days - 3), rng.integers(1, 4)
         factor[s, i, start:start + length] *= rng.uniform(2.5, 8)
         surge_days |= {(f"shop-{s:02d}", f"item-{i:02d}", int(d)) for d in range(start, start + length)}

@@ -110,7 +110,7 @@ def decide(a: AgentInput) -> list[Intent]:
     must_buy = max(Decimal(0), net) + ev_need
     if must_buy > 0:
         covered = min(max(Decimal(0), net), room_out) if value is not None else Decimal(0)
-        if covered > 0:
+        if covered > 0 and value is not None:  # covered is 0 without a storage value
             buys.append(Intent("buy", covered, value, green_premium=premium))
         if must_buy - covered > 0:
             buys.append(Intent("buy", must_buy - covered, a.retail_price, green_premium=premium))
@@ -119,7 +119,7 @@ def decide(a: AgentInput) -> list[Intent]:
     else:
         surplus = -net
         stored = min(surplus, max(Decimal(0), room_in)) if value is not None else Decimal(0)
-        if stored > 0:
+        if stored > 0 and value is not None:  # stored is 0 without a storage value
             sells.append(Intent("sell", stored, max(value, a.buyback_price), renewable=True))
         if surplus - stored > 0:
             sells.append(Intent("sell", surplus - stored, a.buyback_price, renewable=True))

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from services.market.domain.agents import AgentInput, EvState, StorageState, decide, to_orders
@@ -19,6 +20,9 @@ from services.market.domain.profiles import Profile
 from services.market.domain.registry import Device, Participant
 from services.market.domain.solar import SiteLocation, pv_kwh
 from shared.contracts.energy import EnergyOrderPlaced
+
+if TYPE_CHECKING:
+    from services.market.settings import MarketSettings
 
 
 @dataclass(frozen=True)
@@ -109,13 +113,14 @@ class Community:
         return {m.participant_id: Participant(m.participant_id, m.kind, m.site, m.slot_limit_kwh(), m.devices())
                 for m in self.members}
 
-    def market_settings(self, **overrides):
+    def market_settings(self, **overrides: Any) -> MarketSettings:
         """MarketSettings for this community (imported here to keep the domain free of the service layer)."""
         from services.market.settings import MarketSettings
 
-        values = dict(gate_closure=self.gate_closure, pricing=self.pricing, wheeling_fee=self.wheeling_fee,
-                      grid_retail_price=self.retail_price, grid_buyback_price=self.buyback_price,
-                      line_capacity_kwh=dict(self.line_capacity_kwh), participants=self.registry())
+        values: dict[str, Any] = dict(
+            gate_closure=self.gate_closure, pricing=self.pricing, wheeling_fee=self.wheeling_fee,
+            grid_retail_price=self.retail_price, grid_buyback_price=self.buyback_price,
+            line_capacity_kwh=dict(self.line_capacity_kwh), participants=self.registry())
         values.update(overrides)
         return MarketSettings(**values)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from services.market.domain.network import (
     DIRECT,
@@ -72,7 +73,7 @@ def decompose(p: Problem, net: Network, flow: np.ndarray) -> Trades:
     tiers: list[np.ndarray] = []
     directs: list[np.ndarray] = []
 
-    def emit(s, b, w, tier, direct=False):
+    def emit(s: npt.ArrayLike, b: npt.ArrayLike, w: npt.ArrayLike, tier: npt.ArrayLike, direct: bool = False) -> None:
         sells.append(np.asarray(s, dtype=np.int64))
         buys.append(np.asarray(b, dtype=np.int64))
         whs.append(np.asarray(w, dtype=np.int64))

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from services.market.domain.problem import NO_SITE, Problem, Rules
 
@@ -66,7 +67,9 @@ class _Arcs:
         self.blocks: list[tuple[np.ndarray, ...]] = []
         self.count = 0
 
-    def add(self, tail, head, cap, cost, kind, sell=-1, buy=-1, pool=-1, tier=TIER_B) -> np.ndarray:
+    def add(self, tail: npt.ArrayLike, head: npt.ArrayLike, cap: npt.ArrayLike, cost: npt.ArrayLike,
+            kind: npt.ArrayLike, sell: npt.ArrayLike = -1, buy: npt.ArrayLike = -1, pool: npt.ArrayLike = -1,
+            tier: npt.ArrayLike = TIER_B) -> np.ndarray:
         values = [np.asarray(v, dtype=np.int64) for v in (tail, head, cap, cost, kind, sell, buy, pool, tier)]
         sizes = [v.size for v in values if v.ndim]
         n = min(sizes) if sizes else 1
@@ -136,30 +139,30 @@ def build_network(p: Problem, rules: Rules, shared_lines: str = "bundle",
         if not len(members):
             continue
         ren = p.sell_renewable[members]
-        cap = int(p.line_cap_wh[k])
+        line_cap = int(p.line_cap_wh[k])
         pools = np.where(ren, 2 + 2 * k, 3 + 2 * k)
         mixed = ren.any() and not ren.all() and site_green_buyers[k]
-        if cap < 0:
+        if line_cap < 0:
             arcs.add(sell_base + members, pool_base + pools, p.sell_wh[members], 0, SELL_POOL,
                      sell=members, pool=pools, tier=TIER_A)
         elif mixed and k in split:
-            share = min(max(int(split[k]), 0), cap)
+            share = min(max(int(split[k]), 0), line_cap)
             line = np.where(ren, line_base + k, split_base + k)
             arcs.add(sell_base + members, line, p.sell_wh[members], 0, SELL_POOL, sell=members, pool=pools,
                      tier=TIER_A)
             arcs.add([line_base + k, split_base + k], [pool_base + 2 + 2 * k, pool_base + 3 + 2 * k],
-                     [share, cap - share], 0, LINE, pool=[2 + 2 * k, 3 + 2 * k], tier=TIER_A)
+                     [share, line_cap - share], 0, LINE, pool=[2 + 2 * k, 3 + 2 * k], tier=TIER_A)
         elif ren.all() or (~ren).all() or not site_green_buyers[k] or shared_lines == "renewable":
             target = 2 + 2 * k if ren.all() or (ren.any() and site_green_buyers[k]) else 3 + 2 * k
             if not (ren.all() or (~ren).all() or not site_green_buyers[k]):
                 optimistic.append(k)
             arcs.add(sell_base + members, line_base + k, p.sell_wh[members], 0, SELL_POOL,
                      sell=members, pool=target, tier=TIER_A)
-            arcs.add(line_base + k, pool_base + target, cap, 0, LINE, pool=target, tier=TIER_A)
+            arcs.add(line_base + k, pool_base + target, line_cap, 0, LINE, pool=target, tier=TIER_A)
         else:
             idx = arcs.add(sell_base + members, pool_base + pools, p.sell_wh[members], 0, SELL_POOL,
                            sell=members, pool=pools, tier=TIER_A)
-            bundles.append((idx, cap))
+            bundles.append((idx, line_cap))
 
     # Renewable pools may pass energy on to their "any" pool.
     big = max(total_sell, 1)
@@ -201,12 +204,12 @@ def build_network(p: Problem, rules: Rules, shared_lines: str = "bundle",
 
     # The grid as residual seller and buyer.
     supply = total_sell
-    if rules.has_grid and n_b:
+    if rules.grid_retail_sen is not None and n_b:  # the grid takes part (both prices or neither)
         arcs.add(SOURCE, GRID_SELLER, total_buy, 0, GRID_SRC, tier=TIER_GRID)
         arcs.add(GRID_SELLER, buy_base + b_idx, p.buy_wh, rules.grid_retail_sen, GRID_BUY, buy=b_idx, tier=TIER_GRID)
         arcs.add(GRID_SELLER, SINK, total_buy, 0, GRID_SPARE, tier=TIER_GRID)
         supply += total_buy
-    if rules.has_grid and n_s:
+    if rules.grid_buyback_sen is not None and n_s:
         arcs.add(sell_base + s_idx, GRID_BUYER, p.sell_wh, 0, SELL_GRID, sell=s_idx, tier=TIER_GRID)
         arcs.add(GRID_BUYER, SINK, total_sell, -rules.grid_buyback_sen, GRID_SINK, tier=TIER_GRID)
     arcs.add(SOURCE, SINK, total_sell, 0, BYPASS)
@@ -276,17 +279,17 @@ def build_class_network(p: Problem, rules: Rules) -> tuple[Network, dict[int, in
         if not len(members):
             continue
         ren = c_ren[members]
-        cap = int(p.line_cap_wh[k])
+        line_cap = int(p.line_cap_wh[k])
         pools = np.where(ren, 2 + 2 * k, 3 + 2 * k)
-        if cap < 0 or (ren.any() and not ren.all() and site_green_buyers[k]):
+        if line_cap < 0 or (ren.any() and not ren.all() and site_green_buyers[k]):
             idx = arcs.add(sc_base + members, pool_base + pools, class_wh[members], 0, SELL_POOL, tier=TIER_A)
-            if cap >= 0:
-                bundles.append((idx, cap))
+            if line_cap >= 0:
+                bundles.append((idx, line_cap))
                 renewable_arc[k] = int(idx[ren][0])
         else:
             target = 2 + 2 * k if ren.all() else 3 + 2 * k
             arcs.add(sc_base + members, line_base + k, class_wh[members], 0, SELL_POOL, tier=TIER_A)
-            arcs.add(line_base + k, pool_base + target, cap, 0, LINE, tier=TIER_A)
+            arcs.add(line_base + k, pool_base + target, line_cap, 0, LINE, tier=TIER_A)
     big = max(total_sell, 1)
     for pr in range(0, n_pools, 2):
         arcs.add(pool_base + pr, pool_base + pr + 1, big, 0, TRANSFER)
@@ -332,12 +335,12 @@ def build_class_network(p: Problem, rules: Rules) -> tuple[Network, dict[int, in
                          sell=ps[free], buy=pb[free], tier=TIER_A)
 
     supply = total_sell
-    if rules.has_grid and n_b:
+    if rules.grid_retail_sen is not None and n_b:  # the grid takes part (both prices or neither)
         arcs.add(SOURCE, GRID_SELLER, total_buy, 0, GRID_SRC, tier=TIER_GRID)
         arcs.add(GRID_SELLER, bc_base + d_idx, demand, rules.grid_retail_sen, GRID_BUY, tier=TIER_GRID)
         arcs.add(GRID_SELLER, SINK, total_buy, 0, GRID_SPARE, tier=TIER_GRID)
         supply += total_buy
-    if rules.has_grid and n_s:
+    if rules.grid_buyback_sen is not None and n_s:
         arcs.add(sc_base + c_idx, GRID_BUYER, class_wh, 0, SELL_GRID, tier=TIER_GRID)
         arcs.add(GRID_BUYER, SINK, total_sell, -rules.grid_buyback_sen, GRID_SINK, tier=TIER_GRID)
     arcs.add(SOURCE, SINK, total_sell, 0, BYPASS)

@@ -73,4 +73,5 @@ def _uniform(p: Problem, t: Trades, ask: np.ndarray, hi: np.ndarray, renewable: 
     hi_place = np.full(n, np.iinfo(np.int64).max)
     np.minimum.at(hi_place, place, hi)
     mid = lo_place + (hi_place - lo_place + 1) // 2
-    return np.clip(mid[place], ask, hi)
+    prices: np.ndarray = np.clip(mid[place], ask, hi)
+    return prices

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from services.market.domain.scaling import to_sen, to_wh
 from shared.contracts.energy import EnergyOrderPlaced
@@ -32,7 +33,8 @@ class Rules:
             raise ValueError("wheeling fee and preferred-partner premium must be >= 0")
         if (self.grid_retail_sen is None) != (self.grid_buyback_sen is None):
             raise ValueError("give both grid prices (retail and buy-back) or neither")
-        if self.grid_retail_sen is not None and self.grid_buyback_sen > self.grid_retail_sen:
+        if (self.grid_retail_sen is not None and self.grid_buyback_sen is not None
+                and self.grid_buyback_sen > self.grid_retail_sen):
             raise ValueError("the grid's buy-back price must not exceed its retail price")
         for site, cap in self.line_capacity_wh.items():
             if cap < 0:
@@ -88,13 +90,16 @@ class Problem:
         return len(self.buy_wh)
 
 
-def _i64(values: Sequence[int] | np.ndarray) -> np.ndarray:
+def _i64(values: npt.ArrayLike) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
 
 
-def make_problem(sell_wh, sell_ask, buy_wh, buy_limit, *, sell_site=None, sell_renewable=None, buy_site=None,
-                 buy_bonus=None, sites: Sequence[str] = (), line_capacity_wh: Mapping[str, int] | None = None,
-                 pref_sell=None, pref_buy=None) -> Problem:
+def make_problem(sell_wh: Sequence[int] | np.ndarray, sell_ask: npt.ArrayLike, buy_wh: Sequence[int] | np.ndarray,
+                 buy_limit: npt.ArrayLike, *, sell_site: npt.ArrayLike | None = None,
+                 sell_renewable: npt.ArrayLike | None = None, buy_site: npt.ArrayLike | None = None,
+                 buy_bonus: npt.ArrayLike | None = None, sites: Sequence[str] = (),
+                 line_capacity_wh: Mapping[str, int] | None = None, pref_sell: npt.ArrayLike | None = None,
+                 pref_buy: npt.ArrayLike | None = None) -> Problem:
     """Build a :class:`Problem` from plain columns, filling the optional ones with neutral values."""
     n_s, n_b = len(sell_wh), len(buy_wh)
     caps = line_capacity_wh or {}

@@ -12,6 +12,7 @@ GLOP as the independent check).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -93,8 +94,8 @@ def solve_min_cost_flow(net: Network, prefer_volume: bool = True, relax_bundles:
     if status != smcf.OPTIMAL:
         raise ClearingError(f"min-cost flow ended with status {status}")
     flow = np.asarray(smcf.flows(arcs), dtype=np.int64)
-    cost = int((flow * net.cost).sum())
-    return FlowSolution(flow=flow, cost=cost, solver="min_cost_flow", bound=None if relax_bundles else float(cost))
+    total = int((flow * net.cost).sum())
+    return FlowSolution(flow=flow, cost=total, solver="min_cost_flow", bound=None if relax_bundles else float(total))
 
 
 def bundles_respected(net: Network, flow: np.ndarray) -> bool:
@@ -152,17 +153,24 @@ def solve(p: Problem, rules: Rules) -> tuple[Network, FlowSolution]:
         return found[0], FlowSolution(found[1].flow, found[1].cost, name, float(guide.cost))
     integer = solve_mip(class_net, np.array(list(renewable_arc.values()), dtype=np.int64))
     found = _split_flow(p, rules, {k: float(integer.flow[arc]) for k, arc in renewable_arc.items()},
-                        integer.bound)
+                        _proven_bound(integer))
     mip_name = integer.solver
     if found is None:
         exact = build_network(p, rules, shared_lines="bundle")
         integer = solve_mip(exact)
-        found = _split_flow(p, rules, bundle_shares(p, exact, integer.flow), integer.bound)
+        found = _split_flow(p, rules, bundle_shares(p, exact, integer.flow), _proven_bound(integer))
         mip_name = f"{integer.solver}:full"
         if found is None:
             raise ClearingError("no integral clearing reached the integer optimum's bound")
     name = f"{lp_name}{mip_name}+min_cost_flow"
     return found[0], FlowSolution(found[1].flow, found[1].cost, name, float(guide.cost))
+
+
+def _proven_bound(solution: FlowSolution) -> float:
+    """The bound of a solver's answer that proves one (``solve_mip``, ``solve_lp``)."""
+    if solution.bound is None:
+        raise ClearingError(f"{solution.solver} returned no proven bound")
+    return solution.bound
 
 
 def _split_flow(p: Problem, rules: Rules, shares: dict[int, float], bound: float
@@ -216,7 +224,8 @@ def network_model(net: Network) -> mb.Model:
         lower.append(np.array([0.0]))
         upper.append(np.array([float(cap)]))
     model = mb.Model()
-    model.helper.fill_model_from_sparse_data(
+    helper: Any = model.helper  # its generated stub misnames float arrays (numpy.float64[m, 1]); unchecked here
+    helper.fill_model_from_sparse_data(
         np.zeros(n_arcs), net.cap.astype(float), net.cost.astype(float),
         np.concatenate(lower), np.concatenate(upper), sp.vstack(blocks, format="csr"))
     return model

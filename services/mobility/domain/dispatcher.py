@@ -25,7 +25,7 @@ from services.mobility.domain.fleet import (
     at_hour,
     fastest,
 )
-from services.mobility.domain.insertion import apply_insertion, find_insertion, request_stops
+from services.mobility.domain.insertion import Insertion, apply_insertion, find_insertion, request_stops
 
 ALTERNATIVE_SHIFTS = (900, 1800, 3600)  # later pick-ups tried for a declined rider, seconds
 
@@ -110,7 +110,7 @@ class Dispatcher:
         fare = self.fares.fare_yen(self._distance(req), req.party, vehicle.kind)
         return Answer(req.id, True, vehicle.id, (lo, hi), found.pickup_time, found.dropoff_time, fare)
 
-    def _insert(self, req: RideRequest, pickup: Stop, dropoff: Stop, share: float = 1.0):
+    def _insert(self, req: RideRequest, pickup: Stop, dropoff: Stop, share: float = 1.0) -> Insertion | None:
         return find_insertion(self.fleet, req, pickup, dropoff, self.travel, self.max_ride,
                               max_candidates=self.max_candidates, budget_s=self.budget_s * share,
                               append_only=self.greedy, first_feasible=self.greedy)

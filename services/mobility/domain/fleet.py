@@ -99,7 +99,7 @@ def simulate(vehicle: Vehicle, stops: list[Stop], travel: np.ndarray, max_ride: 
     t, place, load, driven = vehicle.free_at, vehicle.place, vehicle.load, 0
     picked = dict(vehicle.picked_at)
     service_at_pickup: dict[str, int] = {}
-    times = []
+    times: list[int] = []
     for stop in stops:
         leg = int(at_hour(travel, t)[place, stop.place])
         driven += leg

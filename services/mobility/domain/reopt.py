@@ -34,8 +34,15 @@ class ReoptOutcome:
 @dataclass(frozen=True)
 class FleetModel:
     problem: darp.DarpProblem
-    stops: list[Stop]            # node k (k >= 1 + vehicles) -> its stop
+    stops: list[Stop | None]     # node k (k >= 1 + vehicles) -> its stop; None for the depot and vehicle starts
     initial: tuple[tuple[int, ...], ...]
+
+
+def _stop(model: FleetModel, node: int) -> Stop:
+    stop = model.stops[node]
+    if stop is None:
+        raise ValueError(f"node {node} is the depot or a vehicle's start, not a stop")
+    return stop
 
 
 def build_model(d: Dispatcher) -> FleetModel:
@@ -87,7 +94,8 @@ def build_model(d: Dispatcher) -> FleetModel:
         start_time=np.array([v.free_at for v in fleet], dtype=np.int64),
         onboard=tuple(onboard), pinned=pinned, first_stop=first_stop,
     )
-    return FleetModel(problem, [None] * (1 + nv) + stops, tuple(initial))  # type: ignore[list-item]
+    nodes: list[Stop | None] = [*([None] * (1 + nv)), *stops]
+    return FleetModel(problem, nodes, tuple(initial))
 
 
 def reoptimise(d: Dispatcher, now: int, seconds: float = 1.0) -> ReoptOutcome:
@@ -101,7 +109,7 @@ def reoptimise(d: Dispatcher, now: int, seconds: float = 1.0) -> ReoptOutcome:
     solution = darp.solve(model.problem, seconds, initial=model.initial)
     if solution.status != "solved" or solution.unserved:
         return ReoptOutcome(False, before, before, n_requests, "the search lost a request")
-    new_plans = [[model.stops[k] for k in route] for route in solution.routes]
+    new_plans = [[_stop(model, k) for k in route] for route in solution.routes]
     after = 0
     for v, plan in zip(d.fleet, new_plans, strict=True):
         sched = simulate(v, plan, d.travel, d.max_ride)
