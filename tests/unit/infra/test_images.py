@@ -112,6 +112,12 @@ def test_dockerfile_installs_one_lock_runs_unprivileged_and_copies_the_app() -> 
     assert "uv" not in re.sub(r"/opt/venv|\buv\b pip sync", "", final).split()
 
 
+def test_build_context_leaves_out_the_virtualenv_and_run_state() -> None:
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
+    assert {".venv", ".run", ".git", "reports"} <= set(ignored)
+    assert not set(images.APP_DIRS) & set(ignored)
+
+
 def test_entrypoint_runs_the_default_command_or_the_one_given() -> None:
     """The ENTRYPOINT's shell line, run here: no argument runs CITYMATCH_SERVICE, an argument replaces it."""
     text = (ROOT / "infra" / "Dockerfile").read_text(encoding="utf-8")
