@@ -5,6 +5,7 @@ every open parcel's latest assignment is published (ParcelAssigned), a parcel no
 its window gets ParcelUndeliverable with the reason, and a DeliveryFailed from a courier sends the parcel
 back (ParcelReturned, with the courier's reason). A timer removes parcels whose hand-over time has
 passed (delivered as planned). A redelivered request changes nothing: the parcel is already open.
+Shops' daily reports are watched for anomalies by :mod:`services.logistics.shop_watch`.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.logistics.domain.planner import Courier, Parcel, plan_depot
+from services.logistics.shop_watch import ShopWatch
 from shared.contracts.base import Envelope, utcnow
 from shared.contracts.logistics import (
     ASSIGNMENTS,
     REQUESTS,
+    SHOP_DAYS,
     DeliveryFailed,
     ParcelAssigned,
     ParcelRequested,
     ParcelReturned,
     ParcelUndeliverable,
+    ShopDayReported,
 )
 from shared.roads import RoadNetwork
 from shared.runtime import Outgoing, Service, Timer
@@ -130,6 +134,7 @@ class LogisticsService:
 def build_service(network: RoadNetwork, settings: LogisticsSettings | None = None,
                   clock: Callable[[], datetime] | None = None) -> Service:
     svc = LogisticsService(network, settings, clock)
+    watch = ShopWatch()
     lock = threading.Lock()  # handlers and the timer run in the Kafka adapter's worker threads
 
     def locked(fn):
@@ -139,5 +144,8 @@ def build_service(network: RoadNetwork, settings: LogisticsSettings | None = Non
         return run
 
     return Service(name="logistics", handlers={REQUESTS: {ParcelRequested: locked(svc.on_request),
-                                                          DeliveryFailed: locked(svc.on_failed)}},
-                   timers=[Timer(svc.settings.housekeeping_s, locked(svc.housekeeping))])
+                                                          DeliveryFailed: locked(svc.on_failed)},
+                                               SHOP_DAYS: {ShopDayReported: locked(watch.on_report)}},
+                   timers=[Timer(svc.settings.housekeeping_s, locked(svc.housekeeping))],
+                   # The shop watch's recent days are rebuilt from the reports (their outputs are not resent).
+                   replay={SHOP_DAYS: timedelta(days=2 * watch.rules.window + 2)})
