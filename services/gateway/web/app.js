@@ -144,6 +144,23 @@ function tradeRows(statement) {
   show(document.getElementById("no-trades"), statement.lines.length === 0);
 }
 
+// Entries of other kinds that moved the caller's account: rewards, fares, charging bills ...
+function paymentRows(statement) {
+  const body = document.getElementById("payment-rows");
+  body.textContent = "";
+  for (const p of statement.payments || []) {
+    const tr = document.createElement("tr");
+    tr.dataset.payment = `${p.kind}:${p.ref}`;
+    tr.dataset.kind = p.kind;
+    const label = t(`payment_${p.kind}`);
+    tr.append(cell(p.slot ? localSlot(p.slot) : ""), cell(label === `payment_${p.kind}` ? p.kind : label),
+              cell(formatNumber(p.net_yen, 2), "num"));
+    const proof = `/v1/ledger/proofs/entries/${encodeURIComponent(p.kind)}/${encodeURIComponent(p.ref)}`;
+    body.append(tr, proofRow("payment", `${p.kind}:${p.ref}`, 3, async () => proofBadge(await fetchProof(proof))));
+  }
+  show(document.getElementById("no-payments"), (statement.payments || []).length === 0);
+}
+
 function retireAnswer(status, body) {
   const key = { 200: "retire_done", 202: "retire_requested", 404: "retire_missing", 409: "retire_conflict" }[status];
   const target = body.target ? ` (${body.target})` : "";
@@ -245,6 +262,7 @@ async function loadEnergy() {
     document.getElementById("balance-kwh").textContent = `${formatNumber(balance.kwh, 3)} kWh`;
     billRows(statement);
     tradeRows(statement);
+    paymentRows(statement);
     await Promise.all([loadCertificates(), loadPreferences()]);
     document.body.dataset.energyReady = "yes";
   } catch (err) {
