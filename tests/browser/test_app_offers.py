@@ -1,6 +1,7 @@
-"""Offers in the app, live, in headless Chromium with every host but 127.0.0.1 unreachable: an offer made by
-a campaign appears without a reload, the user accepts it and sees the code to show, the shop's redemption
-turns it into "reward received", and the reward is a payment line on the statement with its proof.
+"""Offers and the renewable target in the app, in headless Chromium with every host but 127.0.0.1
+unreachable: an offer made by a campaign appears without a reload, the user accepts it and sees the code to
+show, the shop's redemption turns it into "reward received", and the reward is a payment line on the statement
+with its proof; the renewable target shows what covers it (A on-site, B community, C certificates).
 
 The gateway runs on uvicorn over the in-process bus with the settlement service and a SQLite ledger; offers,
 redemptions and the campaign's funding are published on the bus as the campaign service publishes them.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -25,6 +27,7 @@ from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.bus.inprocess import InProcessBus
 from shared.contracts import incentives
+from shared.contracts.energy import TradeMatched
 from shared.settings import Settings
 
 from .test_app_accounts import PASSWORD, _csp_violations, _sign_in
@@ -112,4 +115,33 @@ def test_an_offer_arrives_live_is_accepted_redeemed_and_paid_on_the_statement(si
                            ".textContent.includes('reward received')")
     assert "offer reward" in page.locator("#payment-rows").text_content()
     assert strays == [] and csp == []
+    context.close()
+
+
+def test_the_renewable_target_shows_on_site_community_and_what_is_left(site, browser):
+    """A resident bought 1 kWh of community solar and 1 kWh of grid power: at a 60 % target the bar shows
+    1.000 kWh from the community (B) and 0.200 kWh still to cover, as the ledger's route answers; at 30 % the
+    target is met. The choice of share is kept for the next visit."""
+    base, _, accounts, ledger, _ = site
+    kenji = accounts.sign_up("kenji", PASSWORD).subject
+    slot = datetime(2026, 5, 20, 3, 0, tzinfo=UTC)
+    for trade_id, seller, renewable in (("t-kenji-pv", "home-pv-07", True), ("t-kenji-grid", "grid", False)):
+        ledger.record_trade(TradeMatched(trade_id=trade_id, slot=slot, seller=seller, buyer=kenji, kwh=Decimal("1"),
+                                         price=Decimal("18.40"), tier="B" if renewable else "grid",
+                                         wheeling_fee=Decimal("10.00"), renewable=renewable, seller_site=None))
+    context = _phone(browser)
+    page = context.new_page()
+    page.goto(f"{base}/app/")
+    _sign_in(page, "kenji")
+    page.wait_for_selector("#target-verdict[data-met='false']", timeout=15000)
+    legend = dict(zip([li.get_attribute("data-part") for li in page.locator("#target-legend li").all()],
+                      page.locator("#target-legend li").all_text_contents(), strict=True))
+    assert "1.000 kWh" in legend["target_b"] and "0.000 kWh" in legend["target_a"]
+    assert "0.200 kWh" in legend["target_rest"] and "0.200" in page.locator("#target-verdict").text_content()
+    page.screenshot(path=str(SCREENSHOTS / "app_target_ja.png"), full_page=True)
+    page.select_option("#target-share", "0.3")
+    page.wait_for_selector("#target-verdict[data-met='true']", timeout=15000)
+    page.reload()
+    page.wait_for_selector("#target-verdict[data-met='true']", timeout=15000)
+    assert page.locator("#target-share").input_value() == "0.3"
     context.close()

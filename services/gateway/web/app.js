@@ -128,6 +128,43 @@ function billRows(statement) {
   }
 }
 
+// ---------------------------------------------------------------- renewable target (A on-site, B community, C certificates)
+
+const TARGET_KEY = "citymatch.target.share";
+const TARGET_PARTS = [["from_on_site_kwh", "target_a"], ["from_community_kwh", "target_b"],
+                      ["certificates_retired_kwh", "target_c"], ["still_to_cover_kwh", "target_rest"]];
+
+async function loadTarget() {
+  const select = document.getElementById("target-share");
+  select.value = localStorage.getItem(TARGET_KEY) || "0.6";
+  const target = document.getElementById("retire-target").value.trim();
+  const query = new URLSearchParams({ share: select.value, ...(target ? { target } : {}) });
+  const p = await authorizedJSON(`/v1/ledger/renewable-target?${query}`);
+  const goal = Math.max(Number(p.target_kwh), 1e-9);
+  const bar = document.getElementById("target-bar");
+  const legend = document.getElementById("target-legend");
+  bar.textContent = "";
+  legend.textContent = "";
+  for (const [field, key] of TARGET_PARTS) {
+    const kwh = Number(p[field] || 0);
+    const seg = document.createElement("span");
+    seg.className = `seg ${key}`;
+    seg.style.width = `${Math.min(100, (100 * kwh) / goal)}%`;
+    bar.appendChild(seg);
+    const li = document.createElement("li");
+    li.className = key;
+    li.dataset.part = key;
+    li.textContent = `${t(key)}: ${formatNumber(kwh, 3)} kWh`;
+    legend.appendChild(li);
+  }
+  bar.setAttribute("aria-label", `${t("target_title")} ${Math.round(Number(select.value) * 100)} %`);
+  const verdict = document.getElementById("target-verdict");
+  verdict.dataset.met = String(p.met);
+  verdict.textContent = p.met ? t("target_met")
+    : t("target_short").replace("{kwh}", formatNumber(p.still_to_cover_kwh, 3))
+                       .replace("{goal}", formatNumber(p.target_kwh, 3));
+}
+
 // ---------------------------------------------------------------- trades and certificates
 
 function tradeRows(statement) {
@@ -178,7 +215,7 @@ async function retire(certId) {
   message.dataset.status = String(response.status);
   message.textContent = `${certId}: ${retireAnswer(response.status, body)}`;
   anchorsText = null;
-  await loadCertificates();
+  await Promise.all([loadCertificates(), loadTarget()]);
 }
 
 async function loadCertificates() {
@@ -263,7 +300,7 @@ async function loadEnergy() {
     billRows(statement);
     tradeRows(statement);
     paymentRows(statement);
-    await Promise.all([loadCertificates(), loadPreferences()]);
+    await Promise.all([loadCertificates(), loadPreferences(), loadTarget()]);
     document.body.dataset.energyReady = "yes";
   } catch (err) {
     if (err.auth) { await signOut(); return; }
@@ -298,6 +335,10 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   document.getElementById("signout").addEventListener("click", signOut);
   document.getElementById("prefs-form").addEventListener("submit", (event) => { event.preventDefault(); savePreferences(); });
+  document.getElementById("target-share").addEventListener("change", (event) => {
+    localStorage.setItem(TARGET_KEY, event.target.value);
+    loadTarget();
+  });
   onSession((session) => { if (Boolean(session) !== shownSignedIn) loadEnergy(); });
   onLanguage(loadEnergy);
   loadEnergy();
