@@ -1,7 +1,8 @@
 """What logistics says on the bus: parcels to deliver in; assignments, failures and returns out; shops' days.
 
 Topics: ``logistics.requests`` (ParcelRequested, DeliveryFailed reported by a courier; keyed by parcel),
-``logistics.assignments`` (ParcelAssigned, ParcelUndeliverable, ParcelReturned; keyed by parcel),
+``logistics.assignments`` (ParcelAssigned, ParcelUndeliverable, ParcelReturned, ParcelDelivered with its fee;
+keyed by parcel),
 ``logistics.shop_days`` (ShopDayReported: a shop's sales, stock and write-offs of one item for one day; keyed
 by shop), ``logistics.stock`` (StockLevelReported, compacted: the latest stock of every shop and item, the
 shared view of who still has stock; keyed by shop and item). Anomalies found in shops' days
@@ -101,6 +102,30 @@ class ParcelReturned(Payload):
         return self.parcel_id
 
 
+class ParcelDelivered(Payload):
+    """The parcel was handed over: the sender pays its delivery fee, the courier's operator gets the payout."""
+
+    event_type: ClassVar[str] = "logistics.parcel.delivered"
+    parcel_id: str
+    sender: str
+    courier: str
+    operator: str = Field(min_length=1, max_length=64)
+    fee_yen: int = Field(ge=0, le=100_000)
+    payout_yen: int = Field(ge=0, le=100_000)
+    delivered_at: datetime
+
+    _tz = field_validator("delivered_at")(_aware)
+
+    @model_validator(mode="after")
+    def _split(self) -> ParcelDelivered:
+        if self.payout_yen > self.fee_yen:
+            raise ValueError("payout_yen must not exceed fee_yen")
+        return self
+
+    def key(self) -> str:
+        return self.parcel_id
+
+
 class ShopDayReported(Payload):
     """One shop's day for one item, reported at closing: units sold, units left, units written off."""
 
@@ -155,8 +180,9 @@ class StockLevelReported(Payload):
 
 REQUESTS: Topic[ParcelRequested | DeliveryFailed] = Topic(
     "logistics.requests", key="parcel", payloads=(ParcelRequested, DeliveryFailed))
-ASSIGNMENTS: Topic[ParcelAssigned | ParcelUndeliverable | ParcelReturned] = Topic(
-    "logistics.assignments", key="parcel", payloads=(ParcelAssigned, ParcelUndeliverable, ParcelReturned))
+ASSIGNMENTS: Topic[ParcelAssigned | ParcelUndeliverable | ParcelReturned | ParcelDelivered] = Topic(
+    "logistics.assignments", key="parcel",
+    payloads=(ParcelAssigned, ParcelUndeliverable, ParcelReturned, ParcelDelivered))
 
 SHOP_DAYS: Topic[ShopDayReported] = Topic("logistics.shop_days", key="shop", payloads=(ShopDayReported,),
                                           retention_ms=None)

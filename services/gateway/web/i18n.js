@@ -64,6 +64,7 @@ const TEXT = {
     target_short: "目標 {goal} kWh まで、あと {kwh} kWh（再エネ証書の充当で補えます）。",
     payments_title: "その他の入出金", col_what: "内容", no_payments: "その他の入出金はありません。",
     payment_reward: "オファーの特典", payment_fare: "乗車の運賃", payment_charging_bill: "EVの充電",
+    payment_delivery_fee: "配送料",
   },
   en: {
     lang_switch: "日本語",
@@ -128,6 +129,7 @@ const TEXT = {
     target_short: "{kwh} kWh still to cover of a {goal} kWh target (retire certificates to cover it).",
     payments_title: "Other payments", col_what: "what", no_payments: "No other payments.",
     payment_reward: "offer reward", payment_fare: "ride fare", payment_charging_bill: "EV charging",
+    payment_delivery_fee: "delivery fee",
   },
 };
 
