@@ -190,6 +190,13 @@ def run_anomalies(seed: int) -> dict[str, float]:
     for kind, real in (("surge", truth.surges), ("stockout", truth.stockouts), ("waste", truth.waste)):
         out[f"anomaly_{kind}_precision"], out[f"anomaly_{kind}_recall"] = anomalies.precision_recall(
             alerts, kind, real, after_day=7)
+    # Demand moving home from day 28: day-level precision, and the days from the move to its first alert.
+    moved, moved_truth = anomalies.synthetic_stream(seed, shift_from=28)
+    shifts = anomalies.detect_shift(moved)
+    out["anomaly_shift_precision"], out["anomaly_shift_recall"] = anomalies.precision_recall(
+        shifts, "shift", moved_truth.shift)
+    out["anomaly_shift_days_to_alert"] = min((a.day for a in shifts if a.day >= 28), default=42) - 28
+    out["anomaly_shift_false_alarms_quiet_month"] = len(anomalies.detect_shift(records))
     print(f"anomalies: {out}", flush=True)
     return out
 

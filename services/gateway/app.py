@@ -21,6 +21,7 @@ from services.gateway import docs, errors, security
 from services.gateway.accounts.service import Accounts
 from services.gateway.deps import Gateway, LedgerViews
 from services.gateway.metrics import HttpMetrics, MetricsMiddleware
+from services.gateway.offers import OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
 from services.gateway.routers import ROUTERS
@@ -33,12 +34,15 @@ MAX_BODY_BYTES = 64 * 1024
 def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                readiness: Callable[[], dict[str, bool]] | None = None,
                rejections: RejectionReader | None = None,
-               market_check: Callable[[], Any] | None = None, accounts: Accounts | None = None) -> FastAPI:
+               market_check: Callable[[], Any] | None = None, accounts: Accounts | None = None,
+               offers: OfferReader | None = None) -> FastAPI:
     """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's."""
     gateway = Gateway(settings, publisher, ledger, readiness, market_check=market_check,
                       accounts=accounts or default_accounts(settings))
     if rejections is not None:
         gateway.rejections = rejections
+    if offers is not None:
+        gateway.offers = offers
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

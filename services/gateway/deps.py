@@ -20,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.gateway.accounts.service import Accounts
 from services.gateway.auth_limits import AuthLimits
 from services.gateway.idempotency import IdempotencyStore
+from services.gateway.offers import OfferBook, OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
 from shared.auth import PARTICIPANT_ROLES, AuthError, Claims, ForbiddenError, require_role, verify_token
@@ -63,10 +64,12 @@ class Gateway:
     idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
     accounts: Accounts | None = None  # sign-up and sign-in (services.gateway.accounts); create_app always sets one
     auth_limits: AuthLimits = field(default_factory=AuthLimits)
+    # Each app user's offers and their fate (services.gateway.offers); empty until a feed is given.
+    offers: OfferReader = field(default_factory=OfferBook)
 
     def close(self) -> None:
-        """Stop the rejection feed, flush and close the producer, dispose of the ledger's and accounts' engines."""
-        for part in (self.rejections, self.publisher, self.ledger, self.accounts):
+        """Stop the feeds, flush and close the producer, dispose of the ledger's and accounts' engines."""
+        for part in (self.rejections, self.offers, self.publisher, self.ledger, self.accounts):
             if part is None:
                 continue
             try:

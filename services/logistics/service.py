@@ -4,7 +4,9 @@ Each ParcelRequested joins its depot's open parcels and the depot is re-planned 
 every open parcel's latest assignment is published (ParcelAssigned), a parcel no courier can deliver in
 its window gets ParcelUndeliverable with the reason, and a DeliveryFailed from a courier sends the parcel
 back (ParcelReturned, with the courier's reason). A timer removes parcels whose hand-over time has
-passed (delivered as planned). A redelivered request changes nothing: the parcel is already open.
+passed (delivered as planned) and publishes ParcelDelivered with the sender's fee and the operator's payout
+(settlement books it once per parcel). A redelivered request changes nothing: the parcel is already open.
+Shops' daily reports are watched for anomalies by :mod:`services.logistics.shop_watch`.
 """
 
 from __future__ import annotations
@@ -16,16 +18,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from services.logistics.domain.fees import FeeRule, delivery_fee
 from services.logistics.domain.planner import Courier, Parcel, plan_depot
+from services.logistics.shop_watch import ShopWatch
 from shared.contracts.base import Envelope, utcnow
 from shared.contracts.logistics import (
     ASSIGNMENTS,
     REQUESTS,
+    SHOP_DAYS,
     DeliveryFailed,
     ParcelAssigned,
+    ParcelDelivered,
     ParcelRequested,
     ParcelReturned,
     ParcelUndeliverable,
+    ShopDayReported,
 )
 from shared.roads import RoadNetwork
 from shared.runtime import Outgoing, Service, Timer
@@ -40,6 +47,10 @@ class LogisticsSettings:
         "lalaport": (("courier-lalaport-1", 60_000), ("courier-lalaport-2", 60_000)),
         "vinawalk": (("courier-vinawalk-1", 60_000), ("ev-shuttle-3", 80_000)),
     })
+    # Who runs each depot's couriers (paid the delivery fee's payout on the ledger).
+    operators: dict[str, str] = field(default_factory=lambda: {"lalaport": "ebina-couriers",
+                                                               "vinawalk": "ebina-couriers"})
+    fees: FeeRule = field(default_factory=FeeRule)
     search_s: float = 0.5
     shift_end_hour: int = 21
     housekeeping_s: float = 30.0
@@ -118,18 +129,25 @@ class LogisticsService:
                                                      reason=f.reason))]
 
     def housekeeping(self) -> Iterable[Outgoing]:
-        """Parcels whose planned hand-over is past are delivered: they leave the open set."""
+        """Parcels whose planned hand-over is past are delivered: they leave the open set and are billed."""
         now = self.clock()
+        out: list[Outgoing] = []
         for pid, a in list(self.planned.items()):
             if a.planned_at <= now and pid in self.open:
-                self.open.pop(pid)
+                req, _ = self.open.pop(pid)
                 self.closed.add(pid)
-        return []
+                fee, payout = delivery_fee(req.weight_kg, self.settings.fees)
+                out.append(Outgoing(ASSIGNMENTS, ParcelDelivered(
+                    parcel_id=pid, sender=req.sender, courier=a.courier,
+                    operator=self.settings.operators.get(req.depot, f"{req.depot}-couriers"), fee_yen=fee,
+                    payout_yen=payout, delivered_at=a.planned_at)))
+        return out
 
 
 def build_service(network: RoadNetwork, settings: LogisticsSettings | None = None,
                   clock: Callable[[], datetime] | None = None) -> Service:
     svc = LogisticsService(network, settings, clock)
+    watch = ShopWatch()
     lock = threading.Lock()  # handlers and the timer run in the Kafka adapter's worker threads
 
     def locked(fn):
@@ -139,5 +157,8 @@ def build_service(network: RoadNetwork, settings: LogisticsSettings | None = Non
         return run
 
     return Service(name="logistics", handlers={REQUESTS: {ParcelRequested: locked(svc.on_request),
-                                                          DeliveryFailed: locked(svc.on_failed)}},
-                   timers=[Timer(svc.settings.housekeeping_s, locked(svc.housekeeping))])
+                                                          DeliveryFailed: locked(svc.on_failed)},
+                                               SHOP_DAYS: {ShopDayReported: locked(watch.on_report)}},
+                   timers=[Timer(svc.settings.housekeeping_s, locked(svc.housekeeping))],
+                   # The shop watch's recent days are rebuilt from the reports (their outputs are not resent).
+                   replay={SHOP_DAYS: timedelta(days=2 * watch.rules.window + 2)})

@@ -4,8 +4,9 @@ The handler only translates: decode the trade, hand it to the ledger, turn the r
 redelivered trade writes nothing and publishes nothing. Participants' requests to retire a renewable
 certificate (``ledger.retirements``) are answered on ``ledger.receipts``. Payments of the other services
 become entries of their own kinds: a campaign's launch funds its account, a redeemed offer pays its reward,
-a completed ride its fare, a finished charging transaction its bill (one entry per reference, ever). A timer
-publishes a Merkle anchor for every slot that has gained entries since its last anchor.
+a completed ride its fare, a delivered parcel its fee, a finished charging transaction its bill (one entry per
+reference, ever). A timer publishes a Merkle anchor for every slot that has gained entries since its last
+anchor.
 
 Exactly once from Kafka: each trade is settled in one database transaction (entry, postings,
 certificate, chain head) keyed by its trade id; the transport commits the offset only after the outputs
@@ -23,13 +24,15 @@ from services.settlement.anchor_file import AnchorFile
 from services.settlement.domain.chain import Draft
 from services.settlement.domain.kinds.charging_bill import NAME as CHARGING_BILL
 from services.settlement.domain.kinds.charging_bill import ChargingBill
+from services.settlement.domain.kinds.delivery_fee import NAME as DELIVERY_FEE
+from services.settlement.domain.kinds.delivery_fee import DeliveryFee
 from services.settlement.domain.kinds.fare import NAME as FARE
 from services.settlement.domain.kinds.fare import Fare
 from services.settlement.domain.kinds.payments import payment_draft
 from services.settlement.domain.kinds.reward import FUNDING, REWARD, CampaignFunding, Reward
 from services.settlement.domain.money import SEN_PER_YEN
 from services.settlement.ports import Ledger
-from shared.contracts import charging, incentives, mobility
+from shared.contracts import charging, incentives, logistics, mobility
 from shared.contracts.base import Envelope
 from shared.contracts.energy import TRADES, TradeMatched
 from shared.contracts.ledger import ANCHORS, RECEIPTS, RETIREMENTS, CertificateRetired, CertificateRetirementRequested
@@ -87,6 +90,9 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0, anchor_file: A
     def on_ride(envelope: Envelope, payload: mobility.RideCompleted) -> Iterable[Outgoing]:
         return pay(payment_draft(FARE, Fare.from_event(payload), envelope.occurred_at))
 
+    def on_delivery(envelope: Envelope, payload: logistics.ParcelDelivered) -> Iterable[Outgoing]:
+        return pay(payment_draft(DELIVERY_FEE, DeliveryFee.from_event(payload), envelope.occurred_at))
+
     def on_bill(envelope: Envelope, payload: charging.ChargingBilled) -> Iterable[Outgoing]:
         bill = ChargingBill.metered(payload.charger, payload.transaction_id, payload.participant, payload.site,
                                     payload.kwh, payload.fee_yen_per_kwh, payload.stopped_at)
@@ -110,6 +116,8 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0, anchor_file: A
         mobility.ASSIGNMENTS: {mobility.RideCompleted: on_ride, mobility.RideAnswered: ignore,
                                mobility.VehiclePlanned: ignore},
         charging.BILLS: {charging.ChargingBilled: on_bill},
+        logistics.ASSIGNMENTS: {logistics.ParcelDelivered: on_delivery, logistics.ParcelAssigned: ignore,
+                                logistics.ParcelUndeliverable: ignore, logistics.ParcelReturned: ignore},
     }
     return Service(name="settlement", handlers=handlers,
                    batch_handlers={TRADES: on_trades}, timers=[Timer(anchor_interval_s, anchor)],

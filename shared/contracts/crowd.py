@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from shared.contracts.base import AnyTopic, Payload, Topic
+from shared.contracts.logistics import StockAnomalyDetected
 
 
 class CrowdCountObserved(Payload):
@@ -56,7 +57,9 @@ class CrowdForecastPublished(Payload):
 
 
 COUNTS: Topic[CrowdCountObserved] = Topic("crowd.counts", key="zone", payloads=(CrowdCountObserved,))
-ANOMALIES: Topic[CrowdAnomalyDetected] = Topic("city.anomalies", key="zone", payloads=(CrowdAnomalyDetected,))
+# The city's eye: counts far from their usual level (keyed by zone) and shops' days far from theirs (by shop).
+ANOMALIES: Topic[CrowdAnomalyDetected | StockAnomalyDetected] = Topic(
+    "city.anomalies", key="zone or shop", payloads=(CrowdAnomalyDetected, StockAnomalyDetected))
 
 FORECASTS: Topic[CrowdForecastPublished] = Topic("crowd.forecasts", key="zone", payloads=(CrowdForecastPublished,))
 

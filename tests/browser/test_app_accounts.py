@@ -30,7 +30,7 @@ from shared.bus.inprocess import InProcessBus
 from shared.contracts.energy import TradeMatched
 from shared.settings import REPO_ROOT, Settings
 
-from .test_web_pages import SCREENSHOTS, _context, _watch, serve
+from .test_web_pages import SCREENSHOTS, _context, _phone, _watch, serve
 
 pytestmark = pytest.mark.browser
 PASSWORD = "green-kWh-2026"
@@ -103,9 +103,7 @@ def test_sign_up_sign_in_bill_and_verified_badges(site, browser):
     and certificate with the anchor it was checked against, "未アンカー" on a trade not anchored yet, retires
     the certificate (200, then 409 on a second try), and signs out (the refresh token then stops working)."""
     base = site.base
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = _context(browser, locale="ja-JP", viewport={"width": 390, "height": 844}, is_mobile=True,
-                       has_touch=True, device_scale_factor=2)
+    context = _phone(browser)
     page = context.new_page()
     strays, csp = _watch(page, base), _csp_violations(page)
     page.goto(f"{base}/app/")

@@ -94,6 +94,13 @@ def _context(browser, **kwargs):
                                                 args=FLAGS, **kwargs)
 
 
+def _phone(browser):
+    """A Japanese phone: 390 x 844, touch, twice the pixel density (and the screenshot folder made)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return _context(browser, locale="ja-JP", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                    device_scale_factor=2)
+
+
 def _watch(page, base: str) -> list[str]:
     """Every request the page makes that does not go to the gateway."""
     strays: list[str] = []
@@ -147,9 +154,7 @@ def test_app_on_a_phone_shows_my_trades(gateway, browser):
     """On a phone-sized screen the app fits the width, signs in with the user's username and password and lists
     the user's trade in Japanese (local slot time, the counterparty in words, yen and kWh)."""
     base, _ = gateway
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    context = _context(browser, locale="ja-JP", viewport={"width": 390, "height": 844}, is_mobile=True,
-                       has_touch=True, device_scale_factor=2)
+    context = _phone(browser)
     page = context.new_page()
     strays = _watch(page, base)
     page.goto(f"{base}/app/")

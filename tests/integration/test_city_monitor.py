@@ -12,7 +12,7 @@ from kafka import KafkaProducer
 from services.localstack import LocalStack
 from shared.contracts.base import Envelope
 from shared.contracts.codec import encode
-from shared.contracts.crowd import ANOMALIES, COUNTS, CrowdCountObserved
+from shared.contracts.crowd import ANOMALIES, COUNTS, CrowdAnomalyDetected, CrowdCountObserved
 from simulator.run import network_for
 from simulator.scenario import load_scenario
 
@@ -38,8 +38,8 @@ def test_surge_in_counts_is_reported_as_anomaly(kafka_bootstrap, tmp_path: Path)
         producer.close()
 
         def surge():
-            return [a for a in read_topic(kafka_bootstrap, ANOMALIES.name)
-                    if a.zone == zone and a.minute_start >= day and a.kind == "surge"]
+            return [a for a in read_topic(kafka_bootstrap, ANOMALIES.name) if isinstance(a, CrowdAnomalyDetected)
+                    and a.zone == zone and a.minute_start >= day and a.kind == "surge"]
 
         anomalies = wait_until(surge, 60, "a surge anomaly on city.anomalies")
         assert anomalies[0].observed >= 5000 * 5 > anomalies[0].expected

@@ -4,7 +4,7 @@ courier assignments out; bad messages to the dead-letter topics."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,16 @@ from services.localstack import LocalStack
 from services.settlement.read_model import open_read_model
 from shared.contracts.base import Envelope, utcnow
 from shared.contracts.codec import encode
-from shared.contracts.logistics import ParcelAssigned, ParcelRequested
+from shared.contracts.crowd import ANOMALIES
+from shared.contracts.logistics import (
+    SHOP_DAYS,
+    STOCK,
+    ParcelAssigned,
+    ParcelRequested,
+    ShopDayReported,
+    StockAnomalyDetected,
+    StockLevelReported,
+)
 from shared.contracts.mobility import RideAnswered, RideCompleted, RideRequested, VehiclePlanned
 
 from .conftest import wait_until
@@ -107,3 +116,34 @@ def test_parcel_request_is_assigned_to_a_courier(fleet_stack, kafka_bootstrap):
 
     a = wait_until(assigned, 90, "the parcel's assignment")[0]
     assert a.courier.startswith(("courier-lalaport", "ev-")) and now <= a.planned_at <= now + timedelta(hours=4)
+
+
+def test_shop_surge_after_a_crash_is_reported_once_with_its_evidence(fleet_stack, kafka_bootstrap):
+    """Two weeks of steady mask sales at a shop, then the logistics service is killed and restarted, then a day of
+    ten times the usual: the restarted service still knows the shop's past (replayed from Kafka), so the surge is
+    on city.anomalies with its evidence, once; the stock view shows the shop out of masks."""
+    shop = f"pharmacy-{uuid.uuid4().hex[:6]}"
+    day0 = date(2020, 2, 3)
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    for d in range(14):
+        rep = ShopDayReported(shop=shop, item="masks", day=day0 + timedelta(days=d), sold=20 + d % 3, stock_end=40)
+        producer.send(SHOP_DAYS.name, key=rep.key().encode(), value=encode(Envelope.wrap(rep, "test"))).get(10)
+    producer.close()
+
+    def levels():
+        return [s for s in read_topic(kafka_bootstrap, STOCK.name) if isinstance(s, StockLevelReported)
+                and s.shop == shop]
+
+    wait_until(lambda: len(levels()) >= 14, 60, "the stock view of 14 steady days")
+    fleet_stack.crash_and_restart("logistics", timeout_s=240)
+    send(kafka_bootstrap, SHOP_DAYS.name, ShopDayReported(shop=shop, item="masks", day=day0 + timedelta(days=14),
+                                                          sold=200, stock_end=0))
+
+    def alerts():
+        return [a for a in read_topic(kafka_bootstrap, ANOMALIES.name) if isinstance(a, StockAnomalyDetected)
+                and a.shop == shop]
+
+    found = wait_until(lambda: [a for a in alerts() if a.kind == "surge"], 90, "the surge on city.anomalies")
+    assert found[0].observed == 200 and 19 <= found[0].expected <= 22 and "median" in found[0].evidence
+    assert sorted(a.kind for a in alerts()) == ["stockout", "surge"]
+    assert wait_until(lambda: [s for s in levels() if s.status == "out"], 30, "the shop out of masks")

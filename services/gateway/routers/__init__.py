@@ -12,6 +12,7 @@ from services.gateway.routers import (
     energy,
     ledger,
     ledger_proofs,
+    offers,
     operator,
     ops,
     preferences,
@@ -28,5 +29,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     accounts.router,
     preferences.router,
     campaigns.router,
+    offers.router,
     web.router,
 )

@@ -128,6 +128,43 @@ function billRows(statement) {
   }
 }
 
+// ---------------------------------------------------------------- renewable target (A on-site, B community, C certificates)
+
+const TARGET_KEY = "citymatch.target.share";
+const TARGET_PARTS = [["from_on_site_kwh", "target_a"], ["from_community_kwh", "target_b"],
+                      ["certificates_retired_kwh", "target_c"], ["still_to_cover_kwh", "target_rest"]];
+
+async function loadTarget() {
+  const select = document.getElementById("target-share");
+  select.value = localStorage.getItem(TARGET_KEY) || "0.6";
+  const target = document.getElementById("retire-target").value.trim();
+  const query = new URLSearchParams({ share: select.value, ...(target ? { target } : {}) });
+  const p = await authorizedJSON(`/v1/ledger/renewable-target?${query}`);
+  const goal = Math.max(Number(p.target_kwh), 1e-9);
+  const bar = document.getElementById("target-bar");
+  const legend = document.getElementById("target-legend");
+  bar.textContent = "";
+  legend.textContent = "";
+  for (const [field, key] of TARGET_PARTS) {
+    const kwh = Number(p[field] || 0);
+    const seg = document.createElement("span");
+    seg.className = `seg ${key}`;
+    seg.style.width = `${Math.min(100, (100 * kwh) / goal)}%`;
+    bar.appendChild(seg);
+    const li = document.createElement("li");
+    li.className = key;
+    li.dataset.part = key;
+    li.textContent = `${t(key)}: ${formatNumber(kwh, 3)} kWh`;
+    legend.appendChild(li);
+  }
+  bar.setAttribute("aria-label", `${t("target_title")} ${Math.round(Number(select.value) * 100)} %`);
+  const verdict = document.getElementById("target-verdict");
+  verdict.dataset.met = String(p.met);
+  verdict.textContent = p.met ? t("target_met")
+    : t("target_short").replace("{kwh}", formatNumber(p.still_to_cover_kwh, 3))
+                       .replace("{goal}", formatNumber(p.target_kwh, 3));
+}
+
 // ---------------------------------------------------------------- trades and certificates
 
 function tradeRows(statement) {
@@ -142,6 +179,23 @@ function tradeRows(statement) {
     body.append(tr, proofRow("trade", line.trade_id, 5, () => tradeBadge(line.trade_id)));
   }
   show(document.getElementById("no-trades"), statement.lines.length === 0);
+}
+
+// Entries of other kinds that moved the caller's account: rewards, fares, charging bills ...
+function paymentRows(statement) {
+  const body = document.getElementById("payment-rows");
+  body.textContent = "";
+  for (const p of statement.payments || []) {
+    const tr = document.createElement("tr");
+    tr.dataset.payment = `${p.kind}:${p.ref}`;
+    tr.dataset.kind = p.kind;
+    const label = t(`payment_${p.kind}`);
+    tr.append(cell(p.slot ? localSlot(p.slot) : ""), cell(label === `payment_${p.kind}` ? p.kind : label),
+              cell(formatNumber(p.net_yen, 2), "num"));
+    const proof = `/v1/ledger/proofs/entries/${encodeURIComponent(p.kind)}/${encodeURIComponent(p.ref)}`;
+    body.append(tr, proofRow("payment", `${p.kind}:${p.ref}`, 3, async () => proofBadge(await fetchProof(proof))));
+  }
+  show(document.getElementById("no-payments"), (statement.payments || []).length === 0);
 }
 
 function retireAnswer(status, body) {
@@ -161,7 +215,7 @@ async function retire(certId) {
   message.dataset.status = String(response.status);
   message.textContent = `${certId}: ${retireAnswer(response.status, body)}`;
   anchorsText = null;
-  await loadCertificates();
+  await Promise.all([loadCertificates(), loadTarget()]);
 }
 
 async function loadCertificates() {
@@ -245,7 +299,8 @@ async function loadEnergy() {
     document.getElementById("balance-kwh").textContent = `${formatNumber(balance.kwh, 3)} kWh`;
     billRows(statement);
     tradeRows(statement);
-    await Promise.all([loadCertificates(), loadPreferences()]);
+    paymentRows(statement);
+    await Promise.all([loadCertificates(), loadPreferences(), loadTarget()]);
     document.body.dataset.energyReady = "yes";
   } catch (err) {
     if (err.auth) { await signOut(); return; }
@@ -280,6 +335,10 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   document.getElementById("signout").addEventListener("click", signOut);
   document.getElementById("prefs-form").addEventListener("submit", (event) => { event.preventDefault(); savePreferences(); });
+  document.getElementById("target-share").addEventListener("change", (event) => {
+    localStorage.setItem(TARGET_KEY, event.target.value);
+    loadTarget();
+  });
   onSession((session) => { if (Boolean(session) !== shownSignedIn) loadEnergy(); });
   onLanguage(loadEnergy);
   loadEnergy();

@@ -18,13 +18,14 @@ from services.gateway.accounts.passwords import Passwords, cheap_hasher
 from services.gateway.accounts.service import Accounts
 from services.gateway.accounts.store import open_store
 from services.gateway.app import create_app
+from services.gateway.offers import BusOffers
 from services.gateway.publisher import BusPublisher
 from services.gateway.rejections import BusRejections
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.bus.inprocess import InProcessBus
 from shared.contracts.energy import ORDERS, REJECTIONS, OrderRejected, TradeMatched
-from shared.contracts.incentives import RESPONSES
+from shared.contracts.incentives import OFFERS, RESPONSES, IncentiveOfferMade
 from shared.units import slot_start
 
 from .conftest import SETTINGS
@@ -47,8 +48,10 @@ def world(tmp_path):
     ledger.anchor_pending()
     bus = InProcessBus()
     bus.publish(REJECTIONS, OrderRejected(order_id="o-hanako", participant=hanako.subject, reason="late"))
+    bus.publish(OFFERS, IncentiveOfferMade(offer_id="offer-for-hanako", user=hanako.subject, offer_type="other_exit",
+                                           reward_yen=150, shop="hanako-shop", code="HANAKO-CODE"))
     app = create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger), rejections=BusRejections(bus),
-                     accounts=accounts)
+                     accounts=accounts, offers=BusOffers(bus))
     client = TestClient(app)
     token = client.post("/v1/auth/token", data={"username": "taro", "password": PASSWORD}).json()["access_token"]
     return client, bus, hanako, taro, {"Authorization": f"Bearer {token}"}
@@ -95,6 +98,8 @@ ATTEMPTS = {
                                                     "segment": "commute_in", "user": h}, expect={422}),
     ("POST", "/v1/app/offers/preference"): lambda h: dict(json={"opted_out": True, "user": h}, expect={422}),
     ("GET", "/v1/app/preferences"): lambda h: dict(expect={200}),
+    ("GET", "/v1/app/offers"): lambda h: dict(expect={200}),
+    ("GET", "/v1/app/offers/stream"): lambda h: dict(params={"seconds": "0.5"}, expect={200}),
     ("PATCH", "/v1/app/preferences"): lambda h: dict(json={"notifications": True, "account_id": h}, expect={422}),
 }
 
@@ -109,7 +114,8 @@ def test_every_participant_route_is_tried():
 
 def test_another_users_ids_get_404_or_nothing_of_theirs(world):
     client, bus, hanako, taro, headers = world
-    secrets_of_hanako = [hanako.account_id, hanako.username, "t-hanako", HANAKO_CERT, "o-hanako", "hanako-home-area"]
+    secrets_of_hanako = [hanako.account_id, hanako.username, "t-hanako", HANAKO_CERT, "o-hanako", "hanako-home-area",
+                         "hanako-shop", "HANAKO-CODE"]
     for (method, template), make in ATTEMPTS.items():
         spec = make(hanako.subject)
         expect = spec.pop("expect")

@@ -7,11 +7,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.logistics.service import LogisticsService
+from services.logistics.domain.fees import FeeRule, delivery_fee
+from services.logistics.service import LogisticsService, build_service
+from services.settlement.memory import InMemoryLedger
+from services.settlement.service import build_service as settlement
+from shared.bus.inprocess import InProcessBus
 from shared.contracts.base import Envelope
 from shared.contracts.logistics import (
+    ASSIGNMENTS,
+    REQUESTS,
     DeliveryFailed,
     ParcelAssigned,
+    ParcelDelivered,
     ParcelRequested,
     ParcelReturned,
     ParcelUndeliverable,
@@ -72,3 +79,32 @@ def test_failed_delivery_returns_with_the_couriers_reason(network):
     back = send(svc, failed)
     assert back == [ParcelReturned(parcel_id="p", sender="shop-1", depot="lalaport", reason="nobody home")]
     assert send(svc, failed) == []
+
+
+def test_fees_grow_per_started_kilogram_and_the_payout_is_a_share_rounded_down():
+    assert delivery_fee(0.3) == (380, 304) and delivery_fee(2.0) == (410, 328) and delivery_fee(2.01) == (440, 352)
+    assert delivery_fee(5, FeeRule(base_yen=0, per_kg_yen=0)) == (0, 0)
+    with pytest.raises(ValueError, match="payout share"):
+        FeeRule(payout_share=1.5)
+
+
+def test_a_delivered_parcel_is_billed_to_its_sender_once_on_the_ledger(network):
+    """When the hand-over time has passed, the parcel leaves the open set with ParcelDelivered (fee, payout);
+    settlement books it as a delivery_fee entry: the sender pays, the depot's couriers get the payout, once."""
+    now = [START]
+    logistics = build_service(network, clock=lambda: now[0])
+    ledger = InMemoryLedger()
+    bus = InProcessBus([logistics, settlement(ledger)])
+    bus.publish(REQUESTS, parcel("p-fee", HOMES[0], weight=2.0))
+    bus.run_until_idle()
+    (planned,) = [a for a in bus.events(ASSIGNMENTS) if isinstance(a, ParcelAssigned)]
+    now[0] = planned.planned_at + timedelta(minutes=1)
+    bus.tick()
+    bus.tick()  # a second pass delivers nothing more
+    bus.run_until_idle()
+    delivered = [a for a in bus.events(ASSIGNMENTS) if isinstance(a, ParcelDelivered)]
+    assert [(d.parcel_id, d.sender, d.operator, d.fee_yen, d.payout_yen) for d in delivered] == [
+        ("p-fee", "shop-1", "ebina-couriers", 410, 328)]
+    assert delivered[0].delivered_at == planned.planned_at
+    assert [(p["kind"], p["net_yen"]) for p in ledger.statement("shop-1").payments] == [("delivery_fee", "-410.00")]
+    assert ledger.verify().ok and not bus.dead_letters

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from services.settlement.domain.kinds.payments import PaymentKind, utc_time
+from services.settlement.domain.kinds.payments import PaymentKind, split_legs, split_problem, utc_time
 from services.settlement.domain.money import SEN_PER_YEN
 from services.settlement.domain.postings import JPY, PLATFORM, fleet_account, participant_account
 
@@ -42,17 +42,11 @@ class Fare:
         return self.dropped_off_at
 
     def problem(self) -> str | None:
-        if self.fare_sen < 0 or self.payout_sen < 0:
-            return "a fare and its payout must not be negative"
-        if self.payout_sen > self.fare_sen:
-            return "a ride's payout must not exceed its fare"
-        return None
+        return split_problem(self.fare_sen, self.payout_sen, "fare")
 
     def legs(self) -> list[list[Any]]:
-        legs = [[participant_account(self.rider), JPY, -self.fare_sen, "fare"],
-                [fleet_account(self.operator), JPY, self.payout_sen, "payout"],
-                [PLATFORM, JPY, self.fare_sen - self.payout_sen, "platform_fee"]]
-        return [leg for leg in legs if leg[2] != 0]
+        return split_legs(participant_account(self.rider), fleet_account(self.operator), PLATFORM, JPY,
+                          self.fare_sen, self.payout_sen, "fare")
 
     def parties(self) -> frozenset[str]:
         return frozenset({self.rider})

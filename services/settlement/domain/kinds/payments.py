@@ -50,6 +50,24 @@ def utc_time(text: str) -> datetime:
     return moment
 
 
+def split_legs(payer: str, operator_account: str, platform: str, jpy: str, total_sen: int, payout_sen: int,
+               paid_as: str) -> list[list[Any]]:
+    """A service paid by ``payer`` and split: the operator's payout, the platform's fee the rest (zero rows
+    left out). Ride fares and delivery fees are the same split; only who pays and what for differ."""
+    legs = [[payer, jpy, -total_sen, paid_as], [operator_account, jpy, payout_sen, "payout"],
+            [platform, jpy, total_sen - payout_sen, "platform_fee"]]
+    return [leg for leg in legs if leg[2] != 0]
+
+
+def split_problem(total_sen: int, payout_sen: int, what: str) -> str | None:
+    """The split's rules: nothing negative, and the payout never more than was paid."""
+    if total_sen < 0 or payout_sen < 0:
+        return f"a {what} and its payout must not be negative"
+    if payout_sen > total_sen:
+        return f"a {what}'s payout must not exceed it"
+    return None
+
+
 def payment_draft(kind: str, fact: PaymentFact, at: datetime) -> Draft:
     """The entry that pays ``fact``, recorded at ``at``; refuses a fact that breaks its own rules."""
     problem = fact.problem()

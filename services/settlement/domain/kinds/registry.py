@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from services.settlement.domain.kinds.anchor import AnchorKind
 from services.settlement.domain.kinds.base import KIND_NAME_MAX, EntryKind
 from services.settlement.domain.kinds.charging_bill import ChargingBillKind
+from services.settlement.domain.kinds.delivery_fee import DeliveryFeeKind
 from services.settlement.domain.kinds.fare import FareKind
 from services.settlement.domain.kinds.retirement import RetirementKind
 from services.settlement.domain.kinds.reward import CampaignFundingKind, RewardKind
@@ -60,4 +61,5 @@ KINDS = KindRegistry((
     CampaignFundingKind(),
     FareKind(),
     ChargingBillKind(),
+    DeliveryFeeKind(),
 ))
