@@ -12,6 +12,7 @@ import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
@@ -22,6 +23,7 @@ from services.gateway.auth_limits import AuthLimits
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
+from services.gateway.slots import DEFAULT_HORIZON
 from shared.auth import PARTICIPANT_ROLES, AuthError, Claims, ForbiddenError, require_role, verify_token
 from shared.settings import Settings
 
@@ -63,6 +65,9 @@ class Gateway:
     idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
     accounts: Accounts | None = None  # sign-up and sign-in (services.gateway.accounts); create_app always sets one
     auth_limits: AuthLimits = field(default_factory=AuthLimits)
+    # How far ahead the market takes orders (its CITYMATCH_MARKET_HORIZON_DAYS, handed over by the composition
+    # root); orders beyond it are refused here at once.
+    order_horizon: timedelta = DEFAULT_HORIZON
 
     def close(self) -> None:
         """Stop the rejection feed, flush and close the producer, dispose of the ledger's and accounts' engines."""
