@@ -23,7 +23,7 @@ class MarketConfig(EnvConfig):
 
     community: str = ""
     admit_unregistered: bool = False
-    horizon_days: int = Field(0, ge=0, le=366)
+    horizon_days: int = Field(0, ge=0)
 
     def horizon(self, default: timedelta = timedelta(days=2)) -> timedelta:
         """How far ahead orders are taken: ``horizon_days``, or ``default`` when it is 0."""

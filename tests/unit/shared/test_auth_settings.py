@@ -58,7 +58,8 @@ def test_production_refuses_each_development_secret():
     for missing in ("CITYMATCH_TOKEN_SECRET", "CITYMATCH_OPERATOR_TOKEN", "CITYMATCH_LEDGER_SIGNING_KEY"):
         with pytest.raises(ConfigError, match=missing):
             Settings.from_env({k: v for k, v in real.items() if k != missing})
-    assert Settings.from_env({"CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_TOKEN_SECRET": "t" * 32}).environment == "test"
+    test = Settings.from_env({"CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_TOKEN_SECRET": "t" * 32})
+    assert test.environment == "test"
 
 
 def test_the_prefixed_name_wins_over_the_fallback_and_empty_means_unset():

@@ -166,7 +166,8 @@ def test_service_configurations_keep_the_variable_names_in_use():
     from simulator.config import CitySimConfig
 
     market = MarketConfig.from_env({"CITYMATCH_MARKET_COMMUNITY": "higashi_fuji",
-                                    "CITYMATCH_MARKET_ADMIT_UNREGISTERED": "true", "CITYMATCH_MARKET_HORIZON_DAYS": "7"})
+                                    "CITYMATCH_MARKET_ADMIT_UNREGISTERED": "true",
+                                    "CITYMATCH_MARKET_HORIZON_DAYS": "7"})
     assert (market.community, market.admit_unregistered, market.horizon().days) == ("higashi_fuji", True, 7)
     assert MarketConfig.from_env({}).horizon().days == 2
     incentives = IncentivesConfig.from_env({"CITYMATCH_INCENTIVES_ROUND_SECONDS": "2",
@@ -191,3 +192,16 @@ def test_each_service_config_is_an_env_config_with_its_own_prefix():
         assert issubclass(config, EnvConfig)
         prefixes[cls] = config.model_config["env_prefix"]
     assert len(set(prefixes.values())) == len(prefixes) and "CITYMATCH_" not in prefixes.values()
+
+
+def test_python_m_services_says_which_variable_is_bad_in_one_line(monkeypatch, capsys):
+    """`python -m services market` with a bad value exits 2 with one line naming it, before anything starts."""
+    from services.__main__ import main
+
+    monkeypatch.setenv("CITYMATCH_MARKET_HORIZON_DAYS", "abc")
+    assert main(["market"]) == 2
+    assert capsys.readouterr().err == "citymatch market: CITYMATCH_MARKET_HORIZON_DAYS must be an integer, not 'abc'\n"
+    monkeypatch.delenv("CITYMATCH_MARKET_HORIZON_DAYS")
+    monkeypatch.setenv("CITYMATCH_WEB_PORT", "web")
+    assert main(["settlement"]) == 2
+    assert "CITYMATCH_WEB_PORT must be an integer, not 'web'" in capsys.readouterr().err
