@@ -56,7 +56,7 @@ def gateway_app(settings: Settings) -> FastAPI:
 
     ledger = open_reader(settings.database_url, check=False)  # read-only; not ready until the ledger answers
 
-    def market_check():
+    def market_check() -> object:
         from services.settlement.adapters.market_trades import check_against_market
 
         return check_against_market(settings.database_url, settings.kafka_bootstrap)

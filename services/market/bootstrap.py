@@ -21,11 +21,12 @@ def build_market(config: MarketConfig | None = None, *, community: Community | N
     from services.market.settings import MarketSettings
 
     config = config or MarketConfig()
-    overrides = {"horizon": config.horizon()} if config.horizon_days else {}
+    horizon = config.horizon(default=MarketSettings().horizon)
     if community is None:
-        return build_service(MarketSettings(**overrides), clock)
-    return build_service(community.market_settings(admit_unregistered=config.admit_unregistered, **overrides),
-                         clock)
+        return build_service(MarketSettings(horizon=horizon), clock)
+    settings: MarketSettings = community.market_settings(admit_unregistered=config.admit_unregistered,
+                                                         horizon=horizon)
+    return build_service(settings, clock)
 
 
 def open_market(settings: Settings, config: MarketConfig | None = None) -> Service:

@@ -3,6 +3,8 @@ demo), or over the database the settings name (what ``python -m services settlem
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Engine
+
 from services.settlement.anchor_file import AnchorFile
 from services.settlement.config import SettlementConfig
 from services.settlement.ports import Ledger
@@ -49,7 +51,7 @@ def open_settlement(settings: Settings, config: SettlementConfig | None = None) 
     return service
 
 
-def _ping(engine) -> None:
+def _ping(engine: Engine) -> None:
     """One round trip to the database; raises while it is unreachable."""
     with engine.connect() as conn:
         conn.exec_driver_sql("SELECT 1")
