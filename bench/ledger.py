@@ -119,13 +119,13 @@ def proofs_over_http(url: str, trades: list[TradeMatched], seconds: float, clien
     import httpx
     import uvicorn
 
-    from services.gateway.app import create_app
+    from services.gateway.bootstrap import build_gateway
     from services.settlement.views import open_reader
     from shared.auth import issue_token
     from shared.settings import Settings
 
     settings = Settings(token_secret="bench-secret", operator_token="bench-operator")
-    app = create_app(settings, _NoBus(), open_reader(url))
+    app = build_gateway(settings, publisher=_NoBus(), ledger=open_reader(url))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

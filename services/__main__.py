@@ -1,10 +1,13 @@
-"""Run one service: ``python -m services market|settlement|charging|gateway|charger-gateway`` (settings from
-CITYMATCH_* variables)."""
+"""Run one service: ``python -m services <name>`` for a registered service (market, settlement, charging, ...:
+``services/bootstrap.py``), ``gateway`` (HTTP) or ``charger-gateway`` (OCPP). Transport and secrets come from
+CITYMATCH_* variables (``shared/settings.py``), each service's own knobs from CITYMATCH_<SERVICE>_* variables
+(its ``config.py``); a bad value stops the start with one line naming the variable (exit code 2)."""
 
 from __future__ import annotations
 
 import sys
 
+from shared.errors import ConfigError
 from shared.logs import configure, json_logging_config
 from shared.settings import Settings
 
@@ -15,6 +18,14 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__)
         return 0 if argv else 2
     name = argv[0]
+    try:
+        return _run(name)
+    except ConfigError as exc:
+        print(f"citymatch {name}: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(name: str) -> int:
     settings = Settings.from_env()
     if name == "gateway":
         import uvicorn

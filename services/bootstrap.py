@@ -1,161 +1,66 @@
-"""The one place that wires services to real adapters (Kafka, PostgreSQL/SQLite) from settings."""
+"""The registry of services: each name points at the bootstrap of its own folder, which reads its own
+configuration and opens its real adapters from the platform's settings (``python -m services <name>``,
+``make up``, the end-to-end tests and the benchmarks all start services through here).
+
+A bootstrap is named as ``"module:function"`` and imported only when that service starts, so a process
+loads the code (and the libraries) of its own service only. The gateway is the one process handed another
+service's read side: it gets the ledger's read views and the check against the market's trades from here.
+"""
 
 from __future__ import annotations
 
-import logging
+import importlib
 from collections.abc import Callable
-from datetime import timedelta
+from typing import TYPE_CHECKING, cast
 
 from shared.runtime import Service
 from shared.settings import Settings
 
-log = logging.getLogger("citymatch.bootstrap")
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
+Bootstrap = Callable[[Settings], Service]
 
-def market_service(settings: Settings) -> Service:
-    from services.market.service import build_service
-    from services.market.settings import MarketSettings
-
-    overrides = {"horizon": timedelta(days=settings.market_horizon_days)} if settings.market_horizon_days else {}
-    if not settings.market_community:
-        return build_service(MarketSettings(**overrides))
-    from services.market.adapters.community_yaml import load_community
-
-    community = load_community(settings.market_community)
-    return build_service(community.market_settings(admit_unregistered=settings.market_admit_unregistered,
-                                                   **overrides))
-
-
-def settlement_service(settings: Settings) -> Service:
-    """The ledger writer; waits for its database at start-up (an outage is transient) and reports it in /ready."""
-    from services.settlement.anchor_file import AnchorFile, anchors_path
-    from services.settlement.service import build_service
-    from services.settlement.store import open_ledger
-    from shared.bus.resilience import Faults, retry_blocking
-
-    key = bytes.fromhex(settings.ledger_signing_key) if settings.ledger_signing_key else None
-    ledger = retry_blocking("settlement: open the ledger", lambda: open_ledger(settings.database_url, signing_key=key),
-                            Faults())
-    service = build_service(ledger, anchor_file=AnchorFile(anchors_path(settings)))
-    service.readiness["ledger"] = lambda: _ping(ledger.engine)
-    return service
-
-
-def _ping(engine) -> None:
-    """One round trip to the database; raises while it is unreachable."""
-    with engine.connect() as conn:
-        conn.exec_driver_sql("SELECT 1")
-
-
-def city_simulator_service(settings: Settings) -> Service:
-    """The simulated city, live: publishes crowd counts minute by minute and answers incentive offers."""
-    from simulator.live import build_simulator_service
-
-    return build_simulator_service(settings.sim_scenario, agents=settings.sim_agents)
-
-
-def incentives_service(settings: Settings) -> Service:
-    """Incentive campaigns: rounds of offers chosen by the optimiser, answers, one-time redemptions."""
-    from services.incentives.service import build_service
-    from services.incentives.settings import IncentiveSettings
-
-    return build_service(IncentiveSettings(code_secret=settings.incentives_code_secret,
-                                           round_seconds=float(settings.incentives_round_seconds)))
-
-
-def city_monitor_service(settings: Settings) -> Service:
-    """The city's eye: anomalies in crowd counts against a seasonal baseline of simulated normal days."""
-    from simulator.live import baselines_from_simulation, build_monitor_service
-
-    return build_monitor_service(baselines_from_simulation())
-
-
-def mobility_service(settings: Settings) -> Service:
-    """Ride dispatch on the Ebina drive network (travel times by hour of day)."""
-    from services.mobility.service import build_service, scaled_clock
-    from services.mobility.settings import MobilitySettings
-    from shared.roads import load_drive_network
-
-    scale = max(1, settings.mobility_time_scale)
-    # Re-plan once a simulated minute, but not more often than every two seconds of wall time.
-    tuned = MobilitySettings(reopt_interval_s=max(2.0, 60.0 / scale))
-    return build_service(load_drive_network(), tuned, clock=scaled_clock(scale))
-
-
-def logistics_service(settings: Settings) -> Service:
-    """Parcel rounds from the shopping-centre depots, re-planned as parcels arrive."""
-    from services.logistics.service import build_service
-    from shared.roads import load_drive_network
-
-    return build_service(load_drive_network())
-
-
-def charging_service(settings: Settings) -> Service:
-    from services.charging.bootstrap import charging_service as build_charging
-
-    return build_charging(settings)
-
-
-SERVICES: dict[str, Callable[[Settings], Service]] = {
-    "market": market_service,
-    "settlement": settlement_service,
-    "city-sim": city_simulator_service,
-    "city-monitor": city_monitor_service,
-    "incentives": incentives_service,
-    "mobility": mobility_service,
-    "logistics": logistics_service,
-    "charging": charging_service,
+SERVICES: dict[str, str] = {
+    "market": "services.market.bootstrap:open_market",
+    "settlement": "services.settlement.bootstrap:open_settlement",
+    "city-sim": "simulator.bootstrap:open_city_sim",
+    "city-monitor": "simulator.bootstrap:open_city_monitor",
+    "incentives": "services.incentives.bootstrap:open_incentives",
+    "mobility": "services.mobility.bootstrap:open_mobility",
+    "logistics": "services.logistics.bootstrap:open_logistics",
+    "charging": "services.charging.bootstrap:open_charging",
 }
 
 
-def build(name: str, settings: Settings) -> Service:
+def bootstrap(name: str) -> Bootstrap:
+    """The bootstrap function registered for ``name``."""
     try:
-        factory = SERVICES[name]
+        target = SERVICES[name]
     except KeyError:
-        raise SystemExit(f"unknown service {name!r}; choose one of: {', '.join(SERVICES)}, gateway") from None
-    return factory(settings)
+        raise SystemExit(f"unknown service {name!r}; choose one of: {', '.join(SERVICES)}, gateway, "
+                         "charger-gateway") from None
+    module, _, function = target.partition(":")
+    return cast(Bootstrap, getattr(importlib.import_module(module), function))
 
 
-def gateway_app(settings: Settings):
+def build(name: str, settings: Settings) -> Service:
+    return bootstrap(name)(settings)
+
+
+def gateway_app(settings: Settings) -> FastAPI:
     """The FastAPI app over Kafka and the ledger database (what `python -m services gateway` serves)."""
-    from services.gateway.app import create_app
-    from services.gateway.offers import KafkaOfferFeed
-    from services.gateway.publisher import KafkaPublisher
-    from services.gateway.rejections import KafkaRejectionFeed
+    from services.gateway.bootstrap import open_gateway
+    from services.market.config import MarketConfig
     from services.settlement.views import open_reader
 
     ledger = open_reader(settings.database_url, check=False)  # read-only; not ready until the ledger answers
-    publisher = KafkaPublisher(settings.kafka_bootstrap)
-    accounts = gateway_accounts(settings)
 
-    def readiness() -> dict[str, bool]:
-        checks = {}
-        for name, ping in (("ledger", ledger.ping), ("accounts", accounts.store.ping)):
-            try:
-                ping()
-                checks[name] = True
-            except Exception:  # the readiness probe reports, it does not crash
-                log.exception("%s not reachable", name)
-                checks[name] = False
-        return checks
-
-    def market_check():
+    def market_check() -> object:
         from services.settlement.adapters.market_trades import check_against_market
 
         return check_against_market(settings.database_url, settings.kafka_bootstrap)
 
-    feed = KafkaRejectionFeed(settings.kafka_bootstrap).start()
-    offers = KafkaOfferFeed(settings.kafka_bootstrap).start()
-    return create_app(settings, publisher, ledger, readiness=readiness, rejections=feed, market_check=market_check,
-                      accounts=accounts, offers=offers)
+    return open_gateway(settings, ledger=ledger, market_check=market_check,
+                        order_horizon=MarketConfig.from_env().horizon())
 
-
-def gateway_accounts(settings: Settings):
-    """The accounts the gateway signs people in with (PostgreSQL beside the ledger, or SQLite on the embedded
-    default), migrated on first use so a gateway starts while its database is down."""
-    from services.gateway.accounts.service import Accounts
-    from services.gateway.accounts.store import open_store
-
-    return Accounts(open_store(settings.accounts_url(), migrate_now=False), settings.token_secret,
-                    access_ttl=timedelta(minutes=settings.access_token_minutes),
-                    refresh_ttl=timedelta(days=settings.refresh_token_days))

@@ -108,11 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "token":
         return _token(rest)
     if command == "accounts":
-        from services.bootstrap import gateway_accounts
         from services.gateway.accounts.cli import main as accounts_main
+        from services.gateway.bootstrap import open_accounts
         from shared.settings import Settings
 
-        return accounts_main(rest, lambda: gateway_accounts(Settings.from_env()))
+        return accounts_main(rest, lambda: open_accounts(Settings.from_env()))
     if command == "topics":
         return _topics(rest)
     print(f"citymatch: unknown command {command!r}\n\n{USAGE}", file=sys.stderr)

@@ -65,11 +65,11 @@ class BusClearing:
 
 def run_energy_day(out: Path, day: date, weather: float) -> dict:
     from services.market.adapters.community_yaml import load_community
-    from services.market.service import build_service as market_service
+    from services.market.bootstrap import build_market
     from services.market.simulate import simulate_day
     from services.settlement.anchor_file import AnchorFile
+    from services.settlement.bootstrap import build_settlement
     from services.settlement.export import export_lines
-    from services.settlement.service import build_service as settlement_service
     from services.settlement.store import open_ledger
 
     community = load_community(COMMUNITY)
@@ -83,8 +83,8 @@ def run_energy_day(out: Path, day: date, weather: float) -> dict:
     # The public anchors file of this demo's (fresh) ledger: the roots an outsider keeps (docs/ledger-format.md).
     (out / "ledger-anchors.jsonl").unlink(missing_ok=True)
     anchors = AnchorFile(out / "ledger-anchors.jsonl")
-    bus = InProcessBus([market_service(community.market_settings(), clock=clock),
-                        settlement_service(ledger, anchor_file=anchors)])
+    bus = InProcessBus([build_market(community=community, clock=clock),
+                        build_settlement(ledger, anchor_file=anchors)])
     clearing = BusClearing(bus, clock)
     t0 = time.perf_counter()
     report = simulate_day(community, day, weather_factor=weather, clear=clearing)
@@ -128,13 +128,13 @@ def _ask_gateway(bus: InProcessBus, ledger, participant: str) -> tuple[list[dict
     routes (in-process HTTP)."""
     from fastapi.testclient import TestClient
 
-    from services.gateway.app import create_app
+    from services.gateway.bootstrap import build_gateway
     from services.gateway.publisher import BusPublisher
     from services.settlement.views import LedgerReader
     from shared.auth import issue_token
 
     settings = Settings()
-    client = TestClient(create_app(settings, BusPublisher(bus), LedgerReader(ledger)))
+    client = TestClient(build_gateway(settings, publisher=BusPublisher(bus), ledger=LedgerReader(ledger)))
     token = issue_token(settings.token_secret, participant)
     headers = {"Authorization": f"Bearer {token}"}
     response = client.get("/v1/energy/trades", headers=headers)

@@ -153,14 +153,9 @@ def _probe(command: str) -> dict[str, object]:
 
         built = gateway_app(settings)
     elif command == "charger-gateway":
-        from services.charging.adapters.charger_gateway import ChargerGateway
-        from services.charging.config import GatewayConfig
-        from services.charging.settings import ChargingSettings
+        from services.charging.bootstrap import build_charger_gateway
 
-        config = GatewayConfig.from_env()
-        chargers = {c for site in ChargingSettings().sites for c in site.chargers}
-        built = ChargerGateway(settings.kafka_bootstrap, chargers, config.ocpp_host, config.ocpp_port,
-                               web_port=settings.web_port)
+        built = build_charger_gateway(settings)
     else:
         from services.bootstrap import build
         from shared.bus.faust_app import build_app

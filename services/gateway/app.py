@@ -1,7 +1,7 @@
 """The gateway: HTTP in front of the bus. Routes only translate: parse, authenticate, publish, read back.
 
 ``create_app`` is the gateway's composition: it takes the ports (publisher, ledger views, rejection feed)
-already built (by ``services.bootstrap``, the demo or a test), mounts one router per area
+already built (by ``services.gateway.bootstrap``, the demo or a test), mounts one router per area
 (:mod:`services.gateway.routers`), counts requests by route template, limits body sizes, serves its API
 docs from packaged assets (no CDN), puts secure headers on every answer, and closes what it was given
 when the server stops.
@@ -25,6 +25,7 @@ from services.gateway.offers import OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
 from services.gateway.routers import ROUTERS
+from services.gateway.slots import DEFAULT_HORIZON
 from shared.settings import Settings
 
 log = logging.getLogger("citymatch.gateway")
@@ -35,10 +36,11 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                readiness: Callable[[], dict[str, bool]] | None = None,
                rejections: RejectionReader | None = None,
                market_check: Callable[[], Any] | None = None, accounts: Accounts | None = None,
-               offers: OfferReader | None = None) -> FastAPI:
-    """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's."""
+               order_horizon: timedelta = DEFAULT_HORIZON, offers: OfferReader | None = None) -> FastAPI:
+    """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's.
+    ``order_horizon``: how far ahead the market takes orders (beyond it the gateway refuses at once)."""
     gateway = Gateway(settings, publisher, ledger, readiness, market_check=market_check,
-                      accounts=accounts or default_accounts(settings))
+                      accounts=accounts or default_accounts(settings), order_horizon=order_horizon)
     if rejections is not None:
         gateway.rejections = rejections
     if offers is not None:

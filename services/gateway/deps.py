@@ -12,6 +12,7 @@ import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
@@ -23,6 +24,7 @@ from services.gateway.idempotency import IdempotencyStore
 from services.gateway.offers import OfferBook, OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
+from services.gateway.slots import DEFAULT_HORIZON
 from shared.auth import PARTICIPANT_ROLES, AuthError, Claims, ForbiddenError, require_role, verify_token
 from shared.settings import Settings
 
@@ -66,6 +68,9 @@ class Gateway:
     auth_limits: AuthLimits = field(default_factory=AuthLimits)
     # Each app user's offers and their fate (services.gateway.offers); empty until a feed is given.
     offers: OfferReader = field(default_factory=OfferBook)
+    # How far ahead the market takes orders (its CITYMATCH_MARKET_HORIZON_DAYS, handed over by the composition
+    # root); orders beyond it are refused here at once.
+    order_horizon: timedelta = DEFAULT_HORIZON
 
     def close(self) -> None:
         """Stop the feeds, flush and close the producer, dispose of the ledger's and accounts' engines."""

@@ -18,14 +18,8 @@ from services.settlement.domain.chain import canonical_json
 from services.settlement.domain.kinds.anchor import NAME as ANCHOR
 from services.settlement.domain.kinds.anchor import anchor_ref
 from services.settlement.ports import LedgerReadModel
-from shared.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def anchors_path(settings: Settings) -> Path:
-    """Where the anchors file lives (see :meth:`shared.settings.Settings.anchors_file`)."""
-    return settings.anchors_file()
 
 
 class AnchorFile:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,8 @@ from services.settlement.domain.verify import PublishedAnchor, anchor_mismatches
 from services.settlement.export import export_lines
 from services.settlement.ports import LedgerReadModel, LedgerUnavailable
 from services.settlement.read_model import describe, open_read_model
+from shared.errors import ConfigError
+from shared.settings import Settings
 
 EXIT_BROKEN, EXIT_USAGE, EXIT_NO_LEDGER = 1, 2, 3
 
@@ -30,8 +31,9 @@ EXIT_BROKEN, EXIT_USAGE, EXIT_NO_LEDGER = 1, 2, 3
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="citymatch ledger", description=__doc__.splitlines()[0])
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
-                        help="postgresql+psycopg://user@host:port/db or sqlite:///path (default: $DATABASE_URL)")
+    common.add_argument("--database-url",
+                        help="postgresql+psycopg://user@host:port/db or sqlite:///path "
+                             "(default: $CITYMATCH_DATABASE_URL or $DATABASE_URL)")
     common.add_argument("--json", action="store_true", help="machine-readable output")
     sub = parser.add_subparsers(dest="command", required=True)
     verify = sub.add_parser("verify", parents=[common], help="recompute hashes, signatures, postings, anchors")
@@ -163,6 +165,13 @@ def _export(ledger: LedgerReadModel, args: argparse.Namespace) -> int:
     return 0
 
 
+def _configured_database() -> str | None:
+    """The database the platform's settings name, only when the environment names one (the CLI reads no
+    default ledger)."""
+    settings = Settings.from_env()
+    return settings.database_url if "database_url" in settings.model_fields_set else None
+
+
 COMMANDS = {"verify": _verify, "reconcile": _reconcile, "statement": _statement, "totals": _totals,
             "anchors": _anchors, "export": _export}
 
@@ -179,7 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "keygen":
         return _keygen()
     if not args.database_url:
-        print("no database: pass --database-url or set DATABASE_URL", file=sys.stderr)
+        try:
+            args.database_url = _configured_database()
+        except ConfigError as exc:
+            print(f"citymatch ledger {args.command}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    if not args.database_url:
+        print("no database: pass --database-url or set CITYMATCH_DATABASE_URL (or DATABASE_URL)", file=sys.stderr)
         return EXIT_USAGE
     try:
         ledger = open_read_model(args.database_url)

@@ -82,12 +82,25 @@ def deliver(service: Service, topic: str, raw: bytes | None, metrics: ServiceMet
 
 
 def _dead(metrics: ServiceMetrics | None, service: Service, topic: str, reason: str, kind: str) -> Delivery:
-    """Every dead letter is made here, so the dead-letter metric counts each one."""
-    log.warning("dead-lettering message", extra={"fields": {"service": service.name, "topic": topic,
-                                                            "reason": reason}})
-    if metrics:
-        metrics.dead_lettered.labels(service.name, topic).inc()
+    """Every dead letter of a service is made here, so the dead-letter metric counts each one."""
+    count_dead_letter(metrics, service.name, topic, reason)
     return Delivery(dead_letter_reason=reason, error_type=kind)
+
+
+def count_dead_letter(metrics: ServiceMetrics | None, service: str, topic: str, reason: str) -> None:
+    """Log and count one dead letter of ``service`` from ``topic`` (the charger gateway, which is no
+    ``Service``, counts its own here too)."""
+    log.warning("dead-lettering message", extra={"fields": {"service": service, "topic": topic, "reason": reason}})
+    if metrics:
+        metrics.dead_lettered.labels(service, topic).inc()
+
+
+def dead_letter_headers(reason: str, kind: str, topic: str, partition: int, offset: int,
+                        service: str) -> list[tuple[str, bytes]]:
+    """The headers of a record on ``<topic>.dlq``: why, what kind of failure, where it came from, who sent it."""
+    return [("x-dlq-reason", reason.encode()), ("x-dlq-error-type", kind.encode()),
+            ("x-dlq-source-topic", topic.encode()), ("x-dlq-source-partition", str(partition).encode()),
+            ("x-dlq-source-offset", str(offset).encode()), ("x-dlq-service", service.encode())]
 
 
 def handler_failed(service: Service, topic: str, count: int, exc: BaseException, attempts: int,

@@ -20,10 +20,10 @@ import pytest
 from services.gateway.accounts.passwords import Passwords, cheap_hasher
 from services.gateway.accounts.service import Accounts
 from services.gateway.accounts.store import open_store
-from services.gateway.app import create_app
+from services.gateway.bootstrap import build_gateway
 from services.gateway.publisher import BusPublisher
 from services.settlement.anchor_file import AnchorFile
-from services.settlement.service import build_service as settlement
+from services.settlement.bootstrap import build_settlement
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.bus.inprocess import InProcessBus
@@ -64,8 +64,8 @@ def site(tmp_path_factory) -> Iterator[Site]:
     ledger = open_ledger(f"sqlite:///{folder / 'ledger.sqlite'}", bytes(range(32)))
     anchors = AnchorFile(folder / "anchors.jsonl")
     accounts = Accounts(open_store("sqlite://"), settings.token_secret, passwords=Passwords(cheap_hasher()))
-    bus = InProcessBus([settlement(ledger, anchor_file=anchors)])
-    app = create_app(settings, BusPublisher(bus), LedgerReader(ledger), accounts=accounts)
+    bus = InProcessBus([build_settlement(ledger, anchor_file=anchors)])
+    app = build_gateway(settings, publisher=BusPublisher(bus), ledger=LedgerReader(ledger), accounts=accounts)
     with serve(app) as base:
         yield Site(base, ledger, anchors, accounts)
 

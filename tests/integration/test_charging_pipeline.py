@@ -204,3 +204,32 @@ def test_plans_to_chargers_to_settled_energy(stack, charging):
                 loop.run(cp.disconnect(), timeout=10)
         loop.close()
         producer.close()
+
+
+def test_an_undecodable_dispatch_record_is_dead_lettered_by_the_charger_gateway(stack, charging):
+    """Garbage on energy.dispatch reaches energy.dispatch.dlq from the charger gateway, as it was sent, with the
+    reason in its headers, and is counted on the gateway's /metrics."""
+    local, _ = charging
+    dlq = KafkaConsumer(energy.DISPATCH.dlq, bootstrap_servers=stack.kafka, auto_offset_reset="latest",
+                        group_id=None, consumer_timeout_ms=200)
+    dlq.poll(timeout_ms=1000)  # join the partitions before anything is published
+    producer = KafkaProducer(bootstrap_servers=stack.kafka, acks="all")
+    garbage = f"not an envelope {uuid.uuid4().hex}".encode()
+    try:
+        producer.send(energy.DISPATCH.name, key=f"{SITE}/cp-01".encode(), value=garbage).get(10)
+        seen = []
+
+        def dead_lettered():
+            for batch in dlq.poll(timeout_ms=300).values():
+                seen.extend(r for r in batch if r.value == garbage)
+            return [r for r in seen if dict(r.headers).get("x-dlq-service") == b"charger-gateway"]
+
+        record = wait_until(dead_lettered, 60, "the charger gateway's dead letter")[0]
+        headers = dict(record.headers)
+        assert headers["x-dlq-reason"].decode().startswith("undecodable message on energy.dispatch")
+        assert headers["x-dlq-source-topic"] == b"energy.dispatch" and record.key == f"{SITE}/cp-01".encode()
+        metrics = httpx.get(f"http://127.0.0.1:{local.ports['charger-gateway']}/metrics", timeout=5).text
+        assert 'citymatch_dead_lettered_total{service="charger-gateway",topic="energy.dispatch"} 1.0' in metrics
+    finally:
+        producer.close()
+        dlq.close()

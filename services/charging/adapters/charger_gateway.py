@@ -6,7 +6,10 @@ A charger that refuses a profile or is not connected is reported on ``ev.charger
 so the planner re-plans without it; set-points for an offline charger wait and are sent when it connects
 (if their slot has not ended). Meter readings and stopped transactions go to ``ev.sessions``
 (ChargingSessionMetered): what was delivered is what is billed. The dispatch offset is committed only
-after a set-point was handled, so a crashed gateway sends it again (profiles are idempotent per slot).
+after a set-point was handled, so a crashed gateway sends it again (profiles are idempotent per slot). A
+dispatch record that does not decode is dead-lettered to ``energy.dispatch.dlq`` with the reason in its
+headers (acknowledged before the offset is committed) and counted in ``citymatch_dead_lettered_total``,
+which its web port serves on ``/metrics`` beside ``/health`` and ``/ready``.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.charging.adapters.ocpp_central import CentralSystem, ChargerEvent
 from services.charging.domain.profiles import slot_profile
+from shared.bus.dispatch import count_dead_letter, dead_letter_headers
 from shared.contracts import charging as ev
 from shared.contracts import energy
 from shared.contracts.base import Envelope
@@ -27,6 +32,7 @@ from shared.contracts.charging import ChargerAvailability, ChargingSessionMetere
 from shared.contracts.codec import decode, encode
 from shared.contracts.energy import DispatchAcknowledged, DispatchSetpoint
 from shared.errors import EventDecodeError
+from shared.metrics import ServiceMetrics
 from shared.runtime import Outgoing
 from shared.units import SLOT, kwh_to_wh, wh_to_kwh
 
@@ -46,6 +52,7 @@ class ChargerGateway:
         self.reported_out: set[str] = set()
         self.producer: AIOKafkaProducer | None = None
         self.ready = False
+        self.metrics = ServiceMetrics(PRODUCER)
 
     # ------------------------------------------------------------------ charger side
     def _on_charger(self, event: ChargerEvent) -> None:
@@ -98,14 +105,23 @@ class ChargerGateway:
 
     async def _consume_loop(self, consumer: AIOKafkaConsumer) -> None:
         async for record in consumer:
+            self.metrics.messages_in.labels(PRODUCER, energy.DISPATCH.name).inc()
             try:
                 _, payload = decode(record.value, energy.DISPATCH, record.key)
             except EventDecodeError as exc:
-                log.warning("skipping undecodable dispatch record: %s", exc)
+                await self._dead_letter(record, f"undecodable message on {energy.DISPATCH.name}: {exc}")
                 payload = None
             if isinstance(payload, DispatchSetpoint) and payload.device in self.chargers:
                 await self.apply(payload)
             await consumer.commit()
+
+    async def _dead_letter(self, record: Any, reason: str) -> None:
+        """The record as it came, on the topic's dead-letter topic with the reason; acknowledged before the
+        caller commits its offset."""
+        count_dead_letter(self.metrics, PRODUCER, energy.DISPATCH.name, reason)
+        headers = dead_letter_headers(reason, "decode", energy.DISPATCH.name, record.partition, record.offset,
+                                      PRODUCER)
+        await self.producer.send_and_wait(energy.DISPATCH.dlq, record.value, key=record.key, headers=headers)
 
     async def _web(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = (await reader.readline()).decode(errors="replace")
@@ -114,8 +130,11 @@ class ChargerGateway:
                 pass
         ok = self.ready if " /ready" in request else True
         body = b'{"service": "charger-gateway", "ready": %s}' % (b"true" if ok else b"false")
+        kind = b"application/json"
+        if " /metrics" in request:
+            body, kind, ok = self.metrics.render(), b"text/plain; version=0.0.4", True
         status = b"200 OK" if ok else b"503 Service Unavailable"
-        writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\ncontent-length: "
+        writer.write(b"HTTP/1.1 " + status + b"\r\ncontent-type: " + kind + b"\r\ncontent-length: "
                      + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body)
         await writer.drain()
         writer.close()

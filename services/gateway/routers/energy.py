@@ -35,7 +35,7 @@ async def place_order(order: OrderCreate, participant: Participant, gw: GatewayD
     """Queue an order for the slot's market; the market decides at gate closure and says why it refused an
     order on /v1/energy/rejections. 503 means the broker did not confirm: retry with the same
     Idempotency-Key (or order_id)."""
-    check_order_window(order.slot, gw.settings)
+    check_order_window(order.slot, gw.order_horizon)
     body = order.model_dump(mode="json", exclude={"order_id"})
     order_id = order.order_id or (order_id_for(participant, idempotency_key) if idempotency_key
                                   else uuid.uuid4().hex)
@@ -60,7 +60,7 @@ async def cancel_order(order_id: Annotated[str, Path(pattern=ID_PATTERN, max_len
                        participant: Participant, gw: GatewayDep, bus: Bus) -> CancelRequested:
     """Ask the market to take one of the caller's orders out of its slot's book (until the gate closes).
     Cancelling twice is harmless; an id the caller does not own reads as unknown on /v1/energy/rejections."""
-    check_cancel_window(slot, gw.settings)
+    check_cancel_window(slot, gw.order_horizon)
     event = EnergyOrderCancelled(order_id=order_id, participant=participant, slot=slot)
     envelope = await bus.publish(ORDERS, event,
                                  event_id=event_id_for(participant, order_id, f"cancel {slot.isoformat()}"))

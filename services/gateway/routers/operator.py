@@ -49,6 +49,6 @@ async def close_gate(slot: Annotated[SlotStart, Path(description="a slot that ha
                      _: Operator, gw: GatewayDep, bus: Bus) -> GateClosure:
     """Close the gate of a slot now, so the market clears it (the market's own clock does this too).
     409 when the slot has begun (its gate is closed already)."""
-    check_closable(slot, gw.settings)
+    check_closable(slot, gw.order_horizon)
     envelope = await bus.publish(ORDERS, GateClosed(slot=slot))
     return GateClosure(slot=slot, event_id=envelope.event_id)

@@ -110,3 +110,26 @@ def test_a_valid_order_still_passes(client, bus):
     assert r.status_code == 202, r.text
     [event] = bus.events(ORDERS)
     assert str(event.kwh) == "1.5"
+
+
+def test_the_order_horizon_is_the_one_the_gateway_is_handed(bus, ledger):
+    """The gateway refuses orders beyond the horizon its composition root hands it (the market's
+    CITYMATCH_MARKET_HORIZON_DAYS): five days ahead is refused by default and accepted with a week."""
+    from datetime import timedelta
+
+    from fastapi.testclient import TestClient
+
+    from services.gateway.bootstrap import build_gateway
+    from services.gateway.publisher import BusPublisher
+    from services.settlement.views import LedgerReader
+
+    from .conftest import SETTINGS
+
+    five_days = order(slot=future_slot(hours=5 * 24))
+    default = TestClient(build_gateway(SETTINGS, publisher=BusPublisher(bus), ledger=LedgerReader(ledger)))
+    refused = default.post("/v1/energy/orders", json=five_days, headers=auth("home-1"))
+    assert refused.status_code == 422 and "more than 2 days ahead" in refused.json()["message"]
+    week = TestClient(build_gateway(SETTINGS, publisher=BusPublisher(bus), ledger=LedgerReader(ledger),
+                                    order_horizon=timedelta(days=7)))
+    assert week.post("/v1/energy/orders", json=five_days, headers=auth("home-1")).status_code == 202
+    assert len(bus.events(ORDERS)) == 1

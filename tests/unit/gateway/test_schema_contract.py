@@ -18,12 +18,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from services.gateway.app import create_app
+from services.gateway.bootstrap import build_gateway
 from services.gateway.publisher import BusPublisher
 from services.gateway.rejections import BusRejections
 from services.gateway.routers import offers as offer_routes
-from services.market.service import build_service as market
-from services.settlement.service import build_service as settlement
+from services.market.bootstrap import build_market
+from services.settlement.bootstrap import build_settlement
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.bus.inprocess import InProcessBus
@@ -39,8 +39,9 @@ offer_routes.STREAM_MAX_S = 0.3  # each generated request reads the live stream 
 def _app():
     # A file, not "sqlite://": routes read from worker threads, and each would see its own empty in-memory db.
     ledger = open_ledger(f"sqlite:///{tempfile.mkdtemp(prefix='citymatch-contract-')}/ledger.sqlite")
-    bus = InProcessBus([market(), settlement(ledger)])
-    return create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger), rejections=BusRejections(bus))
+    bus = InProcessBus([build_market(), build_settlement(ledger)])
+    return build_gateway(SETTINGS, publisher=BusPublisher(bus), ledger=LedgerReader(ledger),
+                         rejections=BusRejections(bus))
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())

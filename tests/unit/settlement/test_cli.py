@@ -59,9 +59,26 @@ def test_reconcile_and_statement(tmp_path, trade, capsys) -> None:
 
 
 def test_missing_database_is_a_usage_error(monkeypatch) -> None:
-    """Without --database-url or DATABASE_URL the command refuses with exit status 2."""
+    """Without --database-url, CITYMATCH_DATABASE_URL or DATABASE_URL the command refuses with exit status 2."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("CITYMATCH_DATABASE_URL", raising=False)
     assert main(["verify"]) == 2
+
+
+def test_the_database_comes_from_the_platform_settings(tmp_path, trade, monkeypatch, capsys) -> None:
+    """Without --database-url the ledger named by the platform's settings is read (CITYMATCH_DATABASE_URL, or its
+    DATABASE_URL fallback); a bad setting is one line and exit status 2."""
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    ledger = open_ledger(url, KEY)
+    ledger.record_trade(trade(1))
+    ledger.close()
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("CITYMATCH_DATABASE_URL", url)
+    assert main(["verify", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["entries"] >= 1
+    monkeypatch.setenv("CITYMATCH_ENVIRONMENT", "staging")
+    assert main(["verify"]) == 2
+    assert "CITYMATCH_ENVIRONMENT must be one of" in capsys.readouterr().err
 
 
 def test_keygen_makes_a_usable_key_pair(tmp_path, trade, capsys) -> None:

@@ -1,0 +1,73 @@
+"""Builds the gateway: from the ports it is handed (tests, the demo build it over the in-process bus), or
+over Kafka and the accounts' database from settings. The ledger's read side and the check against the
+market's trades belong to the settlement service; the composition root (``services/bootstrap.py``) opens
+them and hands them over, with the market's order horizon."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+
+from services.gateway.accounts.service import Accounts
+from services.gateway.deps import LedgerViews
+from services.gateway.offers import OfferReader
+from services.gateway.publisher import Publisher
+from services.gateway.rejections import RejectionReader
+from services.gateway.slots import DEFAULT_HORIZON
+from shared.settings import Settings
+
+log = logging.getLogger("citymatch.gateway")
+
+
+def build_gateway(settings: Settings, *, publisher: Publisher, ledger: LedgerViews,
+                  readiness: Callable[[], dict[str, bool]] | None = None,
+                  rejections: RejectionReader | None = None, market_check: Callable[[], Any] | None = None,
+                  accounts: Accounts | None = None, order_horizon: timedelta = DEFAULT_HORIZON,
+                  offers: OfferReader | None = None) -> FastAPI:
+    """The FastAPI app over the given ports (``accounts``: an in-memory store when none is given)."""
+    from services.gateway.app import create_app
+
+    return create_app(settings, publisher, ledger, readiness=readiness, rejections=rejections,
+                      market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers)
+
+
+def open_accounts(settings: Settings) -> Accounts:
+    """The accounts the gateway signs people in with (PostgreSQL beside the ledger, or SQLite on the embedded
+    default), migrated on first use so a gateway starts while its database is down."""
+    from services.gateway.accounts.store import open_store
+
+    return Accounts(open_store(settings.accounts_url(), migrate_now=False), settings.token_secret,
+                    access_ttl=timedelta(minutes=settings.access_token_minutes),
+                    refresh_ttl=timedelta(days=settings.refresh_token_days))
+
+
+def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], Any] | None = None,
+                 order_horizon: timedelta = DEFAULT_HORIZON) -> FastAPI:
+    """The gateway over Kafka (publisher, rejection and offer feeds) and the accounts' database; ``ledger`` is
+    the ledger's read side (it has ``ping``), not ready until it answers."""
+    from services.gateway.offers import KafkaOfferFeed
+    from services.gateway.publisher import KafkaPublisher
+    from services.gateway.rejections import KafkaRejectionFeed
+
+    publisher = KafkaPublisher(settings.kafka_bootstrap)
+    accounts = open_accounts(settings)
+
+    def readiness() -> dict[str, bool]:
+        checks = {}
+        for name, ping in (("ledger", ledger.ping), ("accounts", accounts.store.ping)):
+            try:
+                ping()
+                checks[name] = True
+            except Exception:  # the readiness probe reports, it does not crash
+                log.exception("%s not reachable", name)
+                checks[name] = False
+        return checks
+
+    feed = KafkaRejectionFeed(settings.kafka_bootstrap).start()
+    offers = KafkaOfferFeed(settings.kafka_bootstrap).start()
+    return build_gateway(settings, publisher=publisher, ledger=ledger, readiness=readiness, rejections=feed,
+                         market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers)

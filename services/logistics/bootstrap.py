@@ -1,0 +1,29 @@
+"""Builds the parcel-round service: over a drive network and a clock (tests), or over the shipped Ebina
+drive network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from services.logistics.config import LogisticsConfig
+from shared.runtime import Service
+from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.roads import RoadNetwork
+
+
+def build_logistics(network: RoadNetwork, config: LogisticsConfig | None = None, *,
+                    clock: Callable[[], datetime] | None = None) -> Service:
+    """Parcel rounds from the shopping-centre depots on ``network``, re-planned as parcels arrive."""
+    from services.logistics.service import build_service
+
+    return build_service(network, clock=clock)
+
+
+def open_logistics(settings: Settings, config: LogisticsConfig | None = None) -> Service:
+    from shared.roads import load_drive_network
+
+    return build_logistics(load_drive_network(), config or LogisticsConfig.from_env())
