@@ -242,12 +242,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "load_removed_per_million_yen_paid": {k: v["removed_per_million_paid_yen"] for k, v in effect.items()},
         "budget_for_10pct_cut_yen": cut["budget_for_10pct_cut_yen"],
         "largest_peak15_cut_pct": cut["largest_cut_pct"],
+        "largest_peak15_cut_budget_yen": cut["largest_cut_budget_yen"],
+        "budget_for_10pct_cut_note": _cut_note(cut, ladder),
         "effect": effect, "peak_cut_search": cut["tried"], "scale": sc,
         "closed_loop": loops,
         "closed_loop_rounds_to_estimates_within_20pct": {str(x["prior_factor"]): x["rounds_to_estimates_within_20pct"]
                                                          for x in loops},
         "closed_loop_rounds_to_effect_within_5pct": {str(x["prior_factor"]): x["rounds_to_effect_within_5pct"]
                                                      for x in loops},
+        # the answer to "how many rounds until both hold": from this round on, both stay true to the end
+        "closed_loop_rounds_until_both_hold": {str(x["prior_factor"]): x["both_hold_from_round"] for x in loops},
         "baseline_window_load": peak.baseline_window(), "baseline_peak15_per_min": round(peak.baseline_peak15(), 1),
     }
     ratio = {"ours_over_random": _ratio(per_budget["ours"], per_budget["random"]),
@@ -265,6 +269,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     path = write_report("incentives", params, metrics, baseline, ratio)
     log.info("wrote %s", path)
     return metrics
+
+
+def _cut_note(cut: dict[str, Any], ladder: list[int]) -> str:
+    """One sentence on the 10 % target, so the JSON says plainly whether it was reached."""
+    if cut["budget_for_10pct_cut_yen"] is not None:
+        return (f"ours cuts the peak 15 minutes by 10 % from a daily budget of "
+                f"{cut['budget_for_10pct_cut_yen']:,} yen (bisection between the budgets tried)")
+    return (f"a 10 % cut of the peak 15 minutes is NOT reachable with this catalogue and app reach at any budget "
+            f"tried (up to {max(ladder):,} yen): the largest cut is {cut['largest_cut_pct']} %, at "
+            f"{cut['largest_cut_budget_yen']:,} yen; budget_for_10pct_cut_yen is null for that reason")
 
 
 def _ratio(a: float | None, b: float | None) -> float | None:

@@ -143,9 +143,17 @@ def gateway_app(settings: Settings):
 
         return check_against_market(settings.database_url, settings.kafka_bootstrap)
 
+    def campaign_check():
+        from services.campaign_audit import campaign_check as check
+
+        return check(settings.database_url, settings.kafka_bootstrap)
+
+    from services.gateway.campaign_feed import KafkaCampaignFeed
+
     feed = KafkaRejectionFeed(settings.kafka_bootstrap).start()
     return create_app(settings, publisher, ledger, readiness=readiness, rejections=feed, market_check=market_check,
-                      accounts=accounts)
+                      accounts=accounts, campaigns=KafkaCampaignFeed(settings.kafka_bootstrap).start(),
+                      campaign_check=campaign_check)
 
 
 def gateway_accounts(settings: Settings):

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from services.gateway import docs, errors, security
 from services.gateway.accounts.service import Accounts
+from services.gateway.campaign_feed import CampaignReader
 from services.gateway.deps import Gateway, LedgerViews
 from services.gateway.metrics import HttpMetrics, MetricsMiddleware
 from services.gateway.publisher import Publisher
@@ -33,12 +34,17 @@ MAX_BODY_BYTES = 64 * 1024
 def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                readiness: Callable[[], dict[str, bool]] | None = None,
                rejections: RejectionReader | None = None,
-               market_check: Callable[[], Any] | None = None, accounts: Accounts | None = None) -> FastAPI:
-    """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's."""
+               market_check: Callable[[], Any] | None = None, accounts: Accounts | None = None,
+               campaigns: CampaignReader | None = None, campaign_check: Callable[[], Any] | None = None) -> FastAPI:
+    """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's.
+    ``campaigns``: the campaign topics' read model (dashboard); ``campaign_check``: campaign books against the
+    ledger's campaign accounts (``services.campaign_audit``)."""
     gateway = Gateway(settings, publisher, ledger, readiness, market_check=market_check,
-                      accounts=accounts or default_accounts(settings))
+                      accounts=accounts or default_accounts(settings), campaign_check=campaign_check)
     if rejections is not None:
         gateway.rejections = rejections
+    if campaigns is not None:
+        gateway.campaigns = campaigns
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -18,6 +18,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway.accounts.service import Accounts
+from services.gateway.campaign_feed import CampaignReader, NoCampaigns
 from services.gateway.auth_limits import AuthLimits
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.publisher import Publisher
@@ -63,10 +64,13 @@ class Gateway:
     idempotency: IdempotencyStore = field(default_factory=IdempotencyStore)
     accounts: Accounts | None = None  # sign-up and sign-in (services.gateway.accounts); create_app always sets one
     auth_limits: AuthLimits = field(default_factory=AuthLimits)
+    campaigns: CampaignReader = field(default_factory=NoCampaigns)  # the campaign topics' read model
+    # The campaign service's books against the ledger's campaign accounts (services.campaign_audit).
+    campaign_check: Callable[[], Any] | None = None
 
     def close(self) -> None:
         """Stop the rejection feed, flush and close the producer, dispose of the ledger's and accounts' engines."""
-        for part in (self.rejections, self.publisher, self.ledger, self.accounts):
+        for part in (self.rejections, self.campaigns, self.publisher, self.ledger, self.accounts):
             if part is None:
                 continue
             try:

@@ -25,6 +25,7 @@ from services.incentives.domain.budget import BudgetBook
 from services.incentives.domain.campaign import Campaign
 from services.incentives.domain.effects import load_cut_effect
 from services.incentives.domain.people import UserHistory
+from services.incentives.domain.reconcile import CampaignBooks
 from services.incentives.domain.redemption import AnswerRefused, OfferBook, RedemptionRefused
 from services.incentives.domain.rounds import RoundInput, plan_round
 from services.incentives.settings import IncentiveSettings
@@ -137,7 +138,7 @@ class IncentivesService:
         state = self.campaigns.get(offer.campaign or "")
         minute = int((offer.made_at - self._day_start(state)).total_seconds() // 60) if state else 0
         self.book.issue(offer.offer_id, offer.campaign or "", offer.user, offer.catalogue_offer or offer.offer_type,
-                        offer.purpose or "", offer.reward_yen, minute, self.settings.valid_minutes)
+                        offer.purpose or "", offer.reward_yen, minute, self.settings.valid_minutes, code=offer.code)
         self.history.offered(offer.user)
         if state:
             state.budget.issue(offer.offer_id, offer.reward_yen, offer.acceptance or 0.0)
@@ -207,13 +208,25 @@ class IncentivesService:
         if record is None:
             return []
         if record.status != "redeemed":
-            if record.status == "sent":
-                self.book.answer(payload.offer_id, True, record.sent_minute)
-            self.book.redeem(payload.code, payload.redeemer)
+            self.book.mark_redeemed(payload.offer_id, payload.redeemer)
         state = self.campaigns.get(payload.campaign_id)
         if state:
             state.budget.redeemed(payload.offer_id, payload.reward_yen)
         return []
+
+    # ------------------------------------------------------------------ audit
+    def books(self) -> dict[str, CampaignBooks]:
+        """What this service believes of each campaign's money: funded (the guard), paid per offer, committed."""
+        out = {}
+        for cid, state in self.campaigns.items():
+            b = state.budget
+            out[cid] = CampaignBooks(
+                campaign_id=cid, operator=state.event.operator, day=state.event.day.isoformat(),
+                funded_yen=state.campaign.budget.guard_yen, daily_yen=state.campaign.budget.daily_yen,
+                paid_yen=b.paid_yen, paid_offers=dict(b.paid_offers),
+                accepted_unpaid_yen=sum(b.accepted_unpaid.values()),
+                expected_committed_yen=round(b.expected_committed, 2), worst_case_committed_yen=b.worst_case_committed)
+        return out
 
     # ------------------------------------------------------------------ rounds
     def tick(self) -> Iterable[Outgoing]:
