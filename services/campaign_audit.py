@@ -16,18 +16,26 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from services.incentives.domain.reconcile import CampaignBooks, CampaignReconcile, LedgerAccount, reconcile_campaigns
 
 EXIT_DIFFER, EXIT_USAGE, EXIT_UNAVAILABLE = 1, 2, 3
 
 
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
 def reconcile_with(books: Mapping[str, CampaignBooks], ledger: object, window: timedelta | None = None,
                    today: date | None = None) -> CampaignReconcile:
     """``ledger``: anything with ``campaign_accounts()`` (the read model, the in-memory ledger)."""
     rows = [a.to_json() for a in ledger.campaign_accounts()]  # type: ignore[attr-defined]
-    since = None if window is None else ((today or date.today()) - window).isoformat()
+    since = None if window is None else ((today or datetime.now(UTC).date()) - window).isoformat()
     return reconcile_campaigns(books, [LedgerAccount.from_json(r) for r in rows], since_day=since,
                                funded_days={r["campaign_id"]: r["days"] for r in rows})
 
@@ -63,28 +71,28 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0)
     if not args.database_url or not args.bootstrap:
-        print("citymatch campaigns reconcile: pass --database-url and --kafka (or set DATABASE_URL and "
-              "KAFKA_BOOTSTRAP)", file=sys.stderr)
+        _err("citymatch campaigns reconcile: pass --database-url and --kafka (or set DATABASE_URL and "
+              "KAFKA_BOOTSTRAP)")
         return EXIT_USAGE
     if args.days < 1:
-        print("citymatch campaigns reconcile: --days must be at least 1", file=sys.stderr)
+        _err("citymatch campaigns reconcile: --days must be at least 1")
         return EXIT_USAGE
     from services.settlement.ports import LedgerUnavailable
 
     try:
         report = campaign_check(args.database_url, args.bootstrap, args.days)
     except LedgerUnavailable as exc:
-        print(f"citymatch campaigns reconcile: {exc}", file=sys.stderr)
+        _err(f"citymatch campaigns reconcile: {exc}")
         return EXIT_UNAVAILABLE
     except Exception as exc:  # a broker that does not answer: one line, not a traceback
         if type(exc).__module__.startswith("kafka") or isinstance(exc, TimeoutError):
-            print(f"citymatch campaigns reconcile: broker {args.bootstrap} not readable: {exc}", file=sys.stderr)
+            _err(f"citymatch campaigns reconcile: broker {args.bootstrap} not readable: {exc}")
             return EXIT_UNAVAILABLE
         raise
     if args.json:
-        print(json.dumps(report.to_json()))
+        _out(json.dumps(report.to_json()))
     else:
-        print("\n".join(report.lines()))
+        _out("\n".join(report.lines()))
     return 0 if report.ok else EXIT_DIFFER
 
 

@@ -18,8 +18,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway.accounts.service import Accounts
-from services.gateway.campaign_feed import CampaignReader, NoCampaigns
 from services.gateway.auth_limits import AuthLimits
+from services.gateway.campaign_feed import CampaignReader, NoCampaigns
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
