@@ -23,7 +23,7 @@ from services.incentives.contracts_map import campaign_from_event
 from services.incentives.domain.acceptance import AcceptanceEstimates
 from services.incentives.domain.budget import BudgetBook
 from services.incentives.domain.campaign import Campaign
-from services.incentives.domain.effects import load_cut_effect
+from services.incentives.domain.effects import goal_effect
 from services.incentives.domain.people import UserHistory
 from services.incentives.domain.reconcile import CampaignBooks
 from services.incentives.domain.redemption import AnswerRefused, OfferBook, RedemptionRefused
@@ -259,7 +259,7 @@ class IncentivesService:
         crossing = np.array([int((t.at - day0).total_seconds() // 60) for t in users])
         forecast = self.forecasts.get(campaign.goal.place)
         load = np.asarray(forecast.persons, dtype=float) if forecast is not None else np.ones(1440)
-        effect, applicable = load_cut_effect(campaign.goal, campaign.catalogue, crossing, load)
+        effect, applicable = goal_effect(campaign.goal, campaign.catalogue, crossing, load)
         inputs = RoundInput(minute=self._minute(now), users=np.array([t.user for t in users]),
                             segment=np.array([segments.index(t.segment) for t in users]), segments=segments,
                             effect=effect, applicable=applicable, crossing_minute=crossing)
