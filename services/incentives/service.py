@@ -138,11 +138,18 @@ class IncentivesService:
         state = self.campaigns.get(offer.campaign or "")
         minute = int((offer.made_at - self._day_start(state)).total_seconds() // 60) if state else 0
         self.book.issue(offer.offer_id, offer.campaign or "", offer.user, offer.catalogue_offer or offer.offer_type,
-                        offer.purpose or "", offer.reward_yen, minute, self.settings.valid_minutes, code=offer.code)
+                        offer.purpose or "", offer.reward_yen, minute, self._valid_minutes(offer, state),
+                        code=offer.code)
         self.history.offered(offer.user)
         if state:
             state.budget.issue(offer.offer_id, offer.reward_yen, offer.acceptance or 0.0)
             state.offered_users.add(offer.user)
+
+    def _valid_minutes(self, offer: IncentiveOfferMade, state: CampaignState | None) -> int:
+        """How long an offer read back stays open: as it was made, else its campaign's rule, else the default."""
+        if offer.made_at is not None and offer.expires_at is not None:
+            return max(int((offer.expires_at - offer.made_at).total_seconds() // 60), 0)
+        return state.event.valid_minutes if state else self.settings.valid_minutes
 
     def on_answer(self, envelope: Envelope, payload: IncentiveOfferAnswered) -> Iterable[Outgoing]:
         if payload.offer_id not in self.offers:
@@ -270,12 +277,12 @@ class IncentivesService:
             spec = campaign.offer(d.offer)
             offer_id = hashlib.sha256(f"{campaign.campaign_id}/{d.user}/{now.isoformat()}".encode()).hexdigest()[:24]
             code = self.book.issue(offer_id, campaign.campaign_id, d.user, d.offer, d.segment, d.reward_yen,
-                                   inputs.minute, self.settings.valid_minutes).code
+                                   inputs.minute, state.event.valid_minutes).code
             offer = IncentiveOfferMade(
                 offer_id=offer_id, user=d.user, offer_type=spec.behaviour, reward_yen=d.reward_yen,
                 shift_min=spec.shift_min, purpose=d.segment, zone=campaign.goal.place, campaign=campaign.campaign_id,
                 catalogue_offer=d.offer, shop=spec.shop, code=code, made_at=now,
-                expires_at=now + timedelta(minutes=self.settings.valid_minutes), acceptance=d.acceptance_sampled,
+                expires_at=now + timedelta(minutes=state.event.valid_minutes), acceptance=d.acceptance_sampled,
                 expected_effect=d.expected_effect, expected_cost_yen=d.expected_cost_yen, why_user=d.why_user,
                 why_offer=d.why_offer)
             self._register(offer)

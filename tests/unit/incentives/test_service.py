@@ -149,3 +149,20 @@ def test_a_charger_campaign_moves_sessions_from_outside_the_pv_surplus_into_it()
     sent = _round_for("fill_chargers", "ebina-station-chargers", offers, trips)
     assert {o.user for o in sent} and all(o.user.startswith("outside") for o in sent)
     assert all(o.catalogue_offer == "charge-now" and "charging sessions moved" in o.why_user for o in sent)
+
+
+def test_offers_stay_open_as_long_as_the_campaign_says() -> None:
+    """The campaign's ``valid_minutes`` sets each offer's expiry (not a service-wide default)."""
+    svc = build_service(IncentiveSettings(round_seconds=60, horizon_minutes=120, seed=1), clock=lambda: NOW)
+    bus = InProcessBus([svc])
+    bus.publish(CAMPAIGNS, launch(valid_minutes=12))
+    for i in range(10):
+        bus.publish(USERS, TripExpected(user=f"v{i}", segment="commute_out", place="odakyu_gates",
+                                        at=NOW + timedelta(minutes=15 + i)))
+    bus.run_until_idle()
+    bus.tick()
+    bus.run_until_idle()
+    sent = bus.events(OFFERS)
+    assert sent and all(o.expires_at - o.made_at == timedelta(minutes=12) for o in sent)
+    record = svc.incentives.book.records[sent[0].offer_id]
+    assert record.expires_minute - record.sent_minute == 12
