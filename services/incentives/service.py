@@ -266,7 +266,8 @@ class IncentivesService:
         crossing = np.array([int((t.at - day0).total_seconds() // 60) for t in users])
         forecast = self.forecasts.get(campaign.goal.place)
         load = np.asarray(forecast.persons, dtype=float) if forecast is not None else np.ones(1440)
-        effect, applicable = goal_effect(campaign.goal, campaign.catalogue, crossing, load)
+        effect, applicable = goal_effect(campaign.goal, campaign.catalogue, crossing, load,
+                                         np.array([t.avoidable for t in users], dtype=bool))
         inputs = RoundInput(minute=self._minute(now), users=np.array([t.user for t in users]),
                             segment=np.array([segments.index(t.segment) for t in users]), segments=segments,
                             effect=effect, applicable=applicable, crossing_minute=crossing)

@@ -97,7 +97,8 @@ async def answer_offer(offer_id: str, body: AnswerBody, user: Participant, bus: 
 
 @router.post("/app/trips", status_code=202, response_model=Accepted)
 async def expect_trip(body: TripBody, user: Participant, bus: Bus) -> Accepted:
-    envelope = await bus.publish(USERS, TripExpected(user=user, segment=body.segment, place=body.place, at=body.at))
+    envelope = await bus.publish(USERS, TripExpected(user=user, segment=body.segment, place=body.place, at=body.at,
+                                                 avoidable=body.avoidable))
     return Accepted(id=user, event_id=envelope.event_id)
 
 

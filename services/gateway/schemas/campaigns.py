@@ -33,6 +33,7 @@ class TripBody(_Body):
     place: str = Field(min_length=1, max_length=64)
     at: datetime
     segment: Literal["commute_in", "commute_out", "shopping", "leisure", "home", "transfer", "local_shopping"]
+    avoidable: bool = Field(default=False, description="another exit or route avoids the place within a short detour")
 
 
 class PreferenceBody(_Body):

@@ -43,8 +43,11 @@ def minute_weights(goal: Goal, load_forecast: np.ndarray) -> np.ndarray:
 
 
 def load_cut_effect(goal: Goal, catalogue: tuple[OfferSpec, ...], crossing_minute: np.ndarray,
-                    load_forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(effect, applicable), both [users, offers], for a cut_load goal; applicable = the offer moves the trip."""
+                    load_forecast: np.ndarray, avoidable: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(effect, applicable), both [users, offers], for a cut_load goal; applicable = the offer moves the trip.
+
+    An ``other_exit`` offer takes the crossing out of the chokepoint altogether (worth w(t)), but only for the
+    users whose trip has another exit or route around it (``avoidable``; nobody when it is not known)."""
     w = minute_weights(goal, load_forecast)
     day = len(w)
     t = np.clip(crossing_minute.astype(np.int64), 0, day - 1)
@@ -52,8 +55,12 @@ def load_cut_effect(goal: Goal, catalogue: tuple[OfferSpec, ...], crossing_minut
     applicable = np.zeros((len(t), len(catalogue)), dtype=bool)
     for j, offer in enumerate(catalogue):
         d = offer.signed_shift_min
+        if offer.kind == "other_exit" and avoidable is not None:
+            effect[:, j] = np.where(avoidable, w[t], 0.0)
+            applicable[:, j] = avoidable
+            continue
         if d == 0:
-            continue  # a route or exit change does not move the crossing's time; handled where routes are known
+            continue  # no time moved and no route known around the place: no effect to count
         moved = t + d
         inside = (moved >= 0) & (moved < day)
         effect[:, j] = np.where(inside, w[t] - w[np.clip(moved, 0, day - 1)], 0.0)
@@ -107,14 +114,14 @@ def charger_fill_effect(goal: Goal, catalogue: tuple[OfferSpec, ...], session_mi
 
 
 def goal_effect(goal: Goal, catalogue: tuple[OfferSpec, ...], minute: np.ndarray,
-                forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                forecast: np.ndarray, avoidable: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The effect model of the goal's kind: crossings taken out of a chokepoint's window, visits added at a
     shopping centre, or charging sessions moved into the PV surplus."""
     if goal.kind == "lift_footfall":
         return footfall_effect(goal, catalogue, minute, forecast)
     if goal.kind == "fill_chargers":
         return charger_fill_effect(goal, catalogue, minute, forecast)
-    return load_cut_effect(goal, catalogue, minute, forecast)
+    return load_cut_effect(goal, catalogue, minute, forecast, avoidable)
 
 
 UNITS = {"cut_load": "crossings taken out of the window (one of an average minute = 1)",

@@ -108,7 +108,7 @@ def test_unknown_segment_is_dead_lettered() -> None:
     assert "segment" in bus.dead_letters[USERS.name][0].reason
 
 
-def _round_for(goal_kind: str, place: str, offers, trips) -> list[IncentiveOfferMade]:
+def _round_for(goal_kind: str, place: str, offers, trips, avoidable=frozenset()) -> list[IncentiveOfferMade]:
     """One round of a campaign of ``goal_kind`` at ``place`` (16:00-17:00 Tokyo) over the given (user, minutes
     from now) trips; the offers it sends."""
     svc = build_service(IncentiveSettings(round_seconds=60, horizon_minutes=120, seed=1), clock=lambda: NOW)
@@ -117,7 +117,7 @@ def _round_for(goal_kind: str, place: str, offers, trips) -> list[IncentiveOffer
                                   daily_budget_yen=50_000, guard_yen=150_000))
     for user, minutes in trips:
         bus.publish(USERS, TripExpected(user=user, segment="shopping", place=place,
-                                        at=NOW + timedelta(minutes=minutes)))
+                                        at=NOW + timedelta(minutes=minutes), avoidable=user in avoidable))
     bus.run_until_idle()
     bus.tick()
     bus.run_until_idle()
@@ -166,3 +166,15 @@ def test_offers_stay_open_as_long_as_the_campaign_says() -> None:
     assert sent and all(o.expires_at - o.made_at == timedelta(minutes=12) for o in sent)
     record = svc.incentives.book.records[sent[0].offer_id]
     assert record.expires_minute - record.sent_minute == 12
+
+
+def test_an_exit_offer_goes_only_to_trips_that_can_avoid_the_chokepoint() -> None:
+    """cut_load with an 'use the east exit' offer beside a time shift: the exit offer goes only to people whose
+    trip has a way around the gates; the others can still be asked to shift."""
+    offers = (CatalogueOffer(offer_id="east-exit", kind="other_exit", reward_yen=100),
+              CatalogueOffer(offer_id="early30", kind="shift_earlier", reward_yen=300, shift_min=30))
+    trips = [(f"u{i}", 20 + i % 30) for i in range(30)]
+    avoid = {f"u{i}" for i in range(0, 30, 2)}
+    sent = _round_for("cut_load", "odakyu_gates", offers, trips, avoidable=avoid)
+    exit_users = {o.user for o in sent if o.catalogue_offer == "east-exit"}
+    assert exit_users and exit_users <= avoid
