@@ -18,17 +18,13 @@ The ledger's side (funding, rewards, balance of ``campaign:<id>``) is joined by 
 
 from __future__ import annotations
 
-import logging
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from services.gateway.topic_feed import KafkaTopicFeed
 from shared.bus.inprocess import InProcessBus
 from shared.contracts import incentives as inc
-from shared.contracts.codec import decode
-from shared.errors import EventDecodeError
 
-log = logging.getLogger("citymatch.gateway.campaigns")
 TOPICS = (inc.CAMPAIGNS, inc.OFFERS, inc.RESPONSES, inc.REDEMPTIONS)
 
 
@@ -112,69 +108,20 @@ def _effect(offer: inc.IncentiveOfferMade) -> float:
     return offer.expected_effect / offer.acceptance
 
 
-class KafkaCampaignFeed:
-    """Follows the campaign topics on a daemon thread (no consumer group: every gateway reads them all), from
-    their beginning; after a broker outage it resumes after the last record it folded."""
+class KafkaCampaignFeed(KafkaTopicFeed):
+    """Follows the campaign topics (``topic_feed``: no consumer group, from their beginning, resumes after an
+    outage)."""
 
     def __init__(self, bootstrap: str, retry_s: float = 0.5) -> None:
-        self._bootstrap = bootstrap
-        self._retry_s = retry_s
+        super().__init__(bootstrap, TOPICS, "campaign-feed", retry_s)
         self._tally = CampaignTally()
-        self._next: dict[tuple[str, int], int] = {}
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="campaign-feed", daemon=True)
 
-    def start(self) -> KafkaCampaignFeed:
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._follow()
-            except Exception as exc:  # a dashboard's feed must never take the gateway down
-                log.warning("campaign feed lost the broker (%s); reconnecting", exc.__class__.__name__)
-                self._stop.wait(self._retry_s)
-
-    def _follow(self) -> None:
-        from kafka import KafkaConsumer, TopicPartition
-
-        consumer = KafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False,
-                                 auto_offset_reset="earliest", reconnect_backoff_max_ms=500, retry_backoff_ms=100,
-                                 fetch_max_wait_ms=200, request_timeout_ms=5000, bootstrap_timeout_ms=2000)
-        try:
-            assigned = [TopicPartition(t.name, p) for t in TOPICS
-                        for p in sorted(consumer.partitions_for_topic(t.name) or {0})]
-            consumer.assign(assigned)
-            for tp in assigned:
-                if (tp.topic, tp.partition) in self._next:
-                    consumer.seek(tp, self._next[(tp.topic, tp.partition)])
-            topics = {t.name: t for t in TOPICS}
-            while not self._stop.is_set():
-                for tp, records in consumer.poll(timeout_ms=200).items():
-                    for rec in records:
-                        self._add(rec.value, topics[tp.topic])
-                        self._next[(tp.topic, tp.partition)] = rec.offset + 1
-        finally:
-            consumer.close()
-
-    def _add(self, raw: bytes, topic: Any) -> None:
-        try:
-            _, payload = decode(raw, topic)
-        except EventDecodeError:
-            return
-        with self._lock:
-            self._tally.add(payload)
+    def fold(self, payload: Any) -> None:
+        self._tally.add(payload)
 
     def summaries(self) -> list[dict[str, Any]]:
         with self._lock:
             return self._tally.summaries()
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
 
 
 class BusCampaigns:
