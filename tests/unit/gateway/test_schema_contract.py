@@ -1,6 +1,6 @@
 """The API as a contract: schemathesis generates requests for every operation of the OpenAPI document, as an
-app user and as the operator, against the gateway over the in-process bus with the real market and
-settlement services; no answer may be a server error, an undocumented status code or content type, or a
+app user and as the operator, against the gateway over the in-process bus with the real market, settlement
+and campaign services; no answer may be a server error, an undocumented status code or content type, or a
 body that does not fit its documented schema."""
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from services.campaign_audit import reconcile_with
 from services.gateway.app import create_app
+from services.gateway.campaign_feed import BusCampaigns
 from services.gateway.publisher import BusPublisher
 from services.gateway.rejections import BusRejections
+from services.incentives.service import build_service as incentives
 from services.market.service import build_service as market
 from services.settlement.service import build_service as settlement
 from services.settlement.store import open_ledger
@@ -37,8 +40,11 @@ TOKENS = {"app-user": auth("home-1")["Authorization"], "operator": "Bearer op"}
 def _app():
     # A file, not "sqlite://": routes read from worker threads, and each would see its own empty in-memory db.
     ledger = open_ledger(f"sqlite:///{tempfile.mkdtemp(prefix='citymatch-contract-')}/ledger.sqlite")
-    bus = InProcessBus([market(), settlement(ledger)])
-    return create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger), rejections=BusRejections(bus))
+    campaigns = incentives()
+    bus = InProcessBus([market(), settlement(ledger), campaigns])
+    return create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger), rejections=BusRejections(bus),
+                      campaigns=BusCampaigns(bus),
+                      campaign_check=lambda: reconcile_with(campaigns.incentives.books(), ledger))
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
