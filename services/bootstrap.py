@@ -61,6 +61,11 @@ def gateway_app(settings: Settings) -> FastAPI:
 
         return check_against_market(settings.database_url, settings.kafka_bootstrap)
 
-    return open_gateway(settings, ledger=ledger, market_check=market_check,
+    def campaign_check() -> object:
+        from services.campaign_audit import campaign_check as check
+
+        return check(settings.database_url, settings.kafka_bootstrap)
+
+    return open_gateway(settings, ledger=ledger, market_check=market_check, campaign_check=campaign_check,
                         order_horizon=MarketConfig.from_env().horizon())
 

@@ -16,6 +16,7 @@ commands:
                        energy community month: P2P vs grid only beside the seed; the three platform archetypes
   data fetch-osm|...   street network data (citymatch data --help)
   ledger verify|...    check and report on the settlement ledger (citymatch ledger --help)
+  campaigns reconcile  incentive campaigns' budget spent against their ledger accounts (citymatch campaigns --help)
   token --participant P [--role app-user|device|operator] [--ttl 24h]
                        issue a bearer token that expires (uses CITYMATCH_TOKEN_SECRET)
   accounts create|list|disable
@@ -105,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         from services.settlement.cli import main as ledger_main
 
         return ledger_main(rest)
+    if command == "campaigns":
+        from services.campaign_audit import main as campaigns_main
+
+        return campaigns_main(rest)
     if command == "token":
         return _token(rest)
     if command == "accounts":

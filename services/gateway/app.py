@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from services.gateway import docs, errors, security
 from services.gateway.accounts.service import Accounts
+from services.gateway.campaign_feed import CampaignReader
 from services.gateway.deps import Gateway, LedgerViews
 from services.gateway.metrics import HttpMetrics, MetricsMiddleware
 from services.gateway.offers import OfferReader
@@ -36,15 +37,21 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                readiness: Callable[[], dict[str, bool]] | None = None,
                rejections: RejectionReader | None = None,
                market_check: Callable[[], Any] | None = None, accounts: Accounts | None = None,
-               order_horizon: timedelta = DEFAULT_HORIZON, offers: OfferReader | None = None) -> FastAPI:
+               order_horizon: timedelta = DEFAULT_HORIZON, offers: OfferReader | None = None,
+               campaigns: CampaignReader | None = None, campaign_check: Callable[[], Any] | None = None) -> FastAPI:
     """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's.
-    ``order_horizon``: how far ahead the market takes orders (beyond it the gateway refuses at once)."""
+    ``order_horizon``: how far ahead the market takes orders (beyond it the gateway refuses at once).
+    ``campaigns``: the campaign topics' read model (dashboard); ``campaign_check``: campaign books against the
+    ledger's campaign accounts (``services.campaign_audit``)."""
     gateway = Gateway(settings, publisher, ledger, readiness, market_check=market_check,
-                      accounts=accounts or default_accounts(settings), order_horizon=order_horizon)
+                      accounts=accounts or default_accounts(settings), order_horizon=order_horizon,
+                      campaign_check=campaign_check)
     if rejections is not None:
         gateway.rejections = rejections
     if offers is not None:
         gateway.offers = offers
+    if campaigns is not None:
+        gateway.campaigns = campaigns
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

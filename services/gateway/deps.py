@@ -20,6 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway.accounts.service import Accounts
 from services.gateway.auth_limits import AuthLimits
+from services.gateway.campaign_feed import CampaignReader, NoCampaigns
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.offers import OfferBook, OfferReader
 from services.gateway.publisher import Publisher
@@ -71,10 +72,13 @@ class Gateway:
     # How far ahead the market takes orders (its CITYMATCH_MARKET_HORIZON_DAYS, handed over by the composition
     # root); orders beyond it are refused here at once.
     order_horizon: timedelta = DEFAULT_HORIZON
+    campaigns: CampaignReader = field(default_factory=NoCampaigns)  # the campaign topics' read model
+    # The campaign service's books against the ledger's campaign accounts (services.campaign_audit).
+    campaign_check: Callable[[], Any] | None = None
 
     def close(self) -> None:
         """Stop the feeds, flush and close the producer, dispose of the ledger's and accounts' engines."""
-        for part in (self.rejections, self.offers, self.publisher, self.ledger, self.accounts):
+        for part in (self.rejections, self.offers, self.campaigns, self.publisher, self.ledger, self.accounts):
             if part is None:
                 continue
             try:

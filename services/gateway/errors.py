@@ -42,6 +42,10 @@ class LedgerUnavailable(CitymatchError):
     """The ledger's database cannot answer now (HTTP 503)."""
 
 
+class ServiceUnavailable(CitymatchError):
+    """What the route needs is not configured on this gateway, or cannot answer now (HTTP 503)."""
+
+
 def jsonable_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"loc": [str(p) if not isinstance(p, int) else p for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
             for e in errors]
@@ -122,7 +126,7 @@ def install(app: FastAPI) -> None:
         (StarletteHTTPException, http_error),
         (FieldRuleError, field_rule), (ForbiddenError, forbidden), (AuthError, auth_error),
         (StateConflict, conflict), (IdempotencyConflict, conflict), (DomainError, domain_error),
-        (BrokerUnavailable, not_confirmed), (LedgerUnavailable, unavailable),
+        (BrokerUnavailable, not_confirmed), (LedgerUnavailable, unavailable), (ServiceUnavailable, unavailable),
         (OperationalError, ledger_down), (DBAPIError, ledger_down), (PoolTimeout, ledger_down),
     ]
     for kind, handler in handlers:

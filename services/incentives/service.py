@@ -23,8 +23,9 @@ from services.incentives.contracts_map import campaign_from_event
 from services.incentives.domain.acceptance import AcceptanceEstimates
 from services.incentives.domain.budget import BudgetBook
 from services.incentives.domain.campaign import Campaign
-from services.incentives.domain.effects import load_cut_effect
+from services.incentives.domain.effects import goal_effect
 from services.incentives.domain.people import UserHistory
+from services.incentives.domain.reconcile import CampaignBooks
 from services.incentives.domain.redemption import AnswerRefused, OfferBook, RedemptionRefused
 from services.incentives.domain.rounds import RoundInput, plan_round
 from services.incentives.settings import IncentiveSettings
@@ -137,11 +138,18 @@ class IncentivesService:
         state = self.campaigns.get(offer.campaign or "")
         minute = int((offer.made_at - self._day_start(state)).total_seconds() // 60) if state else 0
         self.book.issue(offer.offer_id, offer.campaign or "", offer.user, offer.catalogue_offer or offer.offer_type,
-                        offer.purpose or "", offer.reward_yen, minute, self.settings.valid_minutes)
+                        offer.purpose or "", offer.reward_yen, minute, self._valid_minutes(offer, state),
+                        code=offer.code)
         self.history.offered(offer.user)
         if state:
             state.budget.issue(offer.offer_id, offer.reward_yen, offer.acceptance or 0.0)
             state.offered_users.add(offer.user)
+
+    def _valid_minutes(self, offer: IncentiveOfferMade, state: CampaignState | None) -> int:
+        """How long an offer read back stays open: as it was made, else its campaign's rule, else the default."""
+        if offer.made_at is not None and offer.expires_at is not None:
+            return max(int((offer.expires_at - offer.made_at).total_seconds() // 60), 0)
+        return state.event.valid_minutes if state else self.settings.valid_minutes
 
     def on_answer(self, envelope: Envelope, payload: IncentiveOfferAnswered) -> Iterable[Outgoing]:
         if payload.offer_id not in self.offers:
@@ -207,13 +215,25 @@ class IncentivesService:
         if record is None:
             return []
         if record.status != "redeemed":
-            if record.status == "sent":
-                self.book.answer(payload.offer_id, True, record.sent_minute)
-            self.book.redeem(payload.code, payload.redeemer)
+            self.book.mark_redeemed(payload.offer_id, payload.redeemer)
         state = self.campaigns.get(payload.campaign_id)
         if state:
             state.budget.redeemed(payload.offer_id, payload.reward_yen)
         return []
+
+    # ------------------------------------------------------------------ audit
+    def books(self) -> dict[str, CampaignBooks]:
+        """What this service believes of each campaign's money: funded (the guard), paid per offer, committed."""
+        out = {}
+        for cid, state in self.campaigns.items():
+            b = state.budget
+            out[cid] = CampaignBooks(
+                campaign_id=cid, operator=state.event.operator, day=state.event.day.isoformat(),
+                funded_yen=state.campaign.budget.guard_yen, daily_yen=state.campaign.budget.daily_yen,
+                paid_yen=b.paid_yen, paid_offers=dict(b.paid_offers),
+                accepted_unpaid_yen=sum(b.accepted_unpaid.values()),
+                expected_committed_yen=round(b.expected_committed, 2), worst_case_committed_yen=b.worst_case_committed)
+        return out
 
     # ------------------------------------------------------------------ rounds
     def tick(self) -> Iterable[Outgoing]:
@@ -246,7 +266,8 @@ class IncentivesService:
         crossing = np.array([int((t.at - day0).total_seconds() // 60) for t in users])
         forecast = self.forecasts.get(campaign.goal.place)
         load = np.asarray(forecast.persons, dtype=float) if forecast is not None else np.ones(1440)
-        effect, applicable = load_cut_effect(campaign.goal, campaign.catalogue, crossing, load)
+        effect, applicable = goal_effect(campaign.goal, campaign.catalogue, crossing, load,
+                                         np.array([t.avoidable for t in users], dtype=bool))
         inputs = RoundInput(minute=self._minute(now), users=np.array([t.user for t in users]),
                             segment=np.array([segments.index(t.segment) for t in users]), segments=segments,
                             effect=effect, applicable=applicable, crossing_minute=crossing)
@@ -257,12 +278,12 @@ class IncentivesService:
             spec = campaign.offer(d.offer)
             offer_id = hashlib.sha256(f"{campaign.campaign_id}/{d.user}/{now.isoformat()}".encode()).hexdigest()[:24]
             code = self.book.issue(offer_id, campaign.campaign_id, d.user, d.offer, d.segment, d.reward_yen,
-                                   inputs.minute, self.settings.valid_minutes).code
+                                   inputs.minute, state.event.valid_minutes).code
             offer = IncentiveOfferMade(
                 offer_id=offer_id, user=d.user, offer_type=spec.behaviour, reward_yen=d.reward_yen,
                 shift_min=spec.shift_min, purpose=d.segment, zone=campaign.goal.place, campaign=campaign.campaign_id,
                 catalogue_offer=d.offer, shop=spec.shop, code=code, made_at=now,
-                expires_at=now + timedelta(minutes=self.settings.valid_minutes), acceptance=d.acceptance_sampled,
+                expires_at=now + timedelta(minutes=state.event.valid_minutes), acceptance=d.acceptance_sampled,
                 expected_effect=d.expected_effect, expected_cost_yen=d.expected_cost_yen, why_user=d.why_user,
                 why_offer=d.why_offer)
             self._register(offer)

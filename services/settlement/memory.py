@@ -18,6 +18,7 @@ from services.settlement.domain.kinds.anchor import NAME as ANCHOR
 from services.settlement.domain.kinds.anchor import anchor_draft
 from services.settlement.domain.kinds.registry import KINDS
 from services.settlement.domain.kinds.retirement import NAME as RETIREMENT
+from services.settlement.domain.kinds.reward import CampaignAccount, campaign_accounts
 from services.settlement.domain.kinds.trade import NAME as TRADE
 from services.settlement.domain.merkle import merkle_root
 from services.settlement.domain.money import FeeSchedule, sen_to_yen, wh_to_kwh
@@ -188,6 +189,9 @@ class InMemoryLedger(TradeWrites):
 
     def entry(self, kind: str, ref: str) -> Entry | None:
         return next((e for e in self._entries if e.kind == kind and e.ref == ref), None)
+
+    def campaign_accounts(self) -> list[CampaignAccount]:
+        return campaign_accounts(self._entries)
 
     def stored_postings(self) -> Iterator[tuple[str, int, Posting]]:
         for e in self._entries:

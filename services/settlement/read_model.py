@@ -25,6 +25,7 @@ from services.settlement.domain.chain import Entry
 from services.settlement.domain.kinds.anchor import NAME as ANCHOR
 from services.settlement.domain.kinds.registry import KINDS
 from services.settlement.domain.kinds.retirement import NAME as RETIREMENT
+from services.settlement.domain.kinds.reward import FUNDING, REWARD, CampaignAccount, campaign_accounts
 from services.settlement.domain.kinds.trade import NAME as TRADE
 from services.settlement.domain.merkle import inclusion_proof
 from services.settlement.domain.money import sen_to_yen, wh_to_kwh
@@ -232,6 +233,13 @@ class SqlReadModel:
     def entry(self, kind: str, ref: str) -> Entry | None:
         with self.engine.connect() as conn:
             return self._entry(conn, kind, ref)
+
+    def campaign_accounts(self) -> list[CampaignAccount]:
+        """Every ``campaign:<id>`` account: funding, rewards per offer, balance (from those two kinds only)."""
+        query = (select(t.entries).where(t.entries.c.kind.in_((FUNDING, REWARD)))
+                 .order_by(t.entries.c.chain, t.entries.c.seq))
+        with self.engine.connect() as conn:
+            return campaign_accounts(_to_entry(r) for r in conn.execute(query))
 
     def stored_postings(self) -> Iterator[tuple[str, int, Posting]]:
         query = select(t.postings).order_by(t.postings.c.chain, t.postings.c.seq, t.postings.c.idx)

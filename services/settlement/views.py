@@ -151,6 +151,10 @@ class OperatorView:
     def reconcile(self) -> ReconcileReport:
         return self._ledger.reconcile()
 
+    def campaign_accounts(self) -> list[dict[str, Any]]:
+        """Each incentive campaign's account: funded, rewards paid (per offer), balance."""
+        return [a.to_json() for a in self._ledger.campaign_accounts()]
+
 
 class LedgerReader:
     """The gateway's handle on the ledger: views, never writes."""

@@ -183,6 +183,8 @@ class TripExpected(Payload):
     segment: str = Field(min_length=1, max_length=32)
     place: str = Field(min_length=1, max_length=64)
     at: datetime
+    avoidable: bool = Field(default=False, description="another exit or route takes this trip around the place "
+                                                       "within a short detour (so an other_exit offer can work)")
 
     def key(self) -> str:
         return self.user

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from kafka import KafkaProducer
 
+from services.campaign_audit import campaign_check
+from services.campaign_audit import main as campaigns_cli
 from services.incentives.settings import TOKYO
 from services.localstack import LocalStack
 from services.settlement.read_model import open_read_model
@@ -130,5 +132,34 @@ def test_campaign_closed_loop_over_kafka(kafka_bootstrap, stack, tmp_path: Path)
         assert funding.body["fact"]["budget_sen"] == 60_000 * 100
         assert reward.body["postings"] == [[f"campaign:{cid}", "JPY", -offer.reward_yen * 100, "reward"],
                                            [f"participant:{offer.user}", "JPY", offer.reward_yen * 100, "reward"]]
+
+        # the campaign service's books (its topics re-read) agree with the ledger's campaign account
+        check = campaign_check(stack.database_url, kafka_bootstrap)
+        mine = next(c for c in check.campaigns if c.campaign_id == cid)
+        assert mine.ok, mine.mismatches
+        assert mine.service.paid_yen == mine.ledger.rewards_yen == offer.reward_yen
+        assert mine.ledger.balance_yen == 60_000 - offer.reward_yen
+
+        # a redemption result nobody's campaign service made (forged onto the topic): settlement pays it, the
+        # campaign service never did; the reconcile names the campaign and the offer, the command exits 1
+        producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        _send(producer, "incentives.redemptions", RewardRedeemed(
+            code="FORGEDCODE01", offer_id=f"{cid}-forged", campaign_id=cid, operator="ebina-station-area",
+            user=f"{cid}-u7", reward_yen=500, redeemer="cafe-x", at=datetime.now(TOKYO)))
+        producer.close()
+
+        def forged_paid():
+            ledger = open_read_model(stack.database_url)
+            try:
+                return ledger.entry("reward", "FORGEDCODE01")
+            finally:
+                ledger.close()
+
+        wait_until(forged_paid, 60, "the forged reward on the ledger")
+        mine = next(c for c in campaign_check(stack.database_url, kafka_bootstrap).campaigns if c.campaign_id == cid)
+        assert not mine.ok
+        assert any(f"never paid: 1 ({cid}-forged)" in m for m in mine.mismatches), mine.mismatches
+        assert any(f"the ledger paid {offer.reward_yen + 500:,} yen" in m for m in mine.mismatches)
+        assert campaigns_cli(["reconcile", "--database-url", stack.database_url, "--kafka", kafka_bootstrap]) == 1
     finally:
         city.stop()

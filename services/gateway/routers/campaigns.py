@@ -7,12 +7,18 @@ caller comes from the bearer token, and the event goes to its topic; the campaig
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
-from services.gateway.deps import Bus, Operator, Participant
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+
+from services.gateway.deps import Bus, GatewayDep, Ledger, Operator, Participant
+from services.gateway.errors import ServiceUnavailable
 from services.gateway.schemas.campaigns import (
     Accepted,
     AnswerBody,
+    CampaignReconcileAnswer,
+    CampaignSummary,
     PreferenceBody,
     RedemptionBody,
     StopBody,
@@ -42,6 +48,32 @@ async def launch_campaign(body: CampaignLaunched, _: Operator, bus: Bus) -> Acce
     return Accepted(id=body.campaign_id, event_id=envelope.event_id)
 
 
+@router.get("/operator/campaigns", response_model=list[CampaignSummary], responses=error_responses(503))
+def campaign_summaries(_: Operator, gateway: GatewayDep, ledger: Ledger) -> list[dict[str, Any]]:
+    """Every campaign: budget planned (daily budget, guard) against spent, expected (the offers' expected cost;
+    committed now) and realised (rewards paid); offers sent, accepted, redeemed; load removed (expected, and
+    by the offers accepted); and its ledger account (funded, rewards, balance)."""
+    accounts = {a["campaign_id"]: a for a in ledger.operator().campaign_accounts()}
+    out = []
+    for summary in gateway.campaigns.summaries():
+        account = accounts.get(summary["campaign_id"])
+        ledger_side = None if account is None else {k: account[k] for k in (
+            "funded_yen", "rewards_yen", "balance_yen", "rewards_paid")}
+        out.append({**summary, "ledger": ledger_side})
+    return out
+
+
+@router.get("/operator/campaigns/reconcile", response_model=CampaignReconcileAnswer,
+            responses=error_responses(503))
+async def reconcile_campaigns(_: Operator, gateway: GatewayDep) -> dict[str, Any]:
+    """The campaign service's books (funded, rewards paid per offer, committed) against the ledger's campaign
+    accounts; every difference named per campaign (``citymatch campaigns reconcile`` prints the same)."""
+    if gateway.campaign_check is None:
+        raise ServiceUnavailable("campaign reconcile is not available on this gateway (no broker to read)")
+    report = await run_in_threadpool(gateway.campaign_check)
+    return dict(report.to_json())
+
+
 @router.post("/operator/campaigns/{campaign_id}/stop", status_code=202, response_model=Accepted)
 async def stop_campaign(campaign_id: str, body: StopBody, _: Operator, bus: Bus) -> Accepted:
     envelope = await bus.publish(CAMPAIGNS, CampaignStopped(campaign_id=campaign_id, reason=body.reason))
@@ -65,7 +97,8 @@ async def answer_offer(offer_id: str, body: AnswerBody, user: Participant, bus: 
 
 @router.post("/app/trips", status_code=202, response_model=Accepted)
 async def expect_trip(body: TripBody, user: Participant, bus: Bus) -> Accepted:
-    envelope = await bus.publish(USERS, TripExpected(user=user, segment=body.segment, place=body.place, at=body.at))
+    envelope = await bus.publish(USERS, TripExpected(user=user, segment=body.segment, place=body.place, at=body.at,
+                                                 avoidable=body.avoidable))
     return Accepted(id=user, event_id=envelope.event_id)
 
 

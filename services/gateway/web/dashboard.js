@@ -1,4 +1,5 @@
-// The operators' dashboard: the map, the chokepoints, the services' readiness, the ledger by slot.
+// The operators' dashboard: the map, the chokepoints, the services' readiness, the ledger by slot, and the
+// incentive campaigns' budget planned against spent (expected and realised), offers and load removed.
 "use strict";
 
 function chokepointRows(data) {
@@ -47,14 +48,53 @@ async function ledgerSlots() {
   }
 }
 
+function campaignGoal(c) {
+  const g = c.goal;
+  return `${t(`goal_${g.kind}`)} ${g.place} ${g.window[0]}–${g.window[1]} (${formatNumber(100 * g.share, 0)} %)`;
+}
+
+async function campaignPanel() {
+  const token = savedToken("operator");
+  const body = document.getElementById("campaign-rows");
+  const error = document.getElementById("campaigns-error");
+  body.textContent = "";
+  error.textContent = "";
+  show(document.getElementById("campaigns"), Boolean(token));
+  show(document.getElementById("campaigns-empty"), false);
+  if (!token) return;
+  try {
+    const campaigns = await api("/v1/operator/campaigns", token);
+    show(document.getElementById("campaigns-empty"), campaigns.length === 0);
+    for (const c of campaigns) {
+      const b = c.budget, o = c.offers, l = c.load_removed;
+      const tr = row([
+        `${c.campaign_id} · ${campaignGoal(c)}${c.stopped ? ` · ${t("campaign_stopped")}` : ""}`,
+        formatNumber(b.planned_yen, 0), formatNumber(b.expected_committed_yen, 0), formatNumber(b.realised_yen, 0),
+        `${formatNumber(100 * b.realised_share_of_planned, 1)} %`,
+        formatNumber(o.sent, 0), formatNumber(o.accepted, 0), formatNumber(o.redeemed, 0),
+        formatNumber(l.expected, 1), formatNumber(l.accepted, 1),
+        c.ledger ? `${formatNumber(c.ledger.balance_yen, 0)} / ${formatNumber(c.ledger.funded_yen, 0)}` : t("campaign_not_on_ledger"),
+      ], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      tr.dataset.campaign = c.campaign_id;
+      tr.title = `${t("col_guard")}: ${formatNumber(b.guard_yen, 0)} · ${t("col_expected_planned")}: ${formatNumber(b.expected_planned_yen, 0)}`;
+      body.appendChild(tr);
+    }
+  } catch (err) {
+    error.textContent = err.auth ? t("error_auth") : `${t("error_load")}: ${err.message}`;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("operator-form").addEventListener("submit", (event) => {
     event.preventDefault();
     saveToken("operator", document.getElementById("operator-token").value.trim());
     ledgerSlots();
+    campaignPanel();
   });
   readiness();
   ledgerSlots();
+  campaignPanel();
+  onLanguage(() => campaignPanel());
   try {
     const data = await loadMap(document.getElementById("map"));
     chokepointRows(data);

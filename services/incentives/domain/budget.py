@@ -18,7 +18,7 @@ class BudgetBook:
     paid_yen: int = 0
     open_offers: dict[str, tuple[int, float]] = field(default_factory=dict)  # offer -> (face yen, P(accept))
     accepted_unpaid: dict[str, int] = field(default_factory=dict)  # accepted, not yet redeemed
-    paid_offers: set[str] = field(default_factory=set)
+    paid_offers: dict[str, int] = field(default_factory=dict)  # offer -> yen paid
 
     def issue(self, offer_id: str, face_yen: int, probability: float) -> None:
         self.open_offers[offer_id] = (face_yen, probability)
@@ -39,7 +39,7 @@ class BudgetBook:
             return
         self.accepted_unpaid.pop(offer_id, None)
         self.open_offers.pop(offer_id, None)
-        self.paid_offers.add(offer_id)
+        self.paid_offers[offer_id] = yen
         self.paid_yen += yen
 
     @property

@@ -61,10 +61,11 @@ class OfferBook:
         return cls(secret, {}, {})
 
     def issue(self, offer_id: str, campaign_id: str, user: str, catalogue_id: str, segment: str, reward_yen: int,
-              sent_minute: int, valid_minutes: int) -> OfferRecord:
+              sent_minute: int, valid_minutes: int, code: str | None = None) -> OfferRecord:
+        """``code``: the code an offer read back was published with (it stays valid if the secret changed)."""
         if offer_id in self.records:
             return self.records[offer_id]  # a repeated round output: the same offer, not a second one
-        code = redemption_code(self.secret, offer_id)
+        code = code.strip().upper() if code else redemption_code(self.secret, offer_id)
         record = OfferRecord(offer_id, campaign_id, user, catalogue_id, segment, reward_yen, code, sent_minute,
                              sent_minute + valid_minutes)
         self.records[offer_id] = record
@@ -104,6 +105,13 @@ class OfferBook:
             raise RedemptionRefused(f"code: already redeemed by {record.redeemed_by}")
         if record.status != "accepted":
             raise RedemptionRefused(f"code: the offer is {record.status}, only an accepted offer is redeemed")
+        return self._set(replace(record, status="redeemed", redeemed_by=redeemer))
+
+    def mark_redeemed(self, offer_id: str, redeemer: str) -> OfferRecord:
+        """A redemption decided before (read back from the log): the offer is redeemed, whatever it was."""
+        record = self._get(offer_id)
+        if record.status == "redeemed":
+            return record
         return self._set(replace(record, status="redeemed", redeemed_by=redeemer))
 
     def _get(self, offer_id: str) -> OfferRecord:

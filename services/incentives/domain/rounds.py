@@ -15,6 +15,7 @@ import numpy as np
 from services.incentives.domain.acceptance import AcceptanceEstimates
 from services.incentives.domain.allocation import NONE, Allocation, AllocationProblem
 from services.incentives.domain.campaign import Campaign, clock
+from services.incentives.domain.effects import UNITS
 from services.incentives.domain.optimiser import SolveParams, solve
 from services.incentives.domain.people import UserHistory
 
@@ -163,7 +164,7 @@ def _explain(campaign: Campaign, inputs: RoundInput, u: int, o: int, p: np.ndarr
     where = campaign.goal.place
     crossing = (int(inputs.crossing_minute[u]) if inputs.crossing_minute is not None else -1)
     when = f" at {clock(crossing)}" if crossing >= 0 else ""
-    why_user = (f"expected at {where}{when}; accepting removes {effect:.2f} goal units; "
+    why_user = (f"expected at {where}{when}; accepting is worth {effect:.2f} {UNITS[campaign.goal.kind]}; "
                 f"{inputs.segments[inputs.segment[u]]} accept this offer {p[u, o]:.1%} of the time")
     if runner is None:
         why_offer = f"the only offer that fits this trip; {effect * p[u, o] / max(expected_cost, 1e-9) * 1000:.2f} " \

@@ -79,3 +79,27 @@ def test_shop_redeems_and_user_answers(client, bus) -> None:
                                               "segment": "commute_out"}, headers=auth("home-1")).status_code == 202
     kinds = [type(e).__name__ for e in bus.events(USERS)]
     assert kinds == ["OffersPreference", "TripExpected"]
+
+
+def test_campaign_summaries_join_the_ledger_and_reconcile_names_mismatches(bus) -> None:
+    """GET /v1/operator/campaigns counts what the campaign topics say and joins the ledger's account (none yet
+    here); the reconcile route answers what the campaign check found, per campaign, and is operator-only."""
+    from services.gateway.campaign_feed import BusCampaigns
+    from services.incentives.domain.reconcile import LedgerAccount, reconcile_campaigns
+
+    def check():
+        return reconcile_campaigns({}, [LedgerAccount("ghost", 1_000, 0, 1_000, {})])
+
+    led = open_ledger("sqlite://")
+    client = TestClient(create_app(SETTINGS, BusPublisher(bus), LedgerReader(led), campaigns=BusCampaigns(bus),
+                                   campaign_check=check))
+    assert client.post("/v1/operator/campaigns", json=CAMPAIGN, headers=OPERATOR).status_code == 202
+    (summary,) = client.get("/v1/operator/campaigns", headers=OPERATOR).json()
+    assert summary["campaign_id"] == "gates-am" and summary["ledger"] is None
+    assert summary["budget"]["planned_yen"] == 50_000 and summary["budget"]["guard_yen"] == 150_000
+    assert summary["offers"] == {"sent": 0, "accepted": 0, "declined": 0, "expired": 0, "open": 0, "redeemed": 0}
+    assert client.get("/v1/operator/campaigns", headers=auth("home-01")).status_code == 403
+    answer = client.get("/v1/operator/campaigns/reconcile", headers=OPERATOR).json()
+    assert answer["ok"] is False and answer["mismatched"] == ["ghost"]
+    assert "does not know" in answer["campaigns"][0]["mismatches"][0]
+    led.close()

@@ -1,6 +1,6 @@
 """The API as a contract: schemathesis generates requests for every operation of the OpenAPI document, as an
-app user and as the operator, against the gateway over the in-process bus with the real market and
-settlement services; no answer may be a server error, an undocumented status code or content type, or a
+app user and as the operator, against the gateway over the in-process bus with the real market, settlement
+and campaign services; no answer may be a server error, an undocumented status code or content type, or a
 body that does not fit its documented schema."""
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from services.campaign_audit import reconcile_with
 from services.gateway.bootstrap import build_gateway
+from services.gateway.campaign_feed import BusCampaigns
 from services.gateway.publisher import BusPublisher
 from services.gateway.rejections import BusRejections
 from services.gateway.routers import offers as offer_routes
+from services.incentives.service import build_service as incentives
 from services.market.bootstrap import build_market
 from services.settlement.bootstrap import build_settlement
 from services.settlement.store import open_ledger
@@ -39,9 +42,11 @@ offer_routes.STREAM_MAX_S = 0.3  # each generated request reads the live stream 
 def _app():
     # A file, not "sqlite://": routes read from worker threads, and each would see its own empty in-memory db.
     ledger = open_ledger(f"sqlite:///{tempfile.mkdtemp(prefix='citymatch-contract-')}/ledger.sqlite")
-    bus = InProcessBus([build_market(), build_settlement(ledger)])
+    campaigns = incentives()
+    bus = InProcessBus([build_market(), build_settlement(ledger), campaigns])
     return build_gateway(SETTINGS, publisher=BusPublisher(bus), ledger=LedgerReader(ledger),
-                         rejections=BusRejections(bus))
+                         rejections=BusRejections(bus), campaigns=BusCampaigns(bus),
+                         campaign_check=lambda: reconcile_with(campaigns.incentives.books(), ledger))
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())

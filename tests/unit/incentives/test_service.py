@@ -106,3 +106,75 @@ def test_unknown_segment_is_dead_lettered() -> None:
     bus.publish(USERS, TripExpected(user="x", segment="tourists", place="odakyu_gates", at=NOW))
     bus.run_until_idle()
     assert "segment" in bus.dead_letters[USERS.name][0].reason
+
+
+def _round_for(goal_kind: str, place: str, offers, trips, avoidable=frozenset()) -> list[IncentiveOfferMade]:
+    """One round of a campaign of ``goal_kind`` at ``place`` (16:00-17:00 Tokyo) over the given (user, minutes
+    from now) trips; the offers it sends."""
+    svc = build_service(IncentiveSettings(round_seconds=60, horizon_minutes=120, seed=1), clock=lambda: NOW)
+    bus = InProcessBus([svc])
+    bus.publish(CAMPAIGNS, launch(campaign_id=f"{goal_kind}-pm", goal_kind=goal_kind, place=place, offers=offers,
+                                  daily_budget_yen=50_000, guard_yen=150_000))
+    for user, minutes in trips:
+        bus.publish(USERS, TripExpected(user=user, segment="shopping", place=place,
+                                        at=NOW + timedelta(minutes=minutes), avoidable=user in avoidable))
+    bus.run_until_idle()
+    bus.tick()
+    bus.run_until_idle()
+    return bus.events(OFFERS)
+
+
+def test_a_footfall_campaign_invites_people_passing_in_the_window_and_shifts_the_others_into_it() -> None:
+    """lift_footfall at a shopping centre: a coupon at its shop goes to people passing during the window (their
+    stop is a visit added), a 'come 30 minutes later' offer to people passing just before it; nobody passing
+    after the window gets anything (neither offer adds a visit in it)."""
+    offers = (CatalogueOffer(offer_id="cafe", kind="coupon", reward_yen=100, shift_min=15, shop="vinawalk-cafe"),
+              CatalogueOffer(offer_id="later30", kind="shift_later", reward_yen=100, shift_min=30))
+    # NOW is 15:50 Tokyo: +20 min = 16:10 (inside), +0..5 = 15:50-15:55 (30 later lands inside), +80 = 17:10
+    trips = [(f"in{i}", 20 + i) for i in range(5)] + [(f"before{i}", i) for i in range(5)] + \
+            [(f"after{i}", 80 + i) for i in range(5)]
+    sent = _round_for("lift_footfall", "vinawalk", offers, trips)
+    by_user = {o.user: o.catalogue_offer for o in sent}
+    assert by_user and all(by_user[u] == "cafe" for u in by_user if u.startswith("in"))
+    assert all(by_user[u] == "later30" for u in by_user if u.startswith("before"))
+    assert not [u for u in by_user if u.startswith("after")]
+    assert all("visits added in the window" in o.why_user for o in sent)
+
+
+def test_a_charger_campaign_moves_sessions_from_outside_the_pv_surplus_into_it() -> None:
+    """fill_chargers at a charging site over the PV surplus window: the 'charge now' discount goes to drivers
+    whose session is planned outside the window; sessions already inside get no offer."""
+    offers = (CatalogueOffer(offer_id="charge-now", kind="ev_charge_now", reward_yen=200),)
+    trips = [(f"outside{i}", 80 + i) for i in range(4)] + [(f"inside{i}", 20 + i) for i in range(4)]
+    sent = _round_for("fill_chargers", "ebina-station-chargers", offers, trips)
+    assert {o.user for o in sent} and all(o.user.startswith("outside") for o in sent)
+    assert all(o.catalogue_offer == "charge-now" and "charging sessions moved" in o.why_user for o in sent)
+
+
+def test_offers_stay_open_as_long_as_the_campaign_says() -> None:
+    """The campaign's ``valid_minutes`` sets each offer's expiry (not a service-wide default)."""
+    svc = build_service(IncentiveSettings(round_seconds=60, horizon_minutes=120, seed=1), clock=lambda: NOW)
+    bus = InProcessBus([svc])
+    bus.publish(CAMPAIGNS, launch(valid_minutes=12))
+    for i in range(10):
+        bus.publish(USERS, TripExpected(user=f"v{i}", segment="commute_out", place="odakyu_gates",
+                                        at=NOW + timedelta(minutes=15 + i)))
+    bus.run_until_idle()
+    bus.tick()
+    bus.run_until_idle()
+    sent = bus.events(OFFERS)
+    assert sent and all(o.expires_at - o.made_at == timedelta(minutes=12) for o in sent)
+    record = svc.incentives.book.records[sent[0].offer_id]
+    assert record.expires_minute - record.sent_minute == 12
+
+
+def test_an_exit_offer_goes_only_to_trips_that_can_avoid_the_chokepoint() -> None:
+    """cut_load with an 'use the east exit' offer beside a time shift: the exit offer goes only to people whose
+    trip has a way around the gates; the others can still be asked to shift."""
+    offers = (CatalogueOffer(offer_id="east-exit", kind="other_exit", reward_yen=100),
+              CatalogueOffer(offer_id="early30", kind="shift_earlier", reward_yen=300, shift_min=30))
+    trips = [(f"u{i}", 20 + i % 30) for i in range(30)]
+    avoid = {f"u{i}" for i in range(0, 30, 2)}
+    sent = _round_for("cut_load", "odakyu_gates", offers, trips, avoidable=avoid)
+    exit_users = {o.user for o in sent if o.catalogue_offer == "east-exit"}
+    assert exit_users and exit_users <= avoid

@@ -8,6 +8,7 @@ is auditable per campaign and reconciles with the campaign service's own count.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar
@@ -108,3 +109,51 @@ class CampaignFundingKind(PaymentKind):
     name: ClassVar[str] = FUNDING
     posting_kinds: ClassVar[tuple[str, ...]] = ("campaign_budget",)
     fact_type = CampaignFunding
+
+
+@dataclass(frozen=True)
+class CampaignAccount:
+    """One campaign's account as the ledger holds it: what its sponsor funded, the rewards it paid (per offer,
+    with the code that was redeemed), and the balance its postings sum to (which must be funded - rewards)."""
+
+    campaign_id: str
+    sponsors: tuple[str, ...]
+    days: tuple[str, ...]
+    funded_sen: int
+    rewards_sen: int
+    balance_sen: int
+    rewards: dict[str, int]  # offer id -> sen paid
+
+    def to_json(self) -> dict[str, Any]:
+        return {"campaign_id": self.campaign_id, "sponsors": list(self.sponsors), "days": list(self.days),
+                "funded_yen": self.funded_sen // SEN_PER_YEN, "rewards_yen": self.rewards_sen // SEN_PER_YEN,
+                "balance_yen": self.balance_sen // SEN_PER_YEN, "rewards_paid": len(self.rewards),
+                "rewards": {k: v // SEN_PER_YEN for k, v in sorted(self.rewards.items())}}
+
+
+def campaign_accounts(entries: Iterable[Any]) -> list[CampaignAccount]:
+    """The ``campaign:<id>`` accounts from ``campaign_fund`` and ``reward`` entries (others are skipped)."""
+    funded: dict[str, int] = {}
+    paid: dict[str, int] = {}
+    balance: dict[str, int] = {}
+    rewards: dict[str, dict[str, int]] = {}
+    sponsors: dict[str, set[str]] = {}
+    days: dict[str, set[str]] = {}
+    for entry in entries:
+        if entry.kind not in (FUNDING, REWARD):
+            continue
+        fact, legs = entry.body["fact"], entry.body["postings"]
+        cid = str(fact["campaign_id"])
+        account = campaign_account(cid)
+        balance[cid] = balance.get(cid, 0) + sum(int(leg[2]) for leg in legs if leg[0] == account)
+        if entry.kind == FUNDING:
+            funded[cid] = funded.get(cid, 0) + int(fact["budget_sen"])
+            sponsors.setdefault(cid, set()).add(str(fact["sponsor"]))
+            days.setdefault(cid, set()).add(str(fact["day"]))
+        else:
+            paid[cid] = paid.get(cid, 0) + int(fact["reward_sen"])
+            offers = rewards.setdefault(cid, {})
+            offers[str(fact["offer_id"])] = offers.get(str(fact["offer_id"]), 0) + int(fact["reward_sen"])
+    return [CampaignAccount(cid, tuple(sorted(sponsors.get(cid, ()))), tuple(sorted(days.get(cid, ()))),
+                            funded.get(cid, 0), paid.get(cid, 0), balance[cid], rewards.get(cid, {}))
+            for cid in sorted(balance)]
