@@ -57,7 +57,7 @@ class OfferBook:
         self._owner: dict[str, str] = {}               # offer id -> user
         self._versions: dict[str, int] = {}
 
-    def apply(self, topic: AnyTopic, payload: Payload) -> None:
+    def apply(self, payload: Payload) -> None:
         with self._lock:
             if isinstance(payload, IncentiveOfferMade):
                 self._made(payload)
@@ -105,19 +105,18 @@ class OfferBook:
         return None
 
 
-class KafkaOfferFeed(OfferBook):
+class KafkaOfferFeed(KafkaTopicFeed):
     """The book fed from Kafka (see :mod:`services.gateway.topic_feed`)."""
 
     def __init__(self, bootstrap: str, retry_s: float = 0.5) -> None:
-        super().__init__()
-        self._feed = KafkaTopicFeed(bootstrap, TOPICS, self.apply, "offer-feed", retry_s)
+        super().__init__(bootstrap, TOPICS, "offer-feed", retry_s)
+        self.book = OfferBook()
 
-    def start(self) -> KafkaOfferFeed:
-        self._feed.start()
-        return self
+    def fold(self, payload: Any) -> None:
+        self.book.apply(payload)
 
-    def close(self) -> None:
-        self._feed.close()
+    def offers_for(self, user: str) -> tuple[int, list[dict[str, Any]]]:
+        return self.book.offers_for(user)
 
 
 class BusOffers(OfferBook):
@@ -133,7 +132,7 @@ class BusOffers(OfferBook):
             log = self.bus.log.get(topic.name, [])
             for raw in log[self._seen[topic.name]:]:
                 try:
-                    self.apply(topic, decode(raw, topic)[1])
+                    self.apply(decode(raw, topic)[1])
                 except EventDecodeError:
                     continue  # dead-lettered by its consumer
             self._seen[topic.name] = len(log)

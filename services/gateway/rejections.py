@@ -7,14 +7,12 @@ rejections per participant in memory (rebuilt from the topic on restart).
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict, deque
 from typing import Any, Protocol
 
 from services.gateway.topic_feed import KafkaTopicFeed
 from shared.bus.inprocess import InProcessBus
 from shared.contracts import energy
-from shared.contracts.base import AnyTopic, Payload
 from shared.contracts.energy import OrderRejected
 
 KEEP = 200
@@ -29,29 +27,20 @@ def _public(r: OrderRejected) -> dict[str, Any]:
     return {"order_id": r.order_id, "slot": r.slot.isoformat() if r.slot else None, "reason": r.reason}
 
 
-class KafkaRejectionFeed:
-    """Follows ``energy.rejections`` (see :mod:`services.gateway.topic_feed`) and keeps the latest per participant."""
+class KafkaRejectionFeed(KafkaTopicFeed):
+    """Follows ``energy.rejections`` (``topic_feed``: no consumer group, back within a second of the broker)."""
 
     def __init__(self, bootstrap: str, retry_s: float = 0.5) -> None:
+        super().__init__(bootstrap, (energy.REJECTIONS,), "rejection-feed", retry_s)
         self._by_participant: dict[str, deque[dict[str, Any]]] = defaultdict(lambda: deque(maxlen=KEEP))
-        self._lock = threading.Lock()
-        self._feed = KafkaTopicFeed(bootstrap, [energy.REJECTIONS], self._apply, "rejection-feed", retry_s)
 
-    def start(self) -> KafkaRejectionFeed:
-        self._feed.start()
-        return self
-
-    def _apply(self, topic: AnyTopic, payload: Payload) -> None:
+    def fold(self, payload: Any) -> None:
         if isinstance(payload, OrderRejected):
-            with self._lock:
-                self._by_participant[payload.participant].append(_public(payload))
+            self._by_participant[payload.participant].append(_public(payload))
 
     def rejections_for(self, participant: str) -> list[dict[str, Any]]:
         with self._lock:
             return list(self._by_participant.get(participant, ()))
-
-    def close(self) -> None:
-        self._feed.close()
 
 
 class BusRejections:

@@ -1,42 +1,40 @@
-"""Follows catalogue topics from their beginning on a daemon thread, handing each payload to a read model.
+"""Following topics into a gateway read model: a daemon thread, no consumer group, resumes after outages.
 
-The gateway's read models of what other services decided (order rejections, offers and their fate) are kept
-in memory and rebuilt from Kafka at start: no consumer group (every gateway reads it all, nothing to commit).
-After a broker outage a feed is back within about a second of the broker: reconnect backoff is capped at half
-a second, and a consumer that fails is replaced, resuming after the last record it kept. A record that does
-not decode is skipped here (the owning service dead-letters it on its own input).
+Every gateway reads the whole of each topic (no consumer group, nothing committed), from its beginning, and
+folds each decoded payload into the read model under a lock. After a broker outage it is back within about a
+second of the broker: reconnect backoff is capped at half a second, and a consumer that fails is replaced,
+resuming after the last record it folded. Undecodable messages are skipped (their producers' dead letters).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Any, Self
 
-from shared.contracts.base import AnyTopic, Payload
 from shared.contracts.codec import decode
 from shared.errors import EventDecodeError
 
-log = logging.getLogger("citymatch.gateway.feed")
-
-Apply = Callable[[AnyTopic, Payload], None]
+log = logging.getLogger("citymatch.gateway.feeds")
 
 
 class KafkaTopicFeed:
-    """``apply(topic, payload)`` is called on the feed's thread, in each partition's order."""
+    """Subclasses implement :meth:`fold` (called with the lock held) and read their model under ``_lock``."""
 
-    def __init__(self, bootstrap: str, topics: Sequence[AnyTopic], apply: Apply, name: str,
-                 retry_s: float = 0.5) -> None:
+    def __init__(self, bootstrap: str, topics: Sequence[Any], name: str, retry_s: float = 0.5) -> None:
         self._bootstrap = bootstrap
         self._topics = {t.name: t for t in topics}
-        self._apply = apply
         self._retry_s = retry_s
         self._next: dict[tuple[str, int], int] = {}  # (topic, partition) -> next offset to read
+        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._name = name
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
-    def start(self) -> KafkaTopicFeed:
+    def fold(self, payload: Any) -> None:
+        raise NotImplementedError
+
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -44,8 +42,8 @@ class KafkaTopicFeed:
         while not self._stop.is_set():
             try:
                 self._follow()
-            except Exception as exc:  # a feed is a convenience for users; it must never take the gateway down
-                log.warning("%s lost the broker (%s); reconnecting", self._name, exc.__class__.__name__)
+            except Exception as exc:  # a read model is a convenience: it must never take the gateway down
+                log.warning("%s lost the broker (%s); reconnecting", self._thread.name, exc.__class__.__name__)
                 self._stop.wait(self._retry_s)
 
     def _follow(self) -> None:
@@ -55,7 +53,7 @@ class KafkaTopicFeed:
                                  auto_offset_reset="earliest", reconnect_backoff_max_ms=500, retry_backoff_ms=100,
                                  fetch_max_wait_ms=200, request_timeout_ms=5000, bootstrap_timeout_ms=2000)
         try:
-            assigned = [TopicPartition(name, p) for name in sorted(self._topics)
+            assigned = [TopicPartition(name, p) for name in self._topics
                         for p in sorted(consumer.partitions_for_topic(name) or {0})]
             consumer.assign(assigned)
             for tp in assigned:
@@ -64,17 +62,18 @@ class KafkaTopicFeed:
             while not self._stop.is_set():
                 for tp, records in consumer.poll(timeout_ms=200).items():
                     for rec in records:
-                        self._add(self._topics[tp.topic], rec.value)
+                        self._add(rec.value, tp.topic)
                         self._next[(tp.topic, tp.partition)] = rec.offset + 1
         finally:
             consumer.close()
 
-    def _add(self, topic: AnyTopic, raw: bytes) -> None:
+    def _add(self, raw: bytes, topic: str) -> None:
         try:
-            _, payload = decode(raw, topic)
+            _, payload = decode(raw, self._topics[topic])
         except EventDecodeError:
             return
-        self._apply(topic, payload)
+        with self._lock:
+            self.fold(payload)
 
     def close(self) -> None:
         """Stop following and wait (briefly) for the thread to close its consumer."""
