@@ -119,6 +119,7 @@ def build(name: str, settings: Settings) -> Service:
 def gateway_app(settings: Settings):
     """The FastAPI app over Kafka and the ledger database (what `python -m services gateway` serves)."""
     from services.gateway.app import create_app
+    from services.gateway.cars import KafkaCarFeed
     from services.gateway.offers import KafkaOfferFeed
     from services.gateway.publisher import KafkaPublisher
     from services.gateway.rejections import KafkaRejectionFeed
@@ -146,8 +147,9 @@ def gateway_app(settings: Settings):
 
     feed = KafkaRejectionFeed(settings.kafka_bootstrap).start()
     offers = KafkaOfferFeed(settings.kafka_bootstrap).start()
+    cars = KafkaCarFeed(settings.kafka_bootstrap).start()
     return create_app(settings, publisher, ledger, readiness=readiness, rejections=feed, market_check=market_check,
-                      accounts=accounts, offers=offers)
+                      accounts=accounts, offers=offers, cars=cars)
 
 
 def gateway_accounts(settings: Settings):

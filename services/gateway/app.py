@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from services.gateway import docs, errors, security
 from services.gateway.accounts.service import Accounts
+from services.gateway.cars import CarReader
 from services.gateway.deps import Gateway, LedgerViews
 from services.gateway.metrics import HttpMetrics, MetricsMiddleware
 from services.gateway.offers import OfferReader
@@ -35,7 +36,7 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                readiness: Callable[[], dict[str, bool]] | None = None,
                rejections: RejectionReader | None = None,
                market_check: Callable[[], Any] | None = None, accounts: Accounts | None = None,
-               offers: OfferReader | None = None) -> FastAPI:
+               offers: OfferReader | None = None, cars: CarReader | None = None) -> FastAPI:
     """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's."""
     gateway = Gateway(settings, publisher, ledger, readiness, market_check=market_check,
                       accounts=accounts or default_accounts(settings))
@@ -43,6 +44,8 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
         gateway.rejections = rejections
     if offers is not None:
         gateway.offers = offers
+    if cars is not None:
+        gateway.cars = cars
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

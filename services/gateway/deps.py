@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway.accounts.service import Accounts
 from services.gateway.auth_limits import AuthLimits
+from services.gateway.cars import CarBook, CarReader
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.offers import OfferBook, OfferReader
 from services.gateway.publisher import Publisher
@@ -66,10 +67,12 @@ class Gateway:
     auth_limits: AuthLimits = field(default_factory=AuthLimits)
     # Each app user's offers and their fate (services.gateway.offers); empty until a feed is given.
     offers: OfferReader = field(default_factory=OfferBook)
+    # Each owner's cars, their plans and the charging service's answers (services.gateway.cars).
+    cars: CarReader = field(default_factory=CarBook)
 
     def close(self) -> None:
         """Stop the feeds, flush and close the producer, dispose of the ledger's and accounts' engines."""
-        for part in (self.rejections, self.offers, self.publisher, self.ledger, self.accounts):
+        for part in (self.rejections, self.offers, self.cars, self.publisher, self.ledger, self.accounts):
             if part is None:
                 continue
             try:
