@@ -67,6 +67,7 @@ class Gateway:
     auth_limits: AuthLimits = field(default_factory=AuthLimits)
     # Each app user's offers and their fate (services.gateway.offers); empty until a feed is given.
     offers: OfferReader = field(default_factory=OfferBook)
+    offer_stream_max_s: float = 300.0  # how long one live offer stream stays open before the app reconnects
     # Each owner's cars, their plans and the charging service's answers (services.gateway.cars).
     cars: CarReader = field(default_factory=CarBook)
 

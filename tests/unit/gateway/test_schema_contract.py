@@ -21,7 +21,6 @@ from schemathesis.specs.openapi.checks import (
 from services.gateway.app import create_app
 from services.gateway.publisher import BusPublisher
 from services.gateway.rejections import BusRejections
-from services.gateway.routers import offers as offer_routes
 from services.market.service import build_service as market
 from services.settlement.service import build_service as settlement
 from services.settlement.store import open_ledger
@@ -33,14 +32,15 @@ from .conftest import SETTINGS, auth
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
 TOKENS = {"app-user": auth("home-1")["Authorization"], "operator": "Bearer op"}
-offer_routes.STREAM_MAX_S = 0.3  # each generated request reads the live stream to its end: keep it short
 
 
 def _app():
     # A file, not "sqlite://": routes read from worker threads, and each would see its own empty in-memory db.
     ledger = open_ledger(f"sqlite:///{tempfile.mkdtemp(prefix='citymatch-contract-')}/ledger.sqlite")
     bus = InProcessBus([market(), settlement(ledger)])
-    return create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger), rejections=BusRejections(bus))
+    app = create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger), rejections=BusRejections(bus))
+    app.state.gateway.offer_stream_max_s = 0.3  # each generated request reads the live stream to its end
+    return app
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
