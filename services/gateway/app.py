@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from services.gateway import docs, errors, security
 from services.gateway.accounts.service import Accounts
 from services.gateway.campaign_feed import CampaignReader
+from services.gateway.cars import CarReader
 from services.gateway.deps import Gateway, LedgerViews
 from services.gateway.metrics import HttpMetrics, MetricsMiddleware
 from services.gateway.offers import OfferReader
@@ -38,7 +39,8 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                rejections: RejectionReader | None = None,
                market_check: Callable[[], Any] | None = None, accounts: Accounts | None = None,
                order_horizon: timedelta = DEFAULT_HORIZON, offers: OfferReader | None = None,
-               campaigns: CampaignReader | None = None, campaign_check: Callable[[], Any] | None = None) -> FastAPI:
+               campaigns: CampaignReader | None = None, campaign_check: Callable[[], Any] | None = None,
+               cars: CarReader | None = None) -> FastAPI:
     """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's.
     ``order_horizon``: how far ahead the market takes orders (beyond it the gateway refuses at once).
     ``campaigns``: the campaign topics' read model (dashboard); ``campaign_check``: campaign books against the
@@ -52,6 +54,8 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
         gateway.offers = offers
     if campaigns is not None:
         gateway.campaigns = campaigns
+    if cars is not None:
+        gateway.cars = cars
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

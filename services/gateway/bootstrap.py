@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from services.gateway.accounts.service import Accounts
 from services.gateway.campaign_feed import CampaignReader
+from services.gateway.cars import CarReader
 from services.gateway.deps import LedgerViews
 from services.gateway.offers import OfferReader
 from services.gateway.publisher import Publisher
@@ -29,13 +30,13 @@ def build_gateway(settings: Settings, *, publisher: Publisher, ledger: LedgerVie
                   rejections: RejectionReader | None = None, market_check: Callable[[], Any] | None = None,
                   accounts: Accounts | None = None, order_horizon: timedelta = DEFAULT_HORIZON,
                   offers: OfferReader | None = None, campaigns: CampaignReader | None = None,
-                  campaign_check: Callable[[], Any] | None = None) -> FastAPI:
+                  campaign_check: Callable[[], Any] | None = None, cars: CarReader | None = None) -> FastAPI:
     """The FastAPI app over the given ports (``accounts``: an in-memory store when none is given)."""
     from services.gateway.app import create_app
 
     return create_app(settings, publisher, ledger, readiness=readiness, rejections=rejections,
                       market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers,
-                      campaigns=campaigns, campaign_check=campaign_check)
+                      campaigns=campaigns, campaign_check=campaign_check, cars=cars)
 
 
 def open_accounts(settings: Settings) -> Accounts:
@@ -54,6 +55,7 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
     """The gateway over Kafka (publisher, rejection and offer feeds) and the accounts' database; ``ledger`` is
     the ledger's read side (it has ``ping``), not ready until it answers."""
     from services.gateway.campaign_feed import KafkaCampaignFeed
+    from services.gateway.cars import KafkaCarFeed
     from services.gateway.offers import KafkaOfferFeed
     from services.gateway.publisher import KafkaPublisher
     from services.gateway.rejections import KafkaRejectionFeed
@@ -75,6 +77,7 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
     feed = KafkaRejectionFeed(settings.kafka_bootstrap).start()
     offers = KafkaOfferFeed(settings.kafka_bootstrap).start()
     campaigns = KafkaCampaignFeed(settings.kafka_bootstrap).start()
+    cars = KafkaCarFeed(settings.kafka_bootstrap).start()
     return build_gateway(settings, publisher=publisher, ledger=ledger, readiness=readiness, rejections=feed,
                          market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers,
-                         campaigns=campaigns, campaign_check=campaign_check)
+                         campaigns=campaigns, campaign_check=campaign_check, cars=cars)

@@ -21,6 +21,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.gateway.accounts.service import Accounts
 from services.gateway.auth_limits import AuthLimits
 from services.gateway.campaign_feed import CampaignReader, NoCampaigns
+from services.gateway.cars import CarBook, CarReader
 from services.gateway.idempotency import IdempotencyStore
 from services.gateway.offers import OfferBook, OfferReader
 from services.gateway.publisher import Publisher
@@ -75,10 +76,14 @@ class Gateway:
     campaigns: CampaignReader = field(default_factory=NoCampaigns)  # the campaign topics' read model
     # The campaign service's books against the ledger's campaign accounts (services.campaign_audit).
     campaign_check: Callable[[], Any] | None = None
+    offer_stream_max_s: float = 300.0  # how long one live offer stream stays open before the app reconnects
+    # Each owner's cars, their plans and the charging service's answers (services.gateway.cars).
+    cars: CarReader = field(default_factory=CarBook)
 
     def close(self) -> None:
         """Stop the feeds, flush and close the producer, dispose of the ledger's and accounts' engines."""
-        for part in (self.rejections, self.offers, self.campaigns, self.publisher, self.ledger, self.accounts):
+        for part in (self.rejections, self.offers, self.cars, self.campaigns, self.publisher, self.ledger,
+                     self.accounts):
             if part is None:
                 continue
             try:

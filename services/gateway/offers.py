@@ -13,18 +13,17 @@ import threading
 from collections import OrderedDict
 from typing import Any, Protocol
 
+from services.gateway.bus_feed import BusCatchUp
 from services.gateway.topic_feed import KafkaTopicFeed
 from shared.bus.inprocess import InProcessBus
 from shared.contracts import incentives
 from shared.contracts.base import AnyTopic, Payload
-from shared.contracts.codec import decode
 from shared.contracts.incentives import (
     IncentiveOfferAnswered,
     IncentiveOfferExpired,
     IncentiveOfferMade,
     RewardRedeemed,
 )
-from shared.errors import EventDecodeError
 
 KEEP_PER_USER = 50
 TOPICS: tuple[AnyTopic, ...] = (incentives.OFFERS, incentives.RESPONSES, incentives.REDEMPTIONS)
@@ -57,7 +56,7 @@ class OfferBook:
         self._owner: dict[str, str] = {}               # offer id -> user
         self._versions: dict[str, int] = {}
 
-    def apply(self, topic: AnyTopic, payload: Payload) -> None:
+    def apply(self, payload: Payload) -> None:
         with self._lock:
             if isinstance(payload, IncentiveOfferMade):
                 self._made(payload)
@@ -105,19 +104,18 @@ class OfferBook:
         return None
 
 
-class KafkaOfferFeed(OfferBook):
+class KafkaOfferFeed(KafkaTopicFeed):
     """The book fed from Kafka (see :mod:`services.gateway.topic_feed`)."""
 
     def __init__(self, bootstrap: str, retry_s: float = 0.5) -> None:
-        super().__init__()
-        self._feed = KafkaTopicFeed(bootstrap, TOPICS, self.apply, "offer-feed", retry_s)
+        super().__init__(bootstrap, TOPICS, "offer-feed", retry_s)
+        self.book = OfferBook()
 
-    def start(self) -> KafkaOfferFeed:
-        self._feed.start()
-        return self
+    def fold(self, payload: Any) -> None:
+        self.book.apply(payload)
 
-    def close(self) -> None:
-        self._feed.close()
+    def offers_for(self, user: str) -> tuple[int, list[dict[str, Any]]]:
+        return self.book.offers_for(user)
 
 
 class BusOffers(OfferBook):
@@ -125,16 +123,8 @@ class BusOffers(OfferBook):
 
     def __init__(self, bus: InProcessBus) -> None:
         super().__init__()
-        self.bus = bus
-        self._seen = {t.name: 0 for t in TOPICS}
+        self._catch_up = BusCatchUp(bus, TOPICS, self.apply)
 
     def offers_for(self, user: str) -> tuple[int, list[dict[str, Any]]]:
-        for topic in TOPICS:
-            log = self.bus.log.get(topic.name, [])
-            for raw in log[self._seen[topic.name]:]:
-                try:
-                    self.apply(topic, decode(raw, topic)[1])
-                except EventDecodeError:
-                    continue  # dead-lettered by its consumer
-            self._seen[topic.name] = len(log)
+        self._catch_up()
         return super().offers_for(user)

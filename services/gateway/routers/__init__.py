@@ -9,6 +9,7 @@ from services.gateway.routers import (
     accounts,
     auth,
     campaigns,
+    cars,
     energy,
     ledger,
     ledger_proofs,
@@ -30,5 +31,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     preferences.router,
     campaigns.router,
     offers.router,
+    cars.router,
     web.router,
 )

@@ -26,7 +26,7 @@ from shared.auth import Claims, ForbiddenError, require_role
 router = APIRouter(prefix="/v1/app/offers", tags=["app"], responses=error_responses(401, 403))
 POLL_S = 0.25
 KEEP_ALIVE_S = 15.0
-STREAM_MAX_S = 300.0
+STREAM_MAX_S = 300.0  # the default; a gateway may hold its streams shorter (Gateway.offer_stream_max_s)
 # One server-sent event (schemathesis and OpenAPI 3.2 tools read it per event).
 EVENT_SCHEMA = {"type": "object", "required": ["event", "data"], "properties": {
     "event": {"const": "offers"}, "id": {"type": "string"},
@@ -61,11 +61,12 @@ def my_offers(user: AppUser, offers: Offers) -> Any:
                              "description": "the caller's offers, live: one `offers` event at once and one on "
                                             "every change; `: keep-alive` comments between"}})
 async def my_offers_stream(request: Request, user: AppUser, offers: Offers,
-                           seconds: Annotated[float, Query(gt=0, le=STREAM_MAX_S)] = STREAM_MAX_S,
+                           seconds: Annotated[float, Query(gt=0, le=300)] = STREAM_MAX_S,
                            ) -> StreamingResponse:
     """The caller's offers live (server-sent events) for ``seconds`` at most, ending earlier when the access
     token expires; reconnect when it ends."""
-    lifetime = min(seconds, STREAM_MAX_S, (user.expires_at - datetime.now(UTC)).total_seconds())
+    longest = gateway(request).offer_stream_max_s
+    lifetime = min(seconds, longest, (user.expires_at - datetime.now(UTC)).total_seconds())
     return StreamingResponse(_events(request, user.subject, offers, lifetime), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

@@ -21,8 +21,6 @@ from services.settlement.views import LedgerReader
 from shared.bus.inprocess import InProcessBus
 from shared.contracts.incentives import (
     OFFERS,
-    REDEMPTIONS,
-    RESPONSES,
     IncentiveOfferAnswered,
     IncentiveOfferExpired,
     IncentiveOfferMade,
@@ -48,14 +46,14 @@ def states(book: OfferBook, user: str = "u-1") -> dict[str, str]:
 def test_each_offer_follows_its_answers_and_the_code_shows_only_once_accepted():
     book = OfferBook()
     for oid in ("o-1", "o-2", "o-3", "o-4"):
-        book.apply(OFFERS, offer(oid))
+        book.apply(offer(oid))
     assert all(r["code"] is None for r in book.offers_for("u-1")[1])
-    book.apply(RESPONSES, IncentiveOfferAnswered(offer_id="o-1", user="u-1", accepted=True, responder="app"))
-    book.apply(RESPONSES, IncentiveOfferAnswered(offer_id="o-2", user="u-1", accepted=False, responder="app"))
-    book.apply(RESPONSES, IncentiveOfferExpired(offer_id="o-3", user="u-1"))
-    book.apply(REDEMPTIONS, RewardRedeemed(code="K7QX-2PLM", offer_id="o-1", campaign_id="gate-peak", operator="op",
+    book.apply(IncentiveOfferAnswered(offer_id="o-1", user="u-1", accepted=True, responder="app"))
+    book.apply(IncentiveOfferAnswered(offer_id="o-2", user="u-1", accepted=False, responder="app"))
+    book.apply(IncentiveOfferExpired(offer_id="o-3", user="u-1"))
+    book.apply(RewardRedeemed(code="K7QX-2PLM", offer_id="o-1", campaign_id="gate-peak", operator="op",
                                            user="u-1", reward_yen=120, redeemer="vinawalk-cafe", at=NOW))
-    book.apply(RESPONSES, IncentiveOfferExpired(offer_id="o-1", user="u-1"))  # too late: it was redeemed
+    book.apply(IncentiveOfferExpired(offer_id="o-1", user="u-1"))  # too late: it was redeemed
     assert states(book) == {"o-1": "redeemed", "o-2": "declined", "o-3": "expired", "o-4": "offered"}
     rows = {r["offer_id"]: r for r in book.offers_for("u-1")[1]}
     assert rows["o-1"]["code"] == "K7QX-2PLM" and rows["o-2"]["code"] is None and rows["o-4"]["code"] is None
@@ -64,10 +62,10 @@ def test_each_offer_follows_its_answers_and_the_code_shows_only_once_accepted():
 
 def test_nobody_moves_another_users_offer_and_redelivery_changes_nothing():
     book = OfferBook()
-    book.apply(OFFERS, offer("o-1", user="hanako"))
+    book.apply(offer("o-1", user="hanako"))
     version = book.offers_for("hanako")[0]
-    book.apply(RESPONSES, IncentiveOfferAnswered(offer_id="o-1", user="taro", accepted=True, responder="app"))
-    book.apply(OFFERS, offer("o-1", user="hanako"))
+    book.apply(IncentiveOfferAnswered(offer_id="o-1", user="taro", accepted=True, responder="app"))
+    book.apply(offer("o-1", user="hanako"))
     assert book.offers_for("hanako") == (version, book.offers_for("hanako")[1])
     assert states(book, "hanako") == {"o-1": "offered"} and book.offers_for("taro") == (0, [])
 
@@ -75,7 +73,7 @@ def test_nobody_moves_another_users_offer_and_redelivery_changes_nothing():
 def test_a_user_keeps_the_latest_offers_only():
     book = OfferBook()
     for k in range(KEEP_PER_USER + 5):
-        book.apply(OFFERS, offer(f"o-{k}"))
+        book.apply(offer(f"o-{k}"))
     rows = book.offers_for("u-1")[1]
     assert len(rows) == KEEP_PER_USER and rows[0]["offer_id"] == f"o-{KEEP_PER_USER + 4}"
 

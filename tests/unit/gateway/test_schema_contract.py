@@ -23,7 +23,6 @@ from services.gateway.bootstrap import build_gateway
 from services.gateway.campaign_feed import BusCampaigns
 from services.gateway.publisher import BusPublisher
 from services.gateway.rejections import BusRejections
-from services.gateway.routers import offers as offer_routes
 from services.incentives.service import build_service as incentives
 from services.market.bootstrap import build_market
 from services.settlement.bootstrap import build_settlement
@@ -36,7 +35,6 @@ from .conftest import SETTINGS, auth
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance]
 TOKENS = {"app-user": auth("home-1")["Authorization"], "operator": "Bearer op"}
-offer_routes.STREAM_MAX_S = 0.3  # each generated request reads the live stream to its end: keep it short
 
 
 def _app():
@@ -44,9 +42,11 @@ def _app():
     ledger = open_ledger(f"sqlite:///{tempfile.mkdtemp(prefix='citymatch-contract-')}/ledger.sqlite")
     campaigns = incentives()
     bus = InProcessBus([build_market(), build_settlement(ledger), campaigns])
-    return build_gateway(SETTINGS, publisher=BusPublisher(bus), ledger=LedgerReader(ledger),
+    app = build_gateway(SETTINGS, publisher=BusPublisher(bus), ledger=LedgerReader(ledger),
                          rejections=BusRejections(bus), campaigns=BusCampaigns(bus),
                          campaign_check=lambda: reconcile_with(campaigns.incentives.books(), ledger))
+    app.state.gateway.offer_stream_max_s = 0.3  # each generated request reads the live stream to its end
+    return app
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
