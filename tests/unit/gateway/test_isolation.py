@@ -18,12 +18,14 @@ from services.gateway.accounts.passwords import Passwords, cheap_hasher
 from services.gateway.accounts.service import Accounts
 from services.gateway.accounts.store import open_store
 from services.gateway.app import create_app
+from services.gateway.cars import BusCars
 from services.gateway.offers import BusOffers
 from services.gateway.publisher import BusPublisher
 from services.gateway.rejections import BusRejections
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.bus.inprocess import InProcessBus
+from shared.contracts.charging import PLANS, EvPlanSubmitted, PlannedStay
 from shared.contracts.energy import ORDERS, REJECTIONS, OrderRejected, TradeMatched
 from shared.contracts.incentives import OFFERS, RESPONSES, IncentiveOfferMade
 from shared.units import slot_start
@@ -50,8 +52,13 @@ def world(tmp_path):
     bus.publish(REJECTIONS, OrderRejected(order_id="o-hanako", participant=hanako.subject, reason="late"))
     bus.publish(OFFERS, IncentiveOfferMade(offer_id="offer-for-hanako", user=hanako.subject, offer_type="other_exit",
                                            reward_yen=150, shop="hanako-shop", code="HANAKO-CODE"))
+    bus.publish(PLANS, EvPlanSubmitted(
+        vehicle="hanako-ev", participant=hanako.subject, battery_kwh=Decimal("40"), soc_kwh=Decimal("12"),
+        max_charge_kw=Decimal("7"), stays=(PlannedStay(site="hanako-home-site", arrive=SLOT,
+                                                        depart=SLOT + timedelta(hours=8), need_kwh=Decimal("30"),
+                                                        trip_kwh=Decimal("6")),)))
     app = create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger), rejections=BusRejections(bus),
-                     accounts=accounts, offers=BusOffers(bus))
+                     accounts=accounts, offers=BusOffers(bus), cars=BusCars(bus))
     client = TestClient(app)
     token = client.post("/v1/auth/token", data={"username": "taro", "password": PASSWORD}).json()["access_token"]
     return client, bus, hanako, taro, {"Authorization": f"Bearer {token}"}
@@ -99,6 +106,9 @@ ATTEMPTS = {
     ("POST", "/v1/app/offers/preference"): lambda h: dict(json={"opted_out": True, "user": h}, expect={422}),
     ("GET", "/v1/app/preferences"): lambda h: dict(expect={200}),
     ("GET", "/v1/app/offers"): lambda h: dict(expect={200}),
+    ("GET", "/v1/app/cars"): lambda h: dict(expect={200}),
+    ("PUT", "/v1/app/cars/{vehicle}/mode"): lambda h: dict(path="/v1/app/cars/hanako-ev/mode", json={"mode": "now"},
+                                                          expect={404}),
     ("GET", "/v1/app/offers/stream"): lambda h: dict(params={"seconds": "0.5"}, expect={200}),
     ("PATCH", "/v1/app/preferences"): lambda h: dict(json={"notifications": True, "account_id": h}, expect={422}),
 }
@@ -115,7 +125,7 @@ def test_every_participant_route_is_tried():
 def test_another_users_ids_get_404_or_nothing_of_theirs(world):
     client, bus, hanako, taro, headers = world
     secrets_of_hanako = [hanako.account_id, hanako.username, "t-hanako", HANAKO_CERT, "o-hanako", "hanako-home-area",
-                         "hanako-shop", "HANAKO-CODE"]
+                         "hanako-shop", "HANAKO-CODE", "hanako-home-site"]
     for (method, template), make in ATTEMPTS.items():
         spec = make(hanako.subject)
         expect = spec.pop("expect")
@@ -132,6 +142,7 @@ def test_another_users_ids_get_404_or_nothing_of_theirs(world):
         if r.status_code == 404:
             assert hanako.subject not in r.json()["message"]
     # Everything Taro's requests put on the bus speaks for Taro, never for Hanako.
+    assert len(bus.events(PLANS)) == 1  # Hanako's own plan only: Taro's mode change for her car went nowhere
     for topic in (ORDERS, RESPONSES):
         for event in bus.events(topic):
             who = getattr(event, "participant", None) or getattr(event, "user", None)
