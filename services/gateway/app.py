@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from services.gateway import docs, errors, security
 from services.gateway.accounts.service import Accounts
+from services.gateway.anomalies import AnomalyReader
 from services.gateway.campaign_feed import CampaignReader
 from services.gateway.cars import CarReader
 from services.gateway.deps import Gateway, LedgerViews
@@ -40,7 +41,7 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                market_check: Callable[[], Any] | None = None, accounts: Accounts | None = None,
                order_horizon: timedelta = DEFAULT_HORIZON, offers: OfferReader | None = None,
                campaigns: CampaignReader | None = None, campaign_check: Callable[[], Any] | None = None,
-               cars: CarReader | None = None) -> FastAPI:
+               cars: CarReader | None = None, anomalies: AnomalyReader | None = None) -> FastAPI:
     """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's.
     ``order_horizon``: how far ahead the market takes orders (beyond it the gateway refuses at once).
     ``campaigns``: the campaign topics' read model (dashboard); ``campaign_check``: campaign books against the
@@ -56,6 +57,8 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
         gateway.campaigns = campaigns
     if cars is not None:
         gateway.cars = cars
+    if anomalies is not None:
+        gateway.anomalies = anomalies
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.gateway.accounts.service import Accounts
+from services.gateway.anomalies import AnomalyReader
 from services.gateway.campaign_feed import CampaignReader
 from services.gateway.cars import CarReader
 from services.gateway.deps import LedgerViews
@@ -30,13 +31,14 @@ def build_gateway(settings: Settings, *, publisher: Publisher, ledger: LedgerVie
                   rejections: RejectionReader | None = None, market_check: Callable[[], Any] | None = None,
                   accounts: Accounts | None = None, order_horizon: timedelta = DEFAULT_HORIZON,
                   offers: OfferReader | None = None, campaigns: CampaignReader | None = None,
-                  campaign_check: Callable[[], Any] | None = None, cars: CarReader | None = None) -> FastAPI:
+                  campaign_check: Callable[[], Any] | None = None, cars: CarReader | None = None,
+                  anomalies: AnomalyReader | None = None) -> FastAPI:
     """The FastAPI app over the given ports (``accounts``: an in-memory store when none is given)."""
     from services.gateway.app import create_app
 
     return create_app(settings, publisher, ledger, readiness=readiness, rejections=rejections,
                       market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers,
-                      campaigns=campaigns, campaign_check=campaign_check, cars=cars)
+                      campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies)
 
 
 def open_accounts(settings: Settings) -> Accounts:
@@ -54,6 +56,7 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
                  order_horizon: timedelta = DEFAULT_HORIZON) -> FastAPI:
     """The gateway over Kafka (publisher, rejection and offer feeds) and the accounts' database; ``ledger`` is
     the ledger's read side (it has ``ping``), not ready until it answers."""
+    from services.gateway.anomalies import KafkaAnomalyFeed
     from services.gateway.campaign_feed import KafkaCampaignFeed
     from services.gateway.cars import KafkaCarFeed
     from services.gateway.offers import KafkaOfferFeed
@@ -78,6 +81,7 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
     offers = KafkaOfferFeed(settings.kafka_bootstrap).start()
     campaigns = KafkaCampaignFeed(settings.kafka_bootstrap).start()
     cars = KafkaCarFeed(settings.kafka_bootstrap).start()
+    anomalies = KafkaAnomalyFeed(settings.kafka_bootstrap).start()
     return build_gateway(settings, publisher=publisher, ledger=ledger, readiness=readiness, rejections=feed,
                          market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers,
-                         campaigns=campaigns, campaign_check=campaign_check, cars=cars)
+                         campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies)

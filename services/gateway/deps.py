@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway.accounts.service import Accounts
+from services.gateway.anomalies import AnomalyBook, AnomalyReader
 from services.gateway.auth_limits import AuthLimits
 from services.gateway.campaign_feed import CampaignReader, NoCampaigns
 from services.gateway.cars import CarBook, CarReader
@@ -79,11 +80,13 @@ class Gateway:
     offer_stream_max_s: float = 300.0  # how long one live offer stream stays open before the app reconnects
     # Each owner's cars, their plans and the charging service's answers (services.gateway.cars).
     cars: CarReader = field(default_factory=CarBook)
+    # The latest anomalies on city.anomalies (services.gateway.anomalies), for the dashboard.
+    anomalies: AnomalyReader = field(default_factory=AnomalyBook)
 
     def close(self) -> None:
         """Stop the feeds, flush and close the producer, dispose of the ledger's and accounts' engines."""
-        for part in (self.rejections, self.offers, self.cars, self.campaigns, self.publisher, self.ledger,
-                     self.accounts):
+        for part in (self.rejections, self.offers, self.cars, self.anomalies, self.campaigns, self.publisher,
+                     self.ledger, self.accounts):
             if part is None:
                 continue
             try:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from services.gateway.deps import Bus, GatewayDep, Ledger, Operator
 from services.gateway.schemas.common import error_responses
-from services.gateway.schemas.operator import GateClosure, ReconcileAnswer, SlotTotal, VerifyAnswer
+from services.gateway.schemas.operator import AnomalyPublic, GateClosure, ReconcileAnswer, SlotTotal, VerifyAnswer
 from services.gateway.schemas.types import SlotStart
 from services.gateway.slots import check_closable
 from shared.contracts.energy import ORDERS, GateClosed
@@ -35,6 +35,13 @@ def reconcile_ledger(_: Operator, ledger: Ledger, gateway: GatewayDep) -> dict[s
         return report
     market = gateway.market_check()
     return {**report, "ok": bool(report["ok"]) and market.ok, "market": market.to_json()}
+
+
+@router.get("/anomalies", response_model=list[AnomalyPublic])
+def anomalies(_: Operator, gateway: GatewayDep,
+              limit: Annotated[int, Query(ge=1, le=200, description="newest first")] = 50) -> list[dict[str, Any]]:
+    """The city's eye: the latest anomalies in crowd counts and shops' days, each with its evidence."""
+    return gateway.anomalies.latest(limit)
 
 
 @router.get("/ledger/slots", response_model=list[SlotTotal])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -64,3 +65,16 @@ class SlotTotal(BaseModel):
     energy_yen: Decimal
     wheeling_yen: Decimal
     platform_fee_yen: Decimal
+
+
+class AnomalyPublic(BaseModel):
+    """One anomaly of the city's eye: crowd counts (``crowd``) or shops' days (``shops``)."""
+
+    source: Literal["crowd", "shops"]
+    kind: str
+    place: str
+    at: str = Field(description="the minute (crowd) or the day (shops)")
+    observed: float
+    expected: float
+    robust_z: float
+    evidence: str

@@ -84,17 +84,45 @@ async function campaignPanel() {
   }
 }
 
+// The city's eye: the latest anomalies in crowd counts and shops' days, each with its evidence.
+async function anomalyPanel() {
+  const token = savedToken("operator");
+  const body = document.getElementById("anomaly-rows");
+  const error = document.getElementById("anomalies-error");
+  body.textContent = "";
+  error.textContent = "";
+  show(document.getElementById("anomalies"), Boolean(token));
+  show(document.getElementById("anomalies-empty"), false);
+  if (!token) return;
+  try {
+    const rows = await api("/v1/operator/anomalies?limit=50", token);
+    show(document.getElementById("anomalies-empty"), rows.length === 0);
+    for (const a of rows) {
+      const when = a.source === "crowd" ? localSlot(a.at) : a.at;
+      const tr = row([when, t(`source_${a.source}`), t(`anomaly_${a.kind}`), a.place, a.evidence], []);
+      tr.dataset.kind = a.kind;
+      tr.dataset.source = a.source;
+      body.appendChild(tr);
+    }
+  } catch (err) {
+    error.textContent = err.auth ? t("error_auth") : `${t("error_load")}: ${err.message}`;
+  }
+}
+
 document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("operator-form").addEventListener("submit", (event) => {
     event.preventDefault();
     saveToken("operator", document.getElementById("operator-token").value.trim());
     ledgerSlots();
     campaignPanel();
+    anomalyPanel();
   });
   readiness();
   ledgerSlots();
   campaignPanel();
-  onLanguage(() => campaignPanel());
+  anomalyPanel();
+  onLanguage(() => { campaignPanel(); anomalyPanel(); });
+  setInterval(() => anomalyPanel(), 30000);
   try {
     const data = await loadMap(document.getElementById("map"));
     chokepointRows(data);

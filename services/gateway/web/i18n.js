@@ -83,6 +83,10 @@ const TEXT = {
     col_expected_planned: "計画時の期待費用",
     goal_cut_load: "混雑緩和", goal_lift_footfall: "来訪促進", goal_fill_chargers: "充電器の稼働",
     campaign_stopped: "停止済み", campaign_not_on_ledger: "台帳に未記録",
+    anomalies_title: "まちの異変（人流と店舗の販売・在庫）", anomalies_note: "運用者トークンで表示します。新しい順。",
+    anomalies_none: "異変は見つかっていません。", col_when: "日時", col_from: "情報源", col_evidence: "根拠",
+    source_crowd: "人流", source_shops: "店舗", anomaly_surge: "急増", anomaly_drop: "急減", anomaly_stockout: "品切れ",
+    anomaly_waste: "大量廃棄", anomaly_shift: "需要の移動（オフィス→住宅地）",
   },
   en: {
     lang_switch: "日本語",
@@ -166,6 +170,10 @@ const TEXT = {
     col_expected_planned: "Expected cost as planned",
     goal_cut_load: "cut the load at", goal_lift_footfall: "lift footfall at", goal_fill_chargers: "fill the chargers at",
     campaign_stopped: "stopped", campaign_not_on_ledger: "not on the ledger",
+    anomalies_title: "The city's eye: crowds, shops' sales and stock", anomalies_note: "Shown with an operator token. Newest first.",
+    anomalies_none: "No anomalies found.", col_when: "when", col_from: "from", col_evidence: "evidence",
+    source_crowd: "crowd", source_shops: "shops", anomaly_surge: "surge", anomaly_drop: "drop", anomaly_stockout: "stock-out",
+    anomaly_waste: "waste", anomaly_shift: "demand moving (offices to homes)",
   },
 };
 
