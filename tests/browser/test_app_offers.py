@@ -113,7 +113,7 @@ def test_an_offer_arrives_live_is_accepted_redeemed_and_paid_on_the_statement(si
     page.click("#lang-switch")
     page.wait_for_function("() => document.querySelector(\"li.offer[data-offer='off-1']\")"
                            ".textContent.includes('reward received')")
-    assert "offer reward" in page.locator("#payment-rows").text_content()
+    page.wait_for_function("() => document.querySelector('#payment-rows').textContent.includes('offer reward')")
     assert strays == [] and csp == []
     context.close()
 

@@ -76,7 +76,8 @@ def test_campaign_panel_matches_the_api(campaign_gateway, browser):  # noqa: F81
     assert page.locator("#campaigns-card h2").text_content() == "インセンティブ・キャンペーン（予算と実績）"
     page.locator("#campaigns-card").screenshot(path=str(SCREENSHOTS / "dashboard_campaigns_ja.png"))
     page.click("#lang-switch")
-    page.wait_for_function("document.querySelector('#campaign-rows td') && "
+    # A function, not an expression: the page's CSP forbids eval, which Playwright needs to re-run an expression.
+    page.wait_for_function("() => document.querySelector('#campaign-rows td') && "
                            "document.querySelector('#campaign-rows td').textContent.includes('cut the load at')")
     cells_en = page.locator("#campaign-rows tr").first.locator("td").all_text_contents()
     assert [_number(x) for x in cells_en[1:10]] == [_number(x) for x in cells[1:10]]
