@@ -213,13 +213,15 @@ def pipeline(bootstrap: str, gateway: Gateway, slots: int, per_slot: int, seed: 
         async with httpx.AsyncClient(timeout=30, limits=limits) as client:
             sent = 0
             for slot in plan:
-                if rate > 0:  # paced: one request at a time, on schedule
+                if rate > 0:  # paced: each request starts on schedule, whether or not earlier ones have answered
+                    tasks = []
                     for participant, body in batches[slot]:
                         ahead = t0 + sent / rate - time.perf_counter()
                         if ahead > 0:
                             await asyncio.sleep(ahead)
-                        await gateway.send(client, [(participant, body)])
+                        tasks.append(asyncio.create_task(gateway.send(client, [(participant, body)])))
                         sent += len(body["orders"])
+                    await asyncio.gather(*tasks)
                 else:
                     await gateway.send(client, batches[slot])
                 await asyncio.to_thread(close, slot)
