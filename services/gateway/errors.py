@@ -29,7 +29,7 @@ RETRY_AFTER_S = 2
 class FieldRuleError(DomainError):
     """A field's value breaks a rule the gateway checks itself (HTTP 422 naming the field)."""
 
-    def __init__(self, loc: tuple[str, ...], message: str) -> None:
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
         super().__init__(message)
         self.loc = loc
 
@@ -70,7 +70,7 @@ async def model_error(request: Request, exc: ValidationError) -> JSONResponse:
 
 
 async def field_rule(request: Request, exc: FieldRuleError) -> JSONResponse:
-    loc = ".".join(exc.loc)
+    loc = ".".join(str(p) for p in exc.loc)
     return _json(422, f"{loc}: {exc}", detail=[{"loc": list(exc.loc), "msg": str(exc), "type": "value_error"}])
 
 

@@ -101,13 +101,19 @@ def build_app(service: Service, settings: Settings, faults: Faults | None = None
         return topics[name]
 
     async def publish_once(outputs: list) -> None:
+        # Straight to the producer (aiokafka under Faust): Faust's per-message channel machinery
+        # (FutureMessage, callbacks, sensors per topic object) cost more than the send itself. Partitioning is
+        # the same (the producer's key hash); all sends are queued before any is awaited, so they share requests.
+        producer = await app.maybe_start_producer()
         futures = []
         for name, item in outputs:
             if isinstance(item, tuple):  # a dead letter: original key, bytes and reason headers
                 key, value, headers = item
-                futures.append(await out_topic(name).send(key=key, value=value, headers=headers))
+                futures.append(await producer.send(name, key, value, partition=None, timestamp=None,
+                                                   headers=headers))
             else:
-                futures.append(await out_topic(name).send(key=item.key.encode(), value=encode(item)))
+                futures.append(await producer.send(name, item.key.encode(), encode(item), partition=None,
+                                                   timestamp=None, headers=None))
         for fut in futures:
             await fut  # wait for the broker's ack before the source offsets may be committed
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, status
 
 from services.gateway.deps import Bus, GatewayDep, Ledger, Participant, ParticipantReader, Rejections
+from services.gateway.errors import FieldRuleError
 from services.gateway.idempotency import event_id_for, fingerprint, order_id_for
 from services.gateway.schemas.common import error_responses
 from services.gateway.schemas.energy import (
+    BatchAccepted,
     CancelRequested,
     OrderAccepted,
+    OrderBatch,
     OrderCreate,
     RejectionPublic,
     TradePublic,
@@ -51,6 +55,33 @@ async def place_order(order: OrderCreate, participant: Participant, gw: GatewayD
     if idempotency_key is None:
         return await place()
     return await gw.idempotency.run(participant, idempotency_key, fingerprint({**body, "order_id": order_id}), place)
+
+
+@router.post("/orders/batch", status_code=status.HTTP_202_ACCEPTED, response_model=BatchAccepted,
+             responses=error_responses(413, 503))
+async def place_orders(batch: OrderBatch, participant: Participant, gw: GatewayDep, bus: Bus) -> BatchAccepted:
+    """Queue several of the caller's orders at once (a device agent's bids for many slots): all of them are
+    acknowledged by the broker before the 202, or none is promised (503: retry the same batch; each order's
+    event derives from its order_id, so the market admits it once)."""
+    seen: set[str] = set()
+    for i, order in enumerate(batch.orders):
+        try:
+            check_order_window(order.slot, gw.order_horizon)
+        except FieldRuleError as exc:
+            raise FieldRuleError(("body", "orders", i, "slot"), str(exc)) from None
+        if order.order_id in seen:
+            raise FieldRuleError(("body", "orders", i, "order_id"),
+                                 f"order_id {order.order_id!r} appears twice in this batch")
+        seen.add(order.order_id)
+    events = [EnergyOrderPlaced(participant=participant, **order.model_dump()) for order in batch.orders]
+    # Every send is queued before any acknowledgement is awaited, so the orders share the broker's requests.
+    envelopes = await asyncio.gather(*(
+        bus.publish(ORDERS, event, event_id=event_id_for(
+            participant, event.order_id, fingerprint(order.model_dump(mode="json", exclude={"order_id"}))))
+        for event, order in zip(events, batch.orders, strict=True)))
+    return BatchAccepted(orders=[
+        OrderAccepted(order_id=e.order_id, participant=participant, slot=e.slot, event_id=env.event_id)
+        for e, env in zip(events, envelopes, strict=True)])
 
 
 @router.delete("/orders/{order_id}", status_code=status.HTTP_202_ACCEPTED, response_model=CancelRequested,

@@ -33,11 +33,38 @@ class OrderCreate(BaseModel):
                                          description=f"at most {MAX_PARTNERS} participant ids")
 
 
+MAX_BATCH = 200
+
+
+class BatchOrder(OrderCreate):
+    """One order of a batch: as for a single order, but its ``order_id`` is required (see ``OrderBatch``)."""
+
+    order_id: Id = Field(description="client-chosen id, unique among the caller's orders; re-posting a batch "
+                                     "places each order once")
+
+
+class OrderBatch(BaseModel):
+    """Up to ``MAX_BATCH`` orders of the caller in one request, e.g. a device agent's bids for the day's slots.
+
+    Every order carries its own ``order_id``: the event of each order is a function of it, so a retried batch
+    (after a 503, or a lost answer) places each order once.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    orders: list[BatchOrder] = Field(min_length=1, max_length=MAX_BATCH,
+                                     description=f"1 to {MAX_BATCH} orders, each with a distinct order_id")
+
+
 class OrderAccepted(BaseModel):
     order_id: str
     participant: str
     slot: datetime
     event_id: str
+    status: Literal["accepted"] = "accepted"
+
+
+class BatchAccepted(BaseModel):
+    orders: list[OrderAccepted]
     status: Literal["accepted"] = "accepted"
 
 

@@ -79,6 +79,9 @@ HANAKO_CERT = "REC-t-hanako"
 ATTEMPTS = {
     ("POST", "/v1/energy/orders"): lambda h: dict(json={"side": "buy", "slot": future_slot(), "kwh": "1",
                                                         "limit_price": "20", "participant": h}, expect={422}),
+    ("POST", "/v1/energy/orders/batch"): lambda h: dict(json={"orders": [{
+        "order_id": "o-taro-1", "side": "buy", "slot": future_slot(), "kwh": "1", "limit_price": "20",
+        "participant": h}]}, expect={422}),
     ("DELETE", "/v1/energy/orders/{order_id}"): lambda h: dict(path="/v1/energy/orders/o-hanako",
                                                                params={"slot": future_slot()}, expect={202}),
     ("GET", "/v1/energy/trades"): lambda h: dict(expect={200}),
