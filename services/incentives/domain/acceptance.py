@@ -34,10 +34,10 @@ class AcceptanceEstimates:
         return cls(segments, offers, mean * strength, (1 - mean) * strength)
 
     def mean(self) -> np.ndarray:
-        return self.alpha / (self.alpha + self.beta)
+        return np.asarray(self.alpha / (self.alpha + self.beta))
 
     def answers(self) -> np.ndarray:
-        return self.alpha + self.beta
+        return np.asarray(self.alpha + self.beta)
 
     def sample(self, rng: np.random.Generator) -> np.ndarray:
         """One Thompson draw per (segment, offer)."""

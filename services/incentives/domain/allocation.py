@@ -42,15 +42,15 @@ class AllocationProblem:
 
     @property
     def n_users(self) -> int:
-        return self.value.shape[0]
+        return int(self.value.shape[0])
 
     @property
     def n_offers(self) -> int:
-        return self.value.shape[1]
+        return int(self.value.shape[1])
 
     @property
     def expected_cost(self) -> np.ndarray:
-        return self.probability * self.face_yen[None, :]
+        return np.asarray(self.probability * self.face_yen[None, :])
 
 
 @dataclass(frozen=True)

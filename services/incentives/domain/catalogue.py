@@ -49,7 +49,7 @@ class OfferSpec:
     @property
     def behaviour(self) -> Behaviour:
         """The change of trip the crowd model sees (a coupon is a stop on the way, i.e. a later walk)."""
-        return "shift_later" if self.kind == "coupon" else self.kind  # type: ignore[return-value]
+        return "shift_later" if self.kind == "coupon" else self.kind
 
     @property
     def signed_shift_min(self) -> int:

@@ -82,6 +82,9 @@ def _solve_mip(problem: AllocationProblem, candidates: np.ndarray, budget_expect
     return choice, bound, "mip:" + ("optimal" if status == mb.SolveStatus.OPTIMAL else "feasible")
 
 
+_Answer = tuple[np.ndarray, float, float, float, float]  # what _Priced.at answers
+
+
 class _Priced:
     """The users' independent choices at budget prices (l1 per expected yen, l2 per face yen)."""
 
@@ -94,7 +97,7 @@ class _Priced:
         self.b1, self.b2 = float(problem.budget_expected_yen), float(problem.budget_worst_yen)
         self._rows = np.arange(len(self.users))
 
-    def at(self, l1: float, l2: float) -> tuple[np.ndarray, float, float, float, float]:
+    def at(self, l1: float, l2: float) -> _Answer:
         """(choice per candidate user or NONE, dual bound, value, expected cost, worst-case cost)."""
         reduced = self.value - l1 * self.expected - l2 * self.face
         best = reduced.argmax(axis=1)
@@ -113,7 +116,7 @@ class _Priced:
         return float(ratio.max()) * (1 + 1e-9) + 1e-12
 
 
-def _bisect_l1(priced: _Priced, l2: float, hi: float, steps: int) -> tuple[float, float, tuple]:
+def _bisect_l1(priced: _Priced, l2: float, hi: float, steps: int) -> tuple[float, float, _Answer]:
     """Smallest l1 (to bisection precision) whose choices fit the expected budget; best dual seen."""
     best_dual = np.inf
     at_zero = priced.at(0.0, l2)
