@@ -59,7 +59,7 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
     from services.gateway.anomalies import KafkaAnomalyFeed
     from services.gateway.campaign_feed import KafkaCampaignFeed
     from services.gateway.cars import KafkaCarFeed
-    from services.gateway.offers import KafkaOfferFeed
+    from services.gateway.offers import OfferBook
     from services.gateway.publisher import KafkaPublisher
     from services.gateway.rejections import KafkaRejectionFeed
 
@@ -78,8 +78,8 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
         return checks
 
     feed = KafkaRejectionFeed(settings.kafka_bootstrap).start()
-    offers = KafkaOfferFeed(settings.kafka_bootstrap).start()
-    campaigns = KafkaCampaignFeed(settings.kafka_bootstrap).start()
+    offers = OfferBook()  # fed by the campaign feed: one reader of the campaign topics
+    campaigns = KafkaCampaignFeed(settings.kafka_bootstrap, also=(offers.apply,)).start()
     cars = KafkaCarFeed(settings.kafka_bootstrap).start()
     anomalies = KafkaAnomalyFeed(settings.kafka_bootstrap).start()
     return build_gateway(settings, publisher=publisher, ledger=ledger, readiness=readiness, rejections=feed,

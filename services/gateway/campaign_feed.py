@@ -18,6 +18,7 @@ The ledger's side (funding, rewards, balance of ``campaign:<id>``) is joined by 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -110,14 +111,19 @@ def _effect(offer: inc.IncentiveOfferMade) -> float:
 
 class KafkaCampaignFeed(KafkaTopicFeed):
     """Follows the campaign topics (``topic_feed``: no consumer group, from their beginning, resumes after an
-    outage)."""
+    outage). ``also``: other read models of the same topics (the app's offer book), folded from the same
+    records, so the gateway reads the campaign topics once."""
 
-    def __init__(self, bootstrap: str, retry_s: float = 0.5) -> None:
+    def __init__(self, bootstrap: str, retry_s: float = 0.5,
+                 also: Sequence[Callable[[Any], None]] = ()) -> None:
         super().__init__(bootstrap, TOPICS, "campaign-feed", retry_s)
         self._tally = CampaignTally()
+        self._also = tuple(also)
 
     def fold(self, payload: Any) -> None:
         self._tally.add(payload)
+        for apply in self._also:
+            apply(payload)
 
     def summaries(self) -> list[dict[str, Any]]:
         with self._lock:

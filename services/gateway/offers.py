@@ -4,7 +4,8 @@ The campaign service makes offers (``incentives.offers``); answers and expiries 
 ``incentives.responses``, paid rewards on ``incentives.redemptions``. The book folds the three into one row per
 offer with its state (offered, accepted, declined, expired, redeemed) and a per-user version number that rises
 with every change, so the app's stream sends a user's list again only when something of theirs moved. The code
-to show at the shop is in the row only once the user has accepted.
+to show at the shop is in the row only once the user has accepted. Over Kafka the book is fed by the campaign
+feed (``campaign_feed.KafkaCampaignFeed(also=...)``), which follows the same topics.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections import OrderedDict
 from typing import Any, Protocol
 
 from services.gateway.bus_feed import BusCatchUp
-from services.gateway.topic_feed import KafkaTopicFeed
 from shared.bus.inprocess import InProcessBus
 from shared.contracts import incentives
 from shared.contracts.base import AnyTopic, Payload
@@ -102,20 +102,6 @@ class OfferBook:
 
     def close(self) -> None:
         return None
-
-
-class KafkaOfferFeed(KafkaTopicFeed):
-    """The book fed from Kafka (see :mod:`services.gateway.topic_feed`)."""
-
-    def __init__(self, bootstrap: str, retry_s: float = 0.5) -> None:
-        super().__init__(bootstrap, TOPICS, "offer-feed", retry_s)
-        self.book = OfferBook()
-
-    def fold(self, payload: Any) -> None:
-        self.book.apply(payload)
-
-    def offers_for(self, user: str) -> tuple[int, list[dict[str, Any]]]:
-        return self.book.offers_for(user)
 
 
 class BusOffers(OfferBook):
