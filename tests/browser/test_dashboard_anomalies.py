@@ -20,7 +20,7 @@ from shared.contracts.crowd import ANOMALIES, CrowdAnomalyDetected
 from shared.contracts.logistics import StockAnomalyDetected
 from shared.settings import Settings
 
-from .test_web_pages import _context, _watch, serve
+from .test_web_pages import SCREENSHOTS, _context, _watch, serve
 
 pytestmark = pytest.mark.browser
 TOKEN = "operator-anomaly-token"
@@ -73,9 +73,13 @@ def test_anomalies_are_listed_with_their_evidence(dashboard, browser):
     rows = page.locator("#anomaly-rows tr")
     assert rows.count() == 3
     assert "品切れ" in rows.nth(0).text_content() and "vinawalk-pharmacy · masks" in rows.nth(0).text_content()
-    assert "robust z 121.4" in rows.nth(1).text_content()
+    assert "200 個販売（直近14日の中央値 21 個、ロバストz 121.4）" in rows.nth(1).text_content()
+    assert rows.nth(1).get_attribute("title").startswith("sold 200 against a median of 21.0")
     assert "odakyu_gates" in rows.nth(2).text_content() and "人流" in rows.nth(2).text_content()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#anomalies-card").screenshot(path=str(SCREENSHOTS / "dashboard_anomalies_ja.png"))
     page.click("#lang-switch")
     page.wait_for_function("() => document.querySelector('#anomaly-rows').textContent.includes('stock-out')")
+    assert "912 walkers in a minute against 301.5 usually" in page.locator("#anomaly-rows tr").nth(2).text_content()
     assert strays == []
     context.close()

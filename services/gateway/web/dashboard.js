@@ -53,61 +53,69 @@ function campaignGoal(c) {
   return `${t(`goal_${g.kind}`)} ${g.place} ${g.window[0]}–${g.window[1]} (${formatNumber(100 * g.share, 0)} %)`;
 }
 
-async function campaignPanel() {
+// An operator panel: hidden without the operator's token; rows drawn from one operator route, an empty note
+// when there are none, the error (or a refused token) said in the panel.
+// Elements: #<box> (the table's frame), #<box>-empty, #<box>-error, and the table body #<rows>.
+async function operatorPanel(box, rows, path, draw) {
   const token = savedToken("operator");
-  const body = document.getElementById("campaign-rows");
-  const error = document.getElementById("campaigns-error");
+  const body = document.getElementById(rows);
+  const error = document.getElementById(`${box}-error`);
   body.textContent = "";
   error.textContent = "";
-  show(document.getElementById("campaigns"), Boolean(token));
-  show(document.getElementById("campaigns-empty"), false);
+  show(document.getElementById(box), Boolean(token));
+  show(document.getElementById(`${box}-empty`), false);
   if (!token) return;
   try {
-    const campaigns = await api("/v1/operator/campaigns", token);
-    show(document.getElementById("campaigns-empty"), campaigns.length === 0);
-    for (const c of campaigns) {
-      const b = c.budget, o = c.offers, l = c.load_removed;
-      const tr = row([
-        `${c.campaign_id} · ${campaignGoal(c)}${c.stopped ? ` · ${t("campaign_stopped")}` : ""}`,
-        formatNumber(b.planned_yen, 0), formatNumber(b.expected_committed_yen, 0), formatNumber(b.realised_yen, 0),
-        `${formatNumber(100 * b.realised_share_of_planned, 1)} %`,
-        formatNumber(o.sent, 0), formatNumber(o.accepted, 0), formatNumber(o.redeemed, 0),
-        formatNumber(l.expected, 1), formatNumber(l.accepted, 1),
-        c.ledger ? `${formatNumber(c.ledger.balance_yen, 0)} / ${formatNumber(c.ledger.funded_yen, 0)}` : t("campaign_not_on_ledger"),
-      ], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-      tr.dataset.campaign = c.campaign_id;
-      tr.title = `${t("col_guard")}: ${formatNumber(b.guard_yen, 0)} · ${t("col_expected_planned")}: ${formatNumber(b.expected_planned_yen, 0)}`;
-      body.appendChild(tr);
-    }
+    const items = await api(path, token);
+    show(document.getElementById(`${box}-empty`), items.length === 0);
+    for (const item of items) body.appendChild(draw(item));
   } catch (err) {
     error.textContent = err.auth ? t("error_auth") : `${t("error_load")}: ${err.message}`;
   }
 }
 
-// The city's eye: the latest anomalies in crowd counts and shops' days, each with its evidence.
-async function anomalyPanel() {
-  const token = savedToken("operator");
-  const body = document.getElementById("anomaly-rows");
-  const error = document.getElementById("anomalies-error");
-  body.textContent = "";
-  error.textContent = "";
-  show(document.getElementById("anomalies"), Boolean(token));
-  show(document.getElementById("anomalies-empty"), false);
-  if (!token) return;
-  try {
-    const rows = await api("/v1/operator/anomalies?limit=50", token);
-    show(document.getElementById("anomalies-empty"), rows.length === 0);
-    for (const a of rows) {
-      const when = a.source === "crowd" ? localSlot(a.at) : a.at;
-      const tr = row([when, t(`source_${a.source}`), t(`anomaly_${a.kind}`), a.place, a.evidence], []);
-      tr.dataset.kind = a.kind;
-      tr.dataset.source = a.source;
-      body.appendChild(tr);
-    }
-  } catch (err) {
-    error.textContent = err.auth ? t("error_auth") : `${t("error_load")}: ${err.message}`;
-  }
+function campaignRow(c) {
+  const b = c.budget, o = c.offers, l = c.load_removed;
+  const tr = row([
+    `${c.campaign_id} · ${campaignGoal(c)}${c.stopped ? ` · ${t("campaign_stopped")}` : ""}`,
+    formatNumber(b.planned_yen, 0), formatNumber(b.expected_committed_yen, 0), formatNumber(b.realised_yen, 0),
+    `${formatNumber(100 * b.realised_share_of_planned, 1)} %`,
+    formatNumber(o.sent, 0), formatNumber(o.accepted, 0), formatNumber(o.redeemed, 0),
+    formatNumber(l.expected, 1), formatNumber(l.accepted, 1),
+    c.ledger ? `${formatNumber(c.ledger.balance_yen, 0)} / ${formatNumber(c.ledger.funded_yen, 0)}` : t("campaign_not_on_ledger"),
+  ], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  tr.dataset.campaign = c.campaign_id;
+  tr.title = `${t("col_guard")}: ${formatNumber(b.guard_yen, 0)} · ${t("col_expected_planned")}: ${formatNumber(b.expected_planned_yen, 0)}`;
+  return tr;
 }
+
+// The city's eye: the latest anomalies in crowd counts and shops' days, each with its evidence.
+// The evidence in the page's language, from the numbers (the service's English sentence is the row's title).
+function anomalyEvidence(a) {
+  const share = a.kind === "shift";
+  const num = (x) => (share ? `${formatNumber(100 * x, 1)} %` : formatNumber(x, x % 1 ? 1 : 0));
+  const key = a.source === "crowd" ? "evidence_crowd" : `evidence_${a.kind}`;
+  return t(key).replace("{observed}", num(a.observed)).replace("{expected}", num(a.expected))
+    .replace("{z}", formatNumber(a.robust_z, 1));
+}
+
+function anomalyWhen(a) {
+  if (a.source !== "crowd") return a.at;  // a shop's day
+  const locale = currentLanguage === "ja" ? "ja-JP" : "en-GB";
+  return new Date(a.at).toLocaleString(locale, { timeZone: "Asia/Tokyo", year: "numeric", month: "numeric",
+                                                  day: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
+function anomalyRow(a) {
+  const tr = row([anomalyWhen(a), t(`source_${a.source}`), t(`anomaly_${a.kind}`), a.place, anomalyEvidence(a)], []);
+  tr.dataset.kind = a.kind;
+  tr.dataset.source = a.source;
+  tr.title = a.evidence;
+  return tr;
+}
+
+const campaignPanel = () => operatorPanel("campaigns", "campaign-rows", "/v1/operator/campaigns", campaignRow);
+const anomalyPanel = () => operatorPanel("anomalies", "anomaly-rows", "/v1/operator/anomalies?limit=50", anomalyRow);
 
 document.addEventListener("DOMContentLoaded", async () => {
   document.getElementById("operator-form").addEventListener("submit", (event) => {
