@@ -34,6 +34,10 @@ class OfferReader(Protocol):
         """The user's version number and offers, newest first."""
         ...
 
+    def version_for(self, user: str) -> int:
+        """The user's version number alone (what a live stream polls before copying any row)."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -100,6 +104,10 @@ class OfferBook:
             rows = self._rows.get(user, OrderedDict())
             return self._versions.get(user, 0), [dict(r) for r in reversed(rows.values())]
 
+    def version_for(self, user: str) -> int:
+        with self._lock:
+            return self._versions.get(user, 0)
+
     def close(self) -> None:
         return None
 
@@ -114,3 +122,7 @@ class BusOffers(OfferBook):
     def offers_for(self, user: str) -> tuple[int, list[dict[str, Any]]]:
         self._catch_up()
         return super().offers_for(user)
+
+    def version_for(self, user: str) -> int:
+        self._catch_up()
+        return super().version_for(user)

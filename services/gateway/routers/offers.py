@@ -77,8 +77,8 @@ async def _events(request: Request, user: str, offers: OfferReader, lifetime: fl
     sent, quiet_since = -1, loop.time()
     yield "retry: 2000\n\n"
     while loop.time() < end and not await request.is_disconnected():
-        version, rows = offers.offers_for(user)
-        if version != sent:
+        if offers.version_for(user) != sent:  # rows are copied only when something of the user's moved
+            version, rows = offers.offers_for(user)
             body = OffersPublic.model_validate({"version": version, "offers": rows}).model_dump(mode="json")
             yield f"event: offers\nid: {version}\ndata: {json.dumps(body, ensure_ascii=False)}\n\n"
             sent, quiet_since = version, loop.time()
