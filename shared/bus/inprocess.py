@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,7 +32,10 @@ class DeadLetter:
 class InProcessBus:
     """Runs services synchronously: publish, then :meth:`run_until_idle` delivers in FIFO order."""
 
-    def __init__(self, services: Iterable[Service] = ()) -> None:
+    def __init__(self, services: Iterable[Service] = (), clock: Callable[[], datetime] | None = None) -> None:
+        """``clock``: the time the bus stamps on what it publishes (``occurred_at``), for services that run on
+        a simulated clock; by default the wall clock, as a broker's producers do."""
+        self.clock = clock
         self.services: list[Service] = []
         self.log: dict[str, list[bytes]] = defaultdict(list)
         self.dead_letters: dict[str, list[DeadLetter]] = defaultdict(list)
@@ -52,7 +55,7 @@ class InProcessBus:
                 occurred_at: datetime | None = None) -> Envelope:
         """Publish ``payload``; ``occurred_at`` lets a simulation stamp events with its own clock."""
         Outgoing(topic, payload)  # the topic must carry the payload's type
-        envelope = Envelope.wrap(payload, producer, occurred_at=occurred_at)
+        envelope = Envelope.wrap(payload, producer, occurred_at=occurred_at or (self.clock() if self.clock else None))
         self.publish_raw(topic.name, encode(envelope))
         return envelope
 
@@ -77,7 +80,7 @@ class InProcessBus:
                     self.dead_letters[topic].append(DeadLetter(topic, raw, result.dead_letter_reason))
                     self.log[f"{topic}.dlq"].append(raw or b"")
                 for out_topic, envelope in result.outputs:
-                    self.publish_raw(out_topic, encode(envelope))
+                    self.publish_raw(out_topic, encode(self._stamped(envelope)))
             delivered += 1
         return delivered
 
@@ -87,7 +90,10 @@ class InProcessBus:
             for timer in service.timers:
                 outputs: list[Outgoing] = list(timer.tick())
                 for out_topic, envelope in wrap_outputs(service.name, outputs, f"timer/{service.name}"):
-                    self.publish_raw(out_topic, encode(envelope))
+                    self.publish_raw(out_topic, encode(self._stamped(envelope)))
+
+    def _stamped(self, envelope: Envelope) -> Envelope:
+        return envelope if self.clock is None else envelope.model_copy(update={"occurred_at": self.clock()})
 
     def events(self, topic: Topic) -> list[Payload]:
         """Every payload published on ``topic`` so far (what a consumer from the beginning reads)."""

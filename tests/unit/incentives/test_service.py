@@ -49,7 +49,7 @@ def launch(**changes) -> CampaignLaunched:
 
 def make_bus(clock=lambda: NOW):
     svc = build_service(IncentiveSettings(round_seconds=60, horizon_minutes=120, seed=1), clock=clock)
-    return InProcessBus([svc, responder()]), svc.incentives
+    return InProcessBus([svc, responder()], clock=clock), svc.incentives
 
 
 def seed(bus, users: int = 60) -> None:
