@@ -1,10 +1,12 @@
 """The campaign service as a :class:`shared.runtime.Service`: campaigns, trips and answers in, offers out.
 
-Topics: consumes ``incentives.campaigns`` (launch, stop), ``incentives.users`` (expected trips, opt-outs),
+Topics: consumes ``incentives.campaigns`` (launch, pause, resume, revision requests and its own decisions on
+them, stop), ``incentives.users`` (expected trips, opt-outs),
 ``crowd.forecasts`` (the load curve each goal is judged on), ``incentives.offers`` (its own offers, so the
 offer book is rebuilt on restart), ``incentives.responses`` (answers and expiries) and
 ``incentives.redemptions`` (codes presented; its own redemption results); publishes offers, expiries,
-round summaries and redemption results. A timer runs the rounds. All state lives in memory and is rebuilt
+round summaries, revision decisions and redemption results. A timer runs the rounds; a paused or stopped
+campaign plans none (its offers already made stay open and redeemable). All state lives in memory and is rebuilt
 from those topics at start-up (``Service.replay``); offer ids derive from campaign, user and round, so a
 round repeated after a crash sends the same offers, and the ledger pays a reward once per offer id.
 """
@@ -27,6 +29,7 @@ from services.incentives.domain.effects import goal_effect
 from services.incentives.domain.people import UserHistory
 from services.incentives.domain.reconcile import CampaignBooks
 from services.incentives.domain.redemption import AnswerRefused, OfferBook, RedemptionRefused
+from services.incentives.domain.revision import RevisionRefused, Terms, revise
 from services.incentives.domain.rounds import RoundInput, plan_round
 from services.incentives.settings import IncentiveSettings
 from shared.contracts.base import Envelope, utcnow
@@ -38,6 +41,11 @@ from shared.contracts.incentives import (
     RESPONSES,
     USERS,
     CampaignLaunched,
+    CampaignPaused,
+    CampaignResumed,
+    CampaignRevised,
+    CampaignRevisionRefused,
+    CampaignRevisionRequested,
     CampaignRoundPlanned,
     CampaignStopped,
     IncentiveOfferAnswered,
@@ -55,15 +63,31 @@ from shared.runtime import Outgoing, Service, Timer, ignore
 log = logging.getLogger(__name__)
 
 
+RevisionOutcome = CampaignRevised | CampaignRevisionRefused
+
+
 @dataclass
 class CampaignState:
+    """One campaign as the service runs it. ``event`` holds its current terms (the launch, revised);
+    ``funded_yen`` what its ledger account was funded with: the launch's guard plus each revision's change."""
+
     event: CampaignLaunched
     campaign: Campaign
     estimates: AcceptanceEstimates
     budget: BudgetBook
     stopped: bool = False
+    paused: bool = False
     next_round: datetime | None = None
     offered_users: set[str] = field(default_factory=set)
+    revision: int = 0
+    funded_yen: int = 0
+    # Revision decisions by request id: ``confirmed`` ones were read back from the topic (the truth); the
+    # others were decided here and are on their way (later requests are judged on top of them).
+    outcomes: dict[str, RevisionOutcome] = field(default_factory=dict)
+    confirmed: set[str] = field(default_factory=set)
+
+    def terms(self) -> Terms:
+        return Terms.of(self.campaign, self.event.valid_minutes)
 
 
 class IncentivesService:
@@ -100,13 +124,100 @@ class IncentivesService:
         prior = np.full((len(segments), len(offers)), payload.prior_acceptance)
         self.campaigns[payload.campaign_id] = CampaignState(
             payload, campaign, AcceptanceEstimates.from_prior(segments, offers, prior, self.settings.prior_strength),
-            BudgetBook(campaign.budget))
+            BudgetBook(campaign.budget), funded_yen=payload.guard_yen)
         log.info("campaign %s launched: %s", payload.campaign_id, campaign.goal.describe())
         return []
 
     def on_stopped(self, _envelope: Envelope, payload: CampaignStopped) -> Iterable[Outgoing]:
         if payload.campaign_id in self.campaigns:
             self.campaigns[payload.campaign_id].stopped = True
+        return []
+
+    def on_paused(self, _envelope: Envelope, payload: CampaignPaused) -> Iterable[Outgoing]:
+        """No new rounds; offers already made stay valid, answerable and redeemable."""
+        if payload.campaign_id in self.campaigns:
+            self.campaigns[payload.campaign_id].paused = True
+            log.info("campaign %s paused: %s", payload.campaign_id, payload.reason or "-")
+        return []
+
+    def on_resumed(self, _envelope: Envelope, payload: CampaignResumed) -> Iterable[Outgoing]:
+        """Rounds again from the next tick (a stopped campaign stays stopped)."""
+        state = self.campaigns.get(payload.campaign_id)
+        if state is not None and state.paused:
+            state.paused = False
+            state.next_round = None
+        return []
+
+    # ------------------------------------------------------------------ revisions
+    def on_revision_requested(self, _envelope: Envelope, payload: CampaignRevisionRequested) -> Iterable[Outgoing]:
+        """Judge a revision against what the campaign has committed now; the decision is published, and applied
+        when it is read back (so a restart, which re-reads the requests before the offers, applies exactly the
+        decisions that were published, not new ones judged on half-rebuilt books)."""
+        state = self.campaigns.get(payload.campaign_id)
+        if state is None:
+            return [self._refused(payload, "campaign_id", f"campaign {payload.campaign_id!r} is not known")]
+        if payload.request_id in state.confirmed:  # a redelivery: the same decision again
+            return [Outgoing(CAMPAIGNS, state.outcomes[payload.request_id])]
+        if state.stopped:
+            return [self._refused(payload, "campaign_id", "the campaign is stopped; a stopped campaign is not "
+                                                          "revised")]
+        terms, revision = state.terms(), state.revision
+        for rid, outcome in state.outcomes.items():  # decided here, not yet read back: judged on top of them
+            if rid != payload.request_id and rid not in state.confirmed and isinstance(outcome, CampaignRevised):
+                terms, revision = _terms_of(outcome), outcome.revision
+        try:
+            new = revise(terms, payload.changes(), state.budget.expected_committed, state.budget.worst_case_committed)
+        except RevisionRefused as exc:
+            return [self._refused(payload, exc.field, exc.rule)]
+        outcome = CampaignRevised(
+            request_id=payload.request_id, campaign_id=payload.campaign_id, operator=state.event.operator,
+            day=state.event.day, revision=revision + 1, previous_guard_yen=terms.guard_yen,
+            daily_budget_yen=new.daily_budget_yen, guard_yen=new.guard_yen,
+            max_offers_per_user_per_day=new.max_offers_per_user_per_day,
+            pause_after_declines=new.pause_after_declines, valid_minutes=new.valid_minutes)
+        state.outcomes[payload.request_id] = outcome
+        return [Outgoing(CAMPAIGNS, outcome)]
+
+    def _refused(self, payload: CampaignRevisionRequested, field_name: str, rule: str) -> Outgoing:
+        refused = CampaignRevisionRefused(request_id=payload.request_id, campaign_id=payload.campaign_id,
+                                          field=field_name, reason=rule[:300])
+        state = self.campaigns.get(payload.campaign_id)
+        if state is not None:
+            state.outcomes[payload.request_id] = refused
+        return Outgoing(CAMPAIGNS, refused)
+
+    def on_revised(self, _envelope: Envelope, payload: CampaignRevised) -> Iterable[Outgoing]:
+        """Its own decision, read back: the campaign runs on the new terms. The first decision of each revision
+        number counts (the ledger funds each revision's change once, by the same number), later ones with a
+        number already applied are stale repeats."""
+        state = self.campaigns.get(payload.campaign_id)
+        if state is None:
+            return []
+        state.confirmed.add(payload.request_id)
+        state.outcomes.setdefault(payload.request_id, payload)
+        if payload.revision <= state.revision:
+            log.info("revision %d of %s already applied; %s ignored", payload.revision, payload.campaign_id,
+                     payload.request_id)
+            return []
+        state.outcomes[payload.request_id] = payload
+        terms = _terms_of(payload)
+        state.revision = payload.revision
+        state.funded_yen += payload.funding_change_yen
+        state.campaign = terms.applied_to(state.campaign)
+        state.budget.budget = state.campaign.budget
+        state.event = state.event.model_copy(update={
+            "daily_budget_yen": terms.daily_budget_yen, "guard_yen": terms.guard_yen,
+            "max_offers_per_user_per_day": terms.max_offers_per_user_per_day,
+            "pause_after_declines": terms.pause_after_declines, "valid_minutes": terms.valid_minutes})
+        log.info("campaign %s revision %d: budget %d, guard %d yen", payload.campaign_id, payload.revision,
+                 terms.daily_budget_yen, terms.guard_yen)
+        return []
+
+    def on_revision_refused(self, _envelope: Envelope, payload: CampaignRevisionRefused) -> Iterable[Outgoing]:
+        state = self.campaigns.get(payload.campaign_id)
+        if state is not None:
+            state.confirmed.add(payload.request_id)
+            state.outcomes[payload.request_id] = payload
         return []
 
     def on_trip(self, _envelope: Envelope, payload: TripExpected) -> Iterable[Outgoing]:
@@ -229,7 +340,7 @@ class IncentivesService:
             b = state.budget
             out[cid] = CampaignBooks(
                 campaign_id=cid, operator=state.event.operator, day=state.event.day.isoformat(),
-                funded_yen=state.campaign.budget.guard_yen, daily_yen=state.campaign.budget.daily_yen,
+                funded_yen=state.funded_yen, daily_yen=state.campaign.budget.daily_yen,
                 paid_yen=b.paid_yen, paid_offers=dict(b.paid_offers),
                 accepted_unpaid_yen=sum(b.accepted_unpaid.values()),
                 expected_committed_yen=round(b.expected_committed, 2), worst_case_committed_yen=b.worst_case_committed)
@@ -246,7 +357,7 @@ class IncentivesService:
                     out.append(Outgoing(RESPONSES, IncentiveOfferExpired(offer_id=offer.offer_id, user=offer.user,
                                                                          campaign=offer.campaign)))
         for state in self.campaigns.values():
-            if state.stopped or (state.next_round and now < state.next_round):
+            if state.stopped or state.paused or (state.next_round and now < state.next_round):
                 continue
             state.next_round = now + timedelta(seconds=self.settings.round_seconds)
             out += self._round(state, now)
@@ -298,6 +409,11 @@ class IncentivesService:
         return out
 
 
+def _terms_of(revised: CampaignRevised) -> Terms:
+    return Terms(revised.daily_budget_yen, revised.guard_yen, revised.max_offers_per_user_per_day,
+                 revised.pause_after_declines, revised.valid_minutes)
+
+
 def build_service(settings: IncentiveSettings | None = None, clock: Callable[[], datetime] | None = None) -> Service:
     core = IncentivesService(settings, clock)
     keep = timedelta(days=2)
@@ -305,6 +421,9 @@ def build_service(settings: IncentiveSettings | None = None, clock: Callable[[],
         name="incentives",
         handlers={
             CAMPAIGNS: {CampaignLaunched: core.on_launched, CampaignStopped: core.on_stopped,
+                        CampaignPaused: core.on_paused, CampaignResumed: core.on_resumed,
+                        CampaignRevisionRequested: core.on_revision_requested, CampaignRevised: core.on_revised,
+                        CampaignRevisionRefused: core.on_revision_refused,
                         CampaignRoundPlanned: ignore},  # its own round summaries, for dashboards
             USERS: {TripExpected: core.on_trip, OffersPreference: core.on_preference},
             FORECASTS: {CrowdForecastPublished: core.on_forecast},

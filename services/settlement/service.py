@@ -3,10 +3,10 @@
 The handler only translates: decode the trade, hand it to the ledger, turn the result into receipts. A
 redelivered trade writes nothing and publishes nothing. Participants' requests to retire a renewable
 certificate (``ledger.retirements``) are answered on ``ledger.receipts``. Payments of the other services
-become entries of their own kinds: a campaign's launch funds its account, a redeemed offer pays its reward,
-a completed ride its fare, a delivered parcel its fee, a finished charging transaction its bill (one entry per
-reference, ever). A timer publishes a Merkle anchor for every slot that has gained entries since its last
-anchor.
+become entries of their own kinds: a campaign's launch funds its account (each revision of its guard funds
+the change), a redeemed offer pays its reward, a completed ride its fare, a delivered parcel its fee, a
+finished charging transaction its bill (one entry per reference, ever). A timer publishes a Merkle anchor for
+every slot that has gained entries since its last anchor.
 
 Exactly once from Kafka: each trade is settled in one database transaction (entry, postings,
 certificate, chain head) keyed by its trade id; the transport commits the offset only after the outputs
@@ -84,6 +84,15 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0, anchor_file: A
             payload.campaign_id, payload.operator, payload.day, payload.guard_yen * SEN_PER_YEN,
             envelope.occurred_at), envelope.occurred_at))
 
+    def on_revised(envelope: Envelope, payload: incentives.CampaignRevised) -> Iterable[Outgoing]:
+        """A revised guard: the sponsor funds the rise, or gets the fall back (the campaign service refused any
+        guard below what the campaign could owe); once per revision number, like the service counts it."""
+        if payload.funding_change_yen == 0:
+            return []
+        return pay(payment_draft(FUNDING, CampaignFunding(
+            payload.campaign_id, payload.operator, payload.day, payload.funding_change_yen * SEN_PER_YEN,
+            envelope.occurred_at, revision=payload.revision), envelope.occurred_at))
+
     def on_reward(envelope: Envelope, payload: incentives.RewardRedeemed) -> Iterable[Outgoing]:
         return pay(payment_draft(REWARD, Reward.from_event(payload), envelope.occurred_at))
 
@@ -110,7 +119,10 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0, anchor_file: A
         TRADES: {TradeMatched: on_trade},
         RETIREMENTS: {CertificateRetirementRequested: on_retirement},
         incentives.CAMPAIGNS: {incentives.CampaignLaunched: on_campaign, incentives.CampaignStopped: ignore,
-                               incentives.CampaignRoundPlanned: ignore},
+                               incentives.CampaignRoundPlanned: ignore, incentives.CampaignRevised: on_revised,
+                               incentives.CampaignPaused: ignore, incentives.CampaignResumed: ignore,
+                               incentives.CampaignRevisionRequested: ignore,
+                               incentives.CampaignRevisionRefused: ignore},
         incentives.REDEMPTIONS: {incentives.RewardRedeemed: on_reward, incentives.RedemptionRequested: ignore,
                                  incentives.RedemptionRefused: ignore},
         mobility.ASSIGNMENTS: {mobility.RideCompleted: on_ride, mobility.RideAnswered: ignore,

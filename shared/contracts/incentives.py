@@ -3,9 +3,9 @@
 ``crowd.counts``: people crossing a watched zone per minute; ``incentives.offers``: an offer to one
 person (the simulator also answers offers of any type that carries the same fields);
 ``incentives.responses``: the answer (or its expiry); ``city.anomalies``: a count far from its usual level.
-The campaign service's contracts live here too: ``incentives.campaigns`` (launch, stop, each round's
-summary), ``incentives.users`` (expected trips, opt-outs), ``incentives.redemptions`` (codes presented,
-rewards redeemed once, refusals) and ``crowd.forecasts`` (a zone's expected load over a day).
+The campaign service's contracts live here too: ``incentives.campaigns`` (launch, pause, resume, revise,
+stop, each round's summary), ``incentives.users`` (expected trips, opt-outs), ``incentives.redemptions``
+(codes presented, rewards redeemed once, refusals) and ``crowd.forecasts`` (a zone's expected load over a day).
 """
 
 from __future__ import annotations
@@ -154,6 +154,104 @@ class CampaignStopped(Payload):
         return self.campaign_id
 
 
+class CampaignPaused(Payload):
+    """The operator pauses a campaign: no new rounds plan offers; offers already made stay valid and redeemable."""
+
+    event_type: ClassVar[str] = "incentives.campaign.paused"
+    campaign_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(default="", max_length=200)
+
+    def key(self) -> str:
+        return self.campaign_id
+
+
+class CampaignResumed(Payload):
+    """A paused campaign plans rounds again (a stopped one does not: stopping is final)."""
+
+    event_type: ClassVar[str] = "incentives.campaign.resumed"
+    campaign_id: str = Field(min_length=1, max_length=64)
+
+    def key(self) -> str:
+        return self.campaign_id
+
+
+REVISABLE = ("daily_budget_yen", "guard_yen", "max_offers_per_user_per_day", "pause_after_declines", "valid_minutes")
+
+
+class CampaignRevisionRequested(Payload):
+    """An operator asks to change a running campaign's budget, guard, caps or offer validity (only the fields
+    given change). The campaign service decides: :class:`CampaignRevised` or :class:`CampaignRevisionRefused`,
+    since only it knows what the campaign has already committed."""
+
+    event_type: ClassVar[str] = "incentives.campaign.revision_requested"
+    request_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    campaign_id: str = Field(min_length=1, max_length=64)
+    daily_budget_yen: int | None = Field(default=None, gt=0, le=1_000_000_000)
+    guard_yen: int | None = Field(default=None, gt=0, le=10_000_000_000)
+    max_offers_per_user_per_day: int | None = Field(default=None, ge=1, le=50)
+    pause_after_declines: int | None = Field(default=None, ge=1, le=100)
+    valid_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
+
+    @model_validator(mode="after")
+    def _rules(self) -> CampaignRevisionRequested:
+        if all(getattr(self, name) is None for name in REVISABLE):
+            raise ValueError(f"body: name at least one of {', '.join(REVISABLE)} to change")
+        if self.daily_budget_yen is not None and self.guard_yen is not None and self.guard_yen < self.daily_budget_yen:
+            raise ValueError("guard_yen: must be at least daily_budget_yen (it is the funded maximum)")
+        return self
+
+    def changes(self) -> dict[str, int]:
+        return {name: value for name in REVISABLE if (value := getattr(self, name)) is not None}
+
+    def key(self) -> str:
+        return self.campaign_id
+
+
+class CampaignRevised(Payload):
+    """The campaign service accepted a revision: the campaign's terms from now on (all of them, not only what
+    changed). ``revision`` counts from 1 per campaign; the guard's change (``guard_yen - previous_guard_yen``)
+    is funded on, or returned from, the campaign's ledger account, once per revision."""
+
+    event_type: ClassVar[str] = "incentives.campaign.revised"
+    request_id: str = Field(min_length=1, max_length=64)
+    campaign_id: str = Field(min_length=1, max_length=64)
+    operator: str = Field(min_length=1, max_length=64)
+    day: date
+    revision: int = Field(ge=1, le=10_000)
+    previous_guard_yen: int = Field(gt=0, le=10_000_000_000)
+    daily_budget_yen: int = Field(gt=0, le=1_000_000_000)
+    guard_yen: int = Field(gt=0, le=10_000_000_000)
+    max_offers_per_user_per_day: int = Field(ge=1, le=50)
+    pause_after_declines: int = Field(ge=1, le=100)
+    valid_minutes: int = Field(ge=1, le=24 * 60)
+
+    @model_validator(mode="after")
+    def _rules(self) -> CampaignRevised:
+        if self.guard_yen < self.daily_budget_yen:
+            raise ValueError("guard_yen: must be at least daily_budget_yen (it is the funded maximum)")
+        return self
+
+    @property
+    def funding_change_yen(self) -> int:
+        return self.guard_yen - self.previous_guard_yen
+
+    def key(self) -> str:
+        return self.campaign_id
+
+
+class CampaignRevisionRefused(Payload):
+    """The campaign service refused a revision; ``field`` names the field and ``reason`` the rule it breaks."""
+
+    event_type: ClassVar[str] = "incentives.campaign.revision_refused"
+    request_id: str = Field(min_length=1, max_length=64)
+    campaign_id: str = Field(min_length=1, max_length=64)
+    field: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=300)
+
+    def key(self) -> str:
+        return self.campaign_id
+
+
 class CampaignRoundPlanned(Payload):
     """What one round decided, with the optimiser's bound and the estimates it used (for the report)."""
 
@@ -257,8 +355,12 @@ class RedemptionRefused(Payload):
 OFFERS: Topic[IncentiveOfferMade] = Topic("incentives.offers", key="user", payloads=(IncentiveOfferMade,))
 RESPONSES: Topic[IncentiveOfferAnswered | IncentiveOfferExpired] = Topic(
     "incentives.responses", key="user", payloads=(IncentiveOfferAnswered, IncentiveOfferExpired))
-CAMPAIGNS: Topic[CampaignLaunched | CampaignStopped | CampaignRoundPlanned] = Topic(
-    "incentives.campaigns", key="campaign", payloads=(CampaignLaunched, CampaignStopped, CampaignRoundPlanned))
+CampaignEvent = (CampaignLaunched | CampaignStopped | CampaignRoundPlanned | CampaignPaused | CampaignResumed
+                 | CampaignRevisionRequested | CampaignRevised | CampaignRevisionRefused)
+CAMPAIGNS: Topic[CampaignEvent] = Topic(
+    "incentives.campaigns", key="campaign",
+    payloads=(CampaignLaunched, CampaignStopped, CampaignRoundPlanned, CampaignPaused, CampaignResumed,
+              CampaignRevisionRequested, CampaignRevised, CampaignRevisionRefused))
 USERS: Topic[TripExpected | OffersPreference] = Topic("incentives.users", key="user",
                                                       payloads=(TripExpected, OffersPreference))
 REDEMPTIONS: Topic[RedemptionRequested | RewardRedeemed | RedemptionRefused] = Topic(

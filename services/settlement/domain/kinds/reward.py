@@ -1,7 +1,9 @@
 """``reward`` and ``campaign_fund``: incentive rewards paid from a campaign's account, and the sponsor's funding.
 
 A campaign's sponsor (a station-area operator) funds ``campaign:<id>`` for a day (``campaign_fund``, ref
-``<campaign>:<day>``); each redeemed offer pays its reward from that account to the user (``reward``, ref =
+``<campaign>:<day>``); a revision of the campaign's guard funds the change (``campaign_fund`` again, ref
+``<campaign>:<day>:r<n>``, once per revision: more when the guard rises, returned to the sponsor when it
+falls); each redeemed offer pays its reward from that account to the user (``reward``, ref =
 the redemption code, so a code pays once). The campaign account's balance is the budget left: what was spent
 is auditable per campaign and reconciles with the campaign service's own count.
 """
@@ -66,21 +68,29 @@ class Reward:
 
 @dataclass(frozen=True)
 class CampaignFunding:
+    """The launch's funding (``revision`` 0, positive), or revision ``n``'s change of it (either sign)."""
+
     campaign_id: str
     sponsor: str
     day: date
     budget_sen: int
     funded_at: datetime
+    revision: int = 0
 
     @property
     def ref(self) -> str:
-        return f"{self.campaign_id}:{self.day.isoformat()}"
+        base = f"{self.campaign_id}:{self.day.isoformat()}"
+        return f"{base}:r{self.revision}" if self.revision else base
 
     @property
     def when(self) -> datetime:
         return self.funded_at
 
     def problem(self) -> str | None:
+        if self.revision < 0:
+            return "a campaign's revision number must not be negative"
+        if self.revision:
+            return None if self.budget_sen != 0 else "a revision's change of funding must not be zero"
         return None if self.budget_sen > 0 else "a campaign's funding must be positive"
 
     def legs(self) -> list[list[Any]]:
@@ -91,12 +101,15 @@ class CampaignFunding:
         return frozenset()
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "day": self.day.isoformat(), "funded_at": self.funded_at.isoformat()}
+        out = {**asdict(self), "day": self.day.isoformat(), "funded_at": self.funded_at.isoformat()}
+        if not self.revision:  # the launch's funding reads as it always has
+            del out["revision"]
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CampaignFunding:
         return cls(str(data["campaign_id"]), str(data["sponsor"]), date.fromisoformat(data["day"]),
-                   int(data["budget_sen"]), utc_time(data["funded_at"]))
+                   int(data["budget_sen"]), utc_time(data["funded_at"]), int(data.get("revision", 0)))
 
 
 class RewardKind(PaymentKind):
