@@ -1,8 +1,9 @@
 """How failures become HTTP answers: one JSON body (:class:`ErrorBody`) with a message naming the rule.
 
-401 no or bad token, 403 wrong role, 409 a state conflict, 413 a body over the limit, 422 a field breaks a
-rule, 503 the broker or the ledger cannot answer now (with Retry-After). Anything unexpected is a JSON 500
-that keeps the connection open; the suite proves no request reaches it.
+401 no or bad token, 403 wrong role, 404 a thing the gateway knows does not exist, 409 a state conflict, 413 a
+body over the limit, 422 a field breaks a rule, 503 the broker or the ledger cannot answer now (with
+Retry-After). Anything unexpected is a JSON 500 that keeps the connection open; the suite proves no request
+reaches it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class FieldRuleError(DomainError):
 
 class StateConflict(DomainError):
     """The request contradicts the current state, e.g. closing a slot that has begun (HTTP 409)."""
+
+
+class NotFound(DomainError):
+    """What the request names does not exist, as far as the gateway's read model knows (HTTP 404)."""
 
 
 class LedgerUnavailable(CitymatchError):
@@ -88,6 +93,10 @@ async def conflict(request: Request, exc: DomainError) -> JSONResponse:
     return _json(409, str(exc))
 
 
+async def not_found(request: Request, exc: DomainError) -> JSONResponse:
+    return _json(404, str(exc))
+
+
 async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
     return _json(422, str(exc))
 
@@ -125,7 +134,8 @@ def install(app: FastAPI) -> None:
         (RequestValidationError, validation_error), (ValidationError, model_error),
         (StarletteHTTPException, http_error),
         (FieldRuleError, field_rule), (ForbiddenError, forbidden), (AuthError, auth_error),
-        (StateConflict, conflict), (IdempotencyConflict, conflict), (DomainError, domain_error),
+        (StateConflict, conflict), (IdempotencyConflict, conflict), (NotFound, not_found),
+        (DomainError, domain_error),
         (BrokerUnavailable, not_confirmed), (LedgerUnavailable, unavailable), (ServiceUnavailable, unavailable),
         (OperationalError, ledger_down), (DBAPIError, ledger_down), (PoolTimeout, ledger_down),
     ]

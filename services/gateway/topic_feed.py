@@ -4,6 +4,7 @@ Every gateway reads the whole of each topic (no consumer group, nothing committe
 folds each decoded payload into the read model under a lock. After a broker outage it is back within about a
 second of the broker: reconnect backoff is capped at half a second, and a consumer that fails is replaced,
 resuming after the last record it folded. Undecodable messages are skipped (their producers' dead letters).
+``caught_up`` is set once a read finds nothing more: from then on the model has seen every record there was.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class KafkaTopicFeed:
         self._next: dict[tuple[str, int], int] = {}  # (topic, partition) -> next offset to read
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.caught_up = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def fold(self, payload: Any) -> None:
@@ -60,7 +62,10 @@ class KafkaTopicFeed:
                 if (tp.topic, tp.partition) in self._next:
                     consumer.seek(tp, self._next[(tp.topic, tp.partition)])
             while not self._stop.is_set():
-                for tp, records in consumer.poll(timeout_ms=200).items():
+                batch = consumer.poll(timeout_ms=200)
+                if not batch:
+                    self.caught_up.set()
+                for tp, records in batch.items():
                     for rec in records:
                         self._add(rec.value, tp.topic)
                         self._next[(tp.topic, tp.partition)] = rec.offset + 1

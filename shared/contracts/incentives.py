@@ -178,14 +178,10 @@ class CampaignResumed(Payload):
 REVISABLE = ("daily_budget_yen", "guard_yen", "max_offers_per_user_per_day", "pause_after_declines", "valid_minutes")
 
 
-class CampaignRevisionRequested(Payload):
-    """An operator asks to change a running campaign's budget, guard, caps or offer validity (only the fields
-    given change). The campaign service decides: :class:`CampaignRevised` or :class:`CampaignRevisionRefused`,
-    since only it knows what the campaign has already committed."""
+class CampaignChanges(BaseModel):
+    """What a revision may change (only the fields given change); the body of the gateway's revision route."""
 
-    event_type: ClassVar[str] = "incentives.campaign.revision_requested"
-    request_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    campaign_id: str = Field(min_length=1, max_length=64)
+    model_config = ConfigDict(frozen=True, extra="forbid")
     daily_budget_yen: int | None = Field(default=None, gt=0, le=1_000_000_000)
     guard_yen: int | None = Field(default=None, gt=0, le=10_000_000_000)
     max_offers_per_user_per_day: int | None = Field(default=None, ge=1, le=50)
@@ -193,7 +189,7 @@ class CampaignRevisionRequested(Payload):
     valid_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
 
     @model_validator(mode="after")
-    def _rules(self) -> CampaignRevisionRequested:
+    def _rules(self) -> CampaignChanges:
         if all(getattr(self, name) is None for name in REVISABLE):
             raise ValueError(f"body: name at least one of {', '.join(REVISABLE)} to change")
         if self.daily_budget_yen is not None and self.guard_yen is not None and self.guard_yen < self.daily_budget_yen:
@@ -202,6 +198,16 @@ class CampaignRevisionRequested(Payload):
 
     def changes(self) -> dict[str, int]:
         return {name: value for name in REVISABLE if (value := getattr(self, name)) is not None}
+
+
+class CampaignRevisionRequested(Payload, CampaignChanges):
+    """An operator asks to change a running campaign's budget, guard, caps or offer validity. The campaign
+    service decides: :class:`CampaignRevised` or :class:`CampaignRevisionRefused`, since only it knows what
+    the campaign has already committed."""
+
+    event_type: ClassVar[str] = "incentives.campaign.revision_requested"
+    request_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    campaign_id: str = Field(min_length=1, max_length=64)
 
     def key(self) -> str:
         return self.campaign_id

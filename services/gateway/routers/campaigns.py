@@ -1,26 +1,35 @@
-"""Campaigns over HTTP: operators launch and stop campaigns; shops redeem codes; app users answer offers,
-declare the trips they expect and opt out of offers.
+"""Campaigns over HTTP: operators launch, pause, resume, revise and stop campaigns; shops redeem codes; app
+users answer offers, declare the trips they expect and opt out of offers.
 
 Routes only translate: the body is the campaign's contract (validated there, errors name the field), the
-caller comes from the bearer token, and the event goes to its topic; the campaign service decides.
+caller comes from the bearer token, and the event goes to its topic; the campaign service decides. A
+campaign the read model knows does not exist is 404; a stopped one cannot be paused, resumed or revised
+(409). A revision is judged by the campaign service (only it knows what is committed): the route waits
+briefly for its decision and answers it (200, or 422 naming the field and the rule), else 202.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
-from services.gateway.deps import Bus, GatewayDep, Ledger, Operator, Participant
-from services.gateway.errors import ServiceUnavailable
+from services.gateway.deps import Bus, Gateway, GatewayDep, Ledger, Operator, Participant
+from services.gateway.errors import FieldRuleError, NotFound, ServiceUnavailable, StateConflict
 from services.gateway.schemas.campaigns import (
     Accepted,
     AnswerBody,
     CampaignReconcileAnswer,
     CampaignSummary,
+    PauseBody,
     PreferenceBody,
     RedemptionBody,
+    RevisionAnswer,
     StopBody,
     TripBody,
 )
@@ -30,7 +39,12 @@ from shared.contracts.incentives import (
     REDEMPTIONS,
     RESPONSES,
     USERS,
+    CampaignChanges,
     CampaignLaunched,
+    CampaignPaused,
+    CampaignResumed,
+    CampaignRevised,
+    CampaignRevisionRequested,
     CampaignStopped,
     IncentiveOfferAnswered,
     OffersPreference,
@@ -39,6 +53,21 @@ from shared.contracts.incentives import (
 )
 
 router = APIRouter(prefix="/v1", tags=["campaigns"], responses=error_responses(401, 403, 422))
+REVISION_WAIT_S = 3.0  # how long a revision request waits for the campaign service's decision
+REVISION_POLL_S = 0.05
+
+
+def _campaign(gateway: Gateway, campaign_id: str, *, running: bool = True) -> dict[str, Any] | None:
+    """The campaign's summary (``None`` if the read model cannot tell); 404 if it knows there is no such
+    campaign, 409 if ``running`` is asked of a stopped one."""
+    found = gateway.campaigns.summary(campaign_id)
+    if found is None:
+        raise NotFound(f"no campaign {campaign_id!r}")
+    if found == "unknown" or not isinstance(found, dict):
+        return None
+    if running and found["state"] == "stopped":
+        raise StateConflict(f"campaign {campaign_id!r} is stopped; stopping is final")
+    return found
 
 
 @router.post("/operator/campaigns", status_code=202, response_model=Accepted)
@@ -74,10 +103,61 @@ async def reconcile_campaigns(_: Operator, gateway: GatewayDep) -> dict[str, Any
     return dict(report.to_json())
 
 
-@router.post("/operator/campaigns/{campaign_id}/stop", status_code=202, response_model=Accepted)
-async def stop_campaign(campaign_id: str, body: StopBody, _: Operator, bus: Bus) -> Accepted:
+@router.post("/operator/campaigns/{campaign_id}/stop", status_code=202, response_model=Accepted,
+             responses=error_responses(404))
+async def stop_campaign(campaign_id: str, body: StopBody, _: Operator, bus: Bus, gateway: GatewayDep) -> Accepted:
+    """Stop for good: no more rounds; offers already made stay valid and redeemable."""
+    _campaign(gateway, campaign_id, running=False)
     envelope = await bus.publish(CAMPAIGNS, CampaignStopped(campaign_id=campaign_id, reason=body.reason))
     return Accepted(id=campaign_id, event_id=envelope.event_id)
+
+
+@router.post("/operator/campaigns/{campaign_id}/pause", status_code=202, response_model=Accepted,
+             responses=error_responses(404, 409))
+async def pause_campaign(campaign_id: str, _: Operator, bus: Bus, gateway: GatewayDep,
+                         body: PauseBody | None = None) -> Accepted:
+    """No new rounds until resumed; offers already made stay valid, answerable and redeemable."""
+    _campaign(gateway, campaign_id)
+    envelope = await bus.publish(CAMPAIGNS, CampaignPaused(campaign_id=campaign_id,
+                                                           reason=body.reason if body else ""))
+    return Accepted(id=campaign_id, event_id=envelope.event_id)
+
+
+@router.post("/operator/campaigns/{campaign_id}/resume", status_code=202, response_model=Accepted,
+             responses=error_responses(404, 409))
+async def resume_campaign(campaign_id: str, _: Operator, bus: Bus, gateway: GatewayDep) -> Accepted:
+    """Rounds again from the campaign service's next tick."""
+    _campaign(gateway, campaign_id)
+    envelope = await bus.publish(CAMPAIGNS, CampaignResumed(campaign_id=campaign_id))
+    return Accepted(id=campaign_id, event_id=envelope.event_id)
+
+
+@router.patch("/operator/campaigns/{campaign_id}", response_model=RevisionAnswer,
+              responses={**error_responses(404, 409), 202: {"model": RevisionAnswer,
+                                                            "description": "requested, not decided yet"}})
+async def revise_campaign(campaign_id: str, body: CampaignChanges, _: Operator, bus: Bus,
+                          gateway: GatewayDep) -> Any:
+    """Change the daily budget, the guard (the funded maximum: its change is funded on, or returned from, the
+    campaign's ledger account), ``max_offers_per_user_per_day``, ``pause_after_declines`` or
+    ``valid_minutes`` (of offers made from now on); only the fields sent change. Neither the budget nor the
+    guard may fall below what the campaign has already committed (422 naming the field and the rule)."""
+    known = _campaign(gateway, campaign_id)
+    request = CampaignRevisionRequested(request_id=uuid.uuid4().hex, campaign_id=campaign_id, **body.changes())
+    envelope = await bus.publish(CAMPAIGNS, request)
+    outcome = None
+    deadline = time.monotonic() + (REVISION_WAIT_S if known is not None else 0.0)
+    while (outcome := gateway.campaigns.revision_outcome(request.request_id)) is None and time.monotonic() < deadline:
+        await asyncio.sleep(REVISION_POLL_S)
+    if outcome is None:
+        return JSONResponse(status_code=202, content=RevisionAnswer(
+            id=request.request_id, event_id=envelope.event_id, status="requested").model_dump())
+    if not isinstance(outcome, CampaignRevised):
+        if outcome.field == "campaign_id":  # stopped (or unknown) by the time the service read the request
+            raise StateConflict(f"campaign {campaign_id!r}: {outcome.reason}")
+        raise FieldRuleError(("body", outcome.field), outcome.reason)
+    terms = {name: getattr(outcome, name) for name in CampaignChanges.model_fields}
+    return RevisionAnswer(id=request.request_id, event_id=envelope.event_id, status="revised",
+                          revision=outcome.revision, terms=terms)
 
 
 @router.post("/campaigns/redemptions", status_code=202, response_model=Accepted)

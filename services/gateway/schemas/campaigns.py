@@ -40,15 +40,36 @@ class PreferenceBody(_Body):
     opted_out: bool
 
 
+class PauseBody(_Body):
+    reason: str = Field(default="", max_length=200)
+
+
+class RevisionAnswer(BaseModel):
+    """``revised``: the campaign service applied the revision (its number and the terms from now on);
+    ``requested``: it has not decided yet (the campaign list shows the decision once made)."""
+
+    id: str = Field(description="the revision request's id")
+    event_id: str
+    status: Literal["revised", "requested"]
+    revision: int | None = None
+    terms: dict[str, int] | None = None
+
+
 class CampaignSummary(BaseModel):
-    """One campaign on the operators' dashboard: budget planned against spent (expected and realised), offers,
-    load removed (goal units), and the ledger's account of it (``ledger``: null until its funding is recorded)."""
+    """One campaign on the operators' dashboard: its state and terms as last revised, budget planned against
+    spent (expected and realised), offers, load removed (goal units), and the ledger's account of it
+    (``ledger``: null until its funding is recorded). ``last_revision``: the latest revision decision
+    (``status`` revised with its number, or refused with the ``field`` and ``reason``)."""
 
     campaign_id: str
     operator: str
     day: str
     goal: dict[str, Any]
     stopped: bool
+    state: Literal["running", "paused", "stopped"]
+    revision: int
+    terms: dict[str, int]
+    last_revision: dict[str, Any] | None = None
     budget: dict[str, float]
     offers: dict[str, int]
     load_removed: dict[str, float]
