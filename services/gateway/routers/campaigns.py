@@ -70,9 +70,12 @@ def _campaign(gateway: Gateway, campaign_id: str, *, running: bool = True) -> di
     return found
 
 
-@router.post("/operator/campaigns", status_code=202, response_model=Accepted)
-async def launch_campaign(body: CampaignLaunched, _: Operator, bus: Bus) -> Accepted:
-    """Launch a campaign (goal, budget and guard, catalogue, targeting, caps); its rounds start at once."""
+@router.post("/operator/campaigns", status_code=202, response_model=Accepted, responses=error_responses(409))
+async def launch_campaign(body: CampaignLaunched, _: Operator, bus: Bus, gateway: GatewayDep) -> Accepted:
+    """Launch a campaign (goal, budget and guard, catalogue, targeting, caps); its rounds start at once. 409 for
+    an id the campaign list already holds (the campaign service would keep the first launch only)."""
+    if isinstance(gateway.campaigns.summary(body.campaign_id), dict):
+        raise StateConflict(f"campaign_id: {body.campaign_id!r} is already a campaign; choose another id")
     envelope = await bus.publish(CAMPAIGNS, body)
     return Accepted(id=body.campaign_id, event_id=envelope.event_id)
 

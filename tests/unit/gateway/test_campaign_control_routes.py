@@ -61,6 +61,14 @@ def test_pause_resume_and_stop_show_in_the_campaign_list(running) -> None:
         assert r.status_code == 409 and "stopped" in r.json()["message"], (path, r.text)
 
 
+def test_a_campaign_id_already_used_is_409(running) -> None:
+    client, bus, _core, _ = running
+    before = len(bus.events(CAMPAIGNS))
+    r = client.post("/v1/operator/campaigns", json=launch().model_dump(mode="json"), headers=OPERATOR)
+    assert r.status_code == 409 and "'gates-pm' is already a campaign" in r.json()["message"]
+    assert len(bus.events(CAMPAIGNS)) == before
+
+
 def test_an_unknown_campaign_is_404(running) -> None:
     client = running[0]
     for path, method, body in (("/v1/operator/campaigns/nobody/pause", "post", None),
