@@ -1,6 +1,7 @@
 """The dashboard's campaign panel in a real headless Chromium: a campaign runs on the in-process bus (the campaign
 service, the simulated population answering, settlement writing a SQLite ledger), two codes are redeemed, and
-the panel's numbers, in Japanese and in English, are the operator API's; nothing leaves 127.0.0.1."""
+the panel's numbers, in Japanese and in English, are the operator API's once an operator has signed in with
+username and password; nothing leaves 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from shared.contracts.incentives import OFFERS, REDEMPTIONS, RESPONSES, Incentiv
 from shared.settings import Settings
 
 from ..unit.incentives.test_service import make_bus, seed
+from .test_dashboard_campaign_controls import dashboard_accounts, sign_in_dashboard
 from .test_web_pages import SCREENSHOTS, _context, _watch, browser, serve  # noqa: F401  (browser: a fixture)
 
 TOKEN = "operator-panel-token"
@@ -39,8 +41,9 @@ def campaign_gateway(tmp_path_factory) -> Iterator[str]:
     for offer_id in accepted[:2]:
         bus.publish(REDEMPTIONS, RedemptionRequested(code=codes[offer_id], redeemer="cafe-1"))
     bus.run_until_idle()
-    app = create_app(Settings(operator_token=TOKEN), BusPublisher(bus), LedgerReader(ledger),
-                     campaigns=BusCampaigns(bus))
+    settings = Settings(operator_token=TOKEN)
+    app = create_app(settings, BusPublisher(bus), LedgerReader(ledger), campaigns=BusCampaigns(bus),
+                     accounts=dashboard_accounts(settings))
     with serve(app) as base:
         yield base
 
@@ -60,9 +63,8 @@ def test_campaign_panel_matches_the_api(campaign_gateway, browser):  # noqa: F81
     page = context.new_page()
     strays = _watch(page, base)
     page.goto(f"{base}/dashboard/")
-    assert not page.locator("#campaigns").is_visible()  # no operator token yet: nothing shown
-    page.fill("#operator-token", TOKEN)
-    page.click("#operator-form button[type='submit']")
+    assert not page.locator("#campaigns").is_visible()  # nobody signed in yet: nothing shown
+    sign_in_dashboard(page, "ops-hanako")
     page.wait_for_selector("#campaign-rows tr[data-campaign='gates-pm']", timeout=15_000)
     cells = page.locator("#campaign-rows tr").first.locator("td").all_text_contents()
     b, o, load = c["budget"], c["offers"], c["load_removed"]

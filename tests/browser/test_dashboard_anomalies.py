@@ -1,6 +1,6 @@
 """The dashboard's city's-eye panel in headless Chromium: anomalies published on city.anomalies (a crowd surge
 at a chokepoint, a mask surge and stock-out at a pharmacy) are listed newest first with their evidence, in
-Japanese and English, once the operator has signed in with the token; nothing leaves 127.0.0.1."""
+Japanese and English, once an operator has signed in with username and password; nothing leaves 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from shared.contracts.crowd import ANOMALIES, CrowdAnomalyDetected
 from shared.contracts.logistics import StockAnomalyDetected
 from shared.settings import Settings
 
+from .test_dashboard_campaign_controls import dashboard_accounts, sign_in_dashboard
 from .test_web_pages import SCREENSHOTS, _context, _watch, serve
 
 pytestmark = pytest.mark.browser
@@ -30,8 +31,9 @@ TOKEN = "operator-anomaly-token"
 def dashboard(tmp_path_factory) -> Iterator[tuple[str, InProcessBus]]:
     bus = InProcessBus()
     ledger = LedgerReader(open_ledger(f"sqlite:///{tmp_path_factory.mktemp('eye') / 'ledger.sqlite'}"))
-    app = build_gateway(Settings(operator_token=TOKEN), publisher=BusPublisher(bus), ledger=ledger,
-                        anomalies=BusAnomalies(bus))
+    settings = Settings(operator_token=TOKEN)
+    app = build_gateway(settings, publisher=BusPublisher(bus), ledger=ledger, anomalies=BusAnomalies(bus),
+                        accounts=dashboard_accounts(settings))
     with serve(app) as base:
         yield base, bus
 
@@ -67,8 +69,7 @@ def test_anomalies_are_listed_with_their_evidence(dashboard, browser):
     page = context.new_page()
     strays = _watch(page, base)
     page.goto(f"{base}/dashboard/")
-    page.fill("#operator-token", TOKEN)
-    page.click("#operator-form button[type='submit']")
+    sign_in_dashboard(page, "ops-hanako")
     page.wait_for_selector("#anomaly-rows tr", timeout=15000)
     rows = page.locator("#anomaly-rows tr")
     assert rows.count() == 3

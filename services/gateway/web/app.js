@@ -308,12 +308,6 @@ async function loadEnergy() {
   }
 }
 
-function refusal(answer) {
-  if (answer.status === 429) return t("error_wait").replace("{s}", answer.retryAfter || "60");
-  if (answer.status === 401) return t("error_credentials");
-  return answer.body.message || `HTTP ${answer.status}`;
-}
-
 document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("signin-form").addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -1,14 +1,30 @@
 // The operators' dashboard: the map, the chokepoints, the services' readiness, the ledger by slot, and the
 // incentive campaigns' budget planned against spent (expected and realised), offers and load removed.
+// Operators and planners sign in with their accounts (session.js, this page's own session); the operator
+// panels are drawn for the operator role only, the map for both; other roles are signed out of this page.
 "use strict";
+
+const DASHBOARD_ROLES = ["operator", "planner"];
+
+// The signed-in role on this page, or null (a session of another role does not count: it is being ended).
+function dashboardRole() {
+  const session = currentSession();
+  const role = session && session.account ? session.account.role : null;
+  return DASHBOARD_ROLES.includes(role) ? role : null;
+}
+
+function isOperator() { return dashboardRole() === "operator"; }
+
+function placeName(p) {
+  return currentLanguage === "ja" && p.name_ja ? `${p.name_ja}（${p.name}）` : `${p.name}${p.name_ja ? ` · ${p.name_ja}` : ""}`;
+}
 
 function chokepointRows(data) {
   const body = document.getElementById("chokepoint-rows");
   body.textContent = "";
   for (const f of data.features.filter((x) => x.properties.chokepoint)) {
     const p = f.properties;
-    const name = currentLanguage === "ja" && p.name_ja ? `${p.name_ja}（${p.name}）` : `${p.name}${p.name_ja ? ` · ${p.name_ja}` : ""}`;
-    body.appendChild(row([name, formatNumber(p.width_m, 0), t(`kind_${p.kind}`)], [1]));
+    body.appendChild(row([placeName(p), formatNumber(p.width_m, 0), t(`kind_${p.kind}`)], [1]));
   }
 }
 
@@ -33,13 +49,12 @@ async function readiness() {
 }
 
 async function ledgerSlots() {
-  const token = savedToken("operator");
   const body = document.getElementById("slot-rows");
   body.textContent = "";
-  show(document.getElementById("slots"), Boolean(token));
-  if (!token) return;
+  show(document.getElementById("slots"), isOperator());
+  if (!isOperator()) return;
   try {
-    for (const s of await api("/v1/operator/ledger/slots", token)) {
+    for (const s of await authorizedJSON("/v1/operator/ledger/slots")) {
       body.appendChild(row([s.slot ? localSlot(s.slot) : "-", formatNumber(s.trades, 0), formatNumber(s.kwh, 3),
                             formatNumber(s.energy_yen, 2)], [1, 2, 3]));
     }
@@ -53,20 +68,19 @@ function campaignGoal(c) {
   return `${t(`goal_${g.kind}`)} ${g.place} ${g.window[0]}–${g.window[1]} (${formatNumber(100 * g.share, 0)} %)`;
 }
 
-// An operator panel: hidden without the operator's token; rows drawn from one operator route, an empty note
-// when there are none, the error (or a refused token) said in the panel.
+// An operator panel: hidden unless an operator is signed in; rows drawn from one operator route, an empty
+// note when there are none, the error (or a refused session) said in the panel.
 // Elements: #<box> (the table's frame), #<box>-empty, #<box>-error, and the table body #<rows>.
 async function operatorPanel(box, rows, path, draw) {
-  const token = savedToken("operator");
   const body = document.getElementById(rows);
   const error = document.getElementById(`${box}-error`);
   body.textContent = "";
   error.textContent = "";
-  show(document.getElementById(box), Boolean(token));
+  show(document.getElementById(box), isOperator());
   show(document.getElementById(`${box}-empty`), false);
-  if (!token) return;
+  if (!isOperator()) return;
   try {
-    const items = await api(path, token);
+    const items = await authorizedJSON(path);
     show(document.getElementById(`${box}-empty`), items.length === 0);
     for (const item of items) body.appendChild(draw(item));
   } catch (err) {
@@ -76,8 +90,10 @@ async function operatorPanel(box, rows, path, draw) {
 
 function campaignRow(c) {
   const b = c.budget, o = c.offers, l = c.load_removed;
+  const state = c.state === "stopped" || c.stopped ? ` · ${t("campaign_stopped")}`
+    : c.state === "paused" ? ` · ${t("campaign_paused")}` : "";
   const tr = row([
-    `${c.campaign_id} · ${campaignGoal(c)}${c.stopped ? ` · ${t("campaign_stopped")}` : ""}`,
+    `${c.campaign_id} · ${campaignGoal(c)}${state}`,
     formatNumber(b.planned_yen, 0), formatNumber(b.expected_committed_yen, 0), formatNumber(b.realised_yen, 0),
     `${formatNumber(100 * b.realised_share_of_planned, 1)} %`,
     formatNumber(o.sent, 0), formatNumber(o.accepted, 0), formatNumber(o.redeemed, 0),
@@ -85,7 +101,9 @@ function campaignRow(c) {
     c.ledger ? `${formatNumber(c.ledger.balance_yen, 0)} / ${formatNumber(c.ledger.funded_yen, 0)}` : t("campaign_not_on_ledger"),
   ], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   tr.dataset.campaign = c.campaign_id;
+  tr.dataset.state = c.state || (c.stopped ? "stopped" : "running");
   tr.title = `${t("col_guard")}: ${formatNumber(b.guard_yen, 0)} · ${t("col_expected_planned")}: ${formatNumber(b.expected_planned_yen, 0)}`;
+  tr.appendChild(campaignActions(c));
   return tr;
 }
 
@@ -117,23 +135,55 @@ function anomalyRow(a) {
 const campaignPanel = () => operatorPanel("campaigns", "campaign-rows", "/v1/operator/campaigns", campaignRow);
 const anomalyPanel = () => operatorPanel("anomalies", "anomaly-rows", "/v1/operator/anomalies?limit=50", anomalyRow);
 
-document.addEventListener("DOMContentLoaded", async () => {
-  document.getElementById("operator-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    saveToken("operator", document.getElementById("operator-token").value.trim());
-    ledgerSlots();
-    campaignPanel();
-    anomalyPanel();
-  });
-  readiness();
+// Who is signed in, with which role; the operator panels for operators, a note for planners.
+let shownRole;
+
+function showSession() {
+  const role = dashboardRole();
+  const session = role ? currentSession() : null;
+  if (role) document.body.dataset.role = role;
+  else delete document.body.dataset.role;
+  show(document.getElementById("dash-signin"), !role);
+  show(document.getElementById("dash-session"), Boolean(role));
+  show(document.getElementById("planner-note"), role === "planner");
+  for (const el of document.querySelectorAll(".operator-only")) show(el, role === "operator");
+  document.getElementById("dash-who").textContent = session ? session.account.username : "";
+  document.getElementById("dash-role").textContent = role ? t(role === "operator" ? "role_operator" : "role_planner") : "";
+  if (role === shownRole) return;
+  shownRole = role;
   ledgerSlots();
   campaignPanel();
   anomalyPanel();
-  onLanguage(() => { campaignPanel(); anomalyPanel(); });
+}
+
+async function dashboardSignIn(event) {
+  event.preventDefault();
+  const message = document.getElementById("dash-signin-message");
+  message.textContent = "";
+  const password = document.getElementById("dash-password");
+  const answer = await signIn(document.getElementById("dash-username").value.trim(), password.value);
+  password.value = "";
+  if (answer.status !== 200) {
+    message.textContent = refusal(answer);
+  } else if (!DASHBOARD_ROLES.includes(answer.body.account.role)) {
+    await signOut();  // an app user's (or a device's) session has no place on this page
+    message.textContent = t("dash_not_for_role");
+  }
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  document.getElementById("dash-signin-form").addEventListener("submit", dashboardSignIn);
+  document.getElementById("dash-signout").addEventListener("click", () => signOut());
+  onSession(showSession);
+  readiness();
+  if (currentSession() && !dashboardRole()) await signOut();
+  showSession();
+  onLanguage(() => { showSession(); campaignPanel(); anomalyPanel(); });
   setInterval(() => anomalyPanel(), 30000);
   try {
     const data = await loadMap(document.getElementById("map"));
     chokepointRows(data);
+    campaignPlaces(data);
     onLanguage(() => { chokepointRows(data); readiness(); ledgerSlots(); });
     document.getElementById("map-attribution").textContent = data.attribution;
     document.body.dataset.mapReady = "yes";

@@ -1,20 +1,25 @@
-// The app's session: sign up, sign in (OAuth2 password form), refresh before the access token expires,
+// A page's session: sign up, sign in (OAuth2 password form), refresh before the access token expires,
 // sign out. Tokens live in this tab's sessionStorage only (gone when the tab closes), never in a cookie.
+// Each page keeps its own session, named by <body data-session="..."> (default "app"): the dashboard's
+// "citymatch.session.dashboard" is not the app's "citymatch.session.app".
 "use strict";
 
-const SESSION_KEY = "citymatch.session.app";
 let refreshTimer = null;
 const sessionListeners = [];
 
+function sessionKey() {
+  return `citymatch.session.${(document.body && document.body.dataset.session) || "app"}`;
+}
+
 function currentSession() {
-  try { return JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null"); } catch (err) { return null; }
+  try { return JSON.parse(sessionStorage.getItem(sessionKey()) || "null"); } catch (err) { return null; }
 }
 
 function storeSession(answer) {
   // The expiry is counted from when the answer arrived (by this device's clock), never by comparing the
   // server's expires_at with a clock that may be off: a skewed clock would otherwise refresh in a loop.
-  if (answer) sessionStorage.setItem(SESSION_KEY, JSON.stringify({ ...answer, received_at: Date.now() }));
-  else sessionStorage.removeItem(SESSION_KEY);
+  if (answer) sessionStorage.setItem(sessionKey(), JSON.stringify({ ...answer, received_at: Date.now() }));
+  else sessionStorage.removeItem(sessionKey());
   scheduleRefresh();
   for (const listener of sessionListeners) listener(answer);
 }
@@ -73,6 +78,13 @@ async function authorized(path, options = {}) {
     if (response.status !== 401 || attempt === 1 || !(await refreshSession())) return response;
   }
   throw Object.assign(new Error("auth"), { auth: true });
+}
+
+// Why a sign-in or sign-up was refused, in the page's language.
+function refusal(answer) {
+  if (answer.status === 429) return t("error_wait").replace("{s}", answer.retryAfter || "60");
+  if (answer.status === 401) return t("error_credentials");
+  return answer.body.message || `HTTP ${answer.status}`;
 }
 
 async function authorizedJSON(path) {
