@@ -153,3 +153,29 @@ def test_without_a_campaign_feed_a_revision_is_requested_not_awaited() -> None:
     [event] = bus.events(CAMPAIGNS)
     assert isinstance(event, CampaignRevisionRequested) and event.request_id == r.json()["id"]
     led.close()
+
+
+def test_the_feed_says_unknown_until_it_has_caught_up_and_folds_revisions_as_the_service_applies_them() -> None:
+    """A Kafka-following campaign list cannot say a campaign does not exist before it has read to the end of
+    its topics; a second decision with a revision number already applied is shown as refused, as the campaign
+    service ignores it."""
+    from datetime import date
+
+    from services.gateway.campaign_feed import KafkaCampaignFeed
+    from shared.contracts.incentives import CampaignRevised
+
+    feed = KafkaCampaignFeed("127.0.0.1:1")  # never started: records are folded by hand
+    feed.fold(launch())
+    assert feed.summary("nobody") == "unknown" and feed.summary("gates-pm")["state"] == "running"
+    feed.caught_up.set()
+    assert feed.summary("nobody") is None
+    terms = dict(campaign_id="gates-pm", operator="ebina-station-area", day=date(2026, 12, 2), revision=1,
+                 previous_guard_yen=9_000, max_offers_per_user_per_day=2, pause_after_declines=3, valid_minutes=30)
+    feed.fold(CampaignRevised(request_id="a", daily_budget_yen=4_000, guard_yen=12_000, **terms))
+    feed.fold(CampaignRevised(request_id="b", daily_budget_yen=5_000, guard_yen=15_000, **terms))
+    summary = feed.summary("gates-pm")
+    assert summary["revision"] == 1 and summary["budget"]["guard_yen"] == 12_000
+    assert feed.revision_outcome("a").guard_yen == 12_000
+    stale = feed.revision_outcome("b")
+    assert stale.field == "body" and "already made by another request" in stale.reason
+    assert (summary["last_revision"]["request_id"], summary["last_revision"]["status"]) == ("b", "refused")
