@@ -5,7 +5,9 @@ started on demand, kept warm for ``worker_idle_s`` and let go after), then done,
 cancelled. Its progress (minutes of the day walked out of all the job walks, and the stage) comes back on the
 worker's output. Each run is a folder under ``runs_dir``: ``run.json`` (request, state, progress, times) and
 ``report/`` (the simulator's page, ``kpis.json``, CSV tables), so the list survives a restart: a run that was
-running when the gateway stopped reads as failed, "interrupted"; queued runs queue again.
+running when the gateway stopped reads as failed, "interrupted"; queued runs queue again. Each run names the
+gateway process that has it (host:pid): runs of another gateway still alive on this machine over the same folder
+are listed as it last wrote them and left to it.
 
 Configured by ``CITYMATCH_PLANNER_*`` (:class:`PlannerConfig`). Only the standard library and pydantic are
 imported here: the simulator lives in the worker's interpreter (``worker_python``), never in the gateway.
@@ -20,6 +22,7 @@ import logging
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -78,6 +81,20 @@ def shipped_scenarios() -> list[str]:
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
 
 
+def _alive_elsewhere(owner: str) -> bool:
+    """Whether ``owner`` (host:pid) is another process still alive on this machine."""
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -108,6 +125,8 @@ class Run:
     report: str | None = None  # the report's page in report/, once done
     idempotency: str | None = None  # digest of (requester, Idempotency-Key)
     fingerprint: str = ""
+    owner: str = ""  # the gateway process that queued or ran it: host:pid
+
 
     @property
     def request(self) -> dict[str, Any]:
@@ -116,7 +135,7 @@ class Run:
 
     def public(self) -> dict[str, Any]:
         out = asdict(self)
-        del out["idempotency"], out["fingerprint"]
+        del out["idempotency"], out["fingerprint"], out["owner"]
         return out
 
 
@@ -148,6 +167,7 @@ class SimRunQueue:
         self._saved_at: dict[str, float] = {}
         self._workers: list[_Worker] = []
         self._closed = False
+        self._owner = f"{socket.gethostname()}:{os.getpid()}"
         self._load()
         self._dispatcher = threading.Thread(target=self._dispatch_loop, name="sim-runs", daemon=True)
         self._dispatcher.start()
@@ -173,7 +193,7 @@ class SimRunQueue:
                 raise QueueFull(f"{self.config.queue_limit} runs are waiting already; try again when one has "
                                 "started")
             run = Run(id=_new_id(), requested_by=requested_by, created_at=_now(), idempotency=keyed,
-                      fingerprint=digest, **body)
+                      fingerprint=digest, owner=self._owner, **body)
             while run.id in self._runs:
                 run.id = _new_id()
             (self.root / run.id).mkdir(parents=True)
@@ -255,13 +275,16 @@ class SimRunQueue:
                 log.warning("skipping %s: it names run %s", path, run.id)
                 continue
             self._runs[run.id] = run
+            if run.state not in ACTIVE or _alive_elsewhere(run.owner):
+                continue  # finished, or another gateway on this machine has it (shown as it last wrote it)
+            run.owner = self._owner
             if run.state == "running":  # its worker went with the gateway that ran it
                 run.state, run.stage = "failed", "interrupted"
                 run.reason = f"{INTERRUPTED}: the gateway stopped while it ran"
                 run.finished_at = run.finished_at or _now()
-                self._save(run)
-            elif run.state == "queued":
+            else:  # queued: it waits here now
                 run.stage = "waiting"
+            self._save(run)
 
     def _prune(self) -> None:
         finished = sorted((r for r in self._runs.values() if r.state in FINISHED), key=lambda r: (r.created_at, r.id))
@@ -389,7 +412,7 @@ class SimRunQueue:
                     if late or idle:
                         self._workers.remove(worker)
                         to_stop.append(worker)
-                waiting = sorted((r for r in self._runs.values() if r.state == "queued"),
+                waiting = sorted((r for r in self._runs.values() if r.state == "queued" and r.owner == self._owner),
                                  key=lambda r: (r.created_at, r.id))
                 for run in waiting:
                     free = next((w for w in self._workers if w.current is None), None)
