@@ -95,6 +95,10 @@ def _alive_elsewhere(owner: str) -> bool:
     return True
 
 
+def _order(run: Run) -> tuple[str, int, str]:
+    return run.created_at, run.seq, run.id
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -126,6 +130,7 @@ class Run:
     idempotency: str | None = None  # digest of (requester, Idempotency-Key)
     fingerprint: str = ""
     owner: str = ""  # the gateway process that queued or ran it: host:pid
+    seq: int = 0  # the order runs were queued in (first come, first served; the list newest first)
 
 
     @property
@@ -135,7 +140,7 @@ class Run:
 
     def public(self) -> dict[str, Any]:
         out = asdict(self)
-        del out["idempotency"], out["fingerprint"], out["owner"]
+        del out["idempotency"], out["fingerprint"], out["owner"], out["seq"]
         return out
 
 
@@ -192,8 +197,9 @@ class SimRunQueue:
             if sum(r.state == "queued" for r in self._runs.values()) >= self.config.queue_limit:
                 raise QueueFull(f"{self.config.queue_limit} runs are waiting already; try again when one has "
                                 "started")
+            seq = max((r.seq for r in self._runs.values()), default=0) + 1
             run = Run(id=_new_id(), requested_by=requested_by, created_at=_now(), idempotency=keyed,
-                      fingerprint=digest, owner=self._owner, **body)
+                      fingerprint=digest, owner=self._owner, seq=seq, **body)
             while run.id in self._runs:
                 run.id = _new_id()
             (self.root / run.id).mkdir(parents=True)
@@ -210,7 +216,7 @@ class SimRunQueue:
     def runs(self, limit: int = 50) -> list[Run]:
         """Newest first."""
         with self._lock:
-            runs = sorted(self._runs.values(), key=lambda r: (r.created_at, r.id), reverse=True)[:limit]
+            runs = sorted(self._runs.values(), key=_order, reverse=True)[:limit]
             return [Run(**asdict(r)) for r in runs]
 
     def cancel(self, run_id: str) -> Run | None:
@@ -287,7 +293,7 @@ class SimRunQueue:
             self._save(run)
 
     def _prune(self) -> None:
-        finished = sorted((r for r in self._runs.values() if r.state in FINISHED), key=lambda r: (r.created_at, r.id))
+        finished = sorted((r for r in self._runs.values() if r.state in FINISHED), key=_order)
         for run in finished[:max(0, len(finished) - self.config.keep_runs)]:
             del self._runs[run.id]
             shutil.rmtree(self.root / run.id, ignore_errors=True)
@@ -413,7 +419,7 @@ class SimRunQueue:
                         self._workers.remove(worker)
                         to_stop.append(worker)
                 waiting = sorted((r for r in self._runs.values() if r.state == "queued" and r.owner == self._owner),
-                                 key=lambda r: (r.created_at, r.id))
+                                 key=_order)
                 for run in waiting:
                     free = next((w for w in self._workers if w.current is None), None)
                     if free is None and len(self._workers) < self.config.concurrent:

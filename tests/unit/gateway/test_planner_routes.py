@@ -62,11 +62,11 @@ def planner_app(tmp_path):
     ledger.close()
 
 
+ONE = f"/v1/planner/sim/runs/{DONE_ID}"
 ROUTES = [("get", "/v1/planner/sim/scenarios", None), ("get", "/v1/planner/sim/runs", None),
-          ("post", "/v1/planner/sim/runs", RUN), ("get", f"/v1/planner/sim/runs/{DONE_ID}", None),
-          ("delete", f"/v1/planner/sim/runs/{DONE_ID}", None), ("post", f"/v1/planner/sim/runs/{DONE_ID}/cancel", None),
-          ("get", f"/v1/planner/sim/runs/{DONE_ID}/report", None), ("get", f"/v1/planner/sim/runs/{DONE_ID}/kpis", None),
-          ("get", f"/v1/planner/sim/runs/{DONE_ID}/report/style.css", None)]
+          ("post", "/v1/planner/sim/runs", RUN), ("get", ONE, None), ("delete", ONE, None),
+          ("post", f"{ONE}/cancel", None), ("get", f"{ONE}/report", None), ("get", f"{ONE}/kpis", None),
+          ("get", f"{ONE}/report/style.css", None)]
 
 
 def _call(client, method, path, body, headers):
