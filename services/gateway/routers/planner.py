@@ -125,9 +125,11 @@ ASSET: dict[int | str, dict[str, Any]] = {
 
 @router.get("/scenarios", response_model=list[ScenarioPublic])
 def scenarios(_: Planner) -> list[dict[str, Any]]:
-    """The shipped scenarios a run can use, with their titles in Japanese and English."""
+    """The shipped scenarios a run can use, with their titles in Japanese and English: the ordinary weekday
+    first, then the others."""
+    known = list(SCENARIO_TITLES)
     out = []
-    for name in shipped_scenarios():
+    for name in sorted(shipped_scenarios(), key=lambda n: (known.index(n) if n in known else len(known), n)):
         ja, en = SCENARIO_TITLES.get(name, (name, name))
         out.append({"name": name, "title": {"ja": ja, "en": en}})
     return out

@@ -2,7 +2,8 @@
 // sign out. Tokens live in this tab's sessionStorage only (gone when the tab closes), never in a cookie.
 "use strict";
 
-const SESSION_KEY = "citymatch.session.app";
+// One session per page kind: <body data-session="dashboard"> keeps its own (default: the app's).
+const SESSION_KEY = `citymatch.session.${(document.body && document.body.dataset.session) || "app"}`;
 let refreshTimer = null;
 const sessionListeners = [];
 

@@ -96,8 +96,8 @@ def test_planners_operators_and_the_operator_secret_may_use_them(planner_app):
 def test_scenarios_are_the_shipped_ones_with_titles_in_both_languages(planner_app):
     client, _ = planner_app
     listed = client.get("/v1/planner/sim/scenarios", headers=PLANNER).json()
-    assert [s["name"] for s in listed] == shipped_scenarios()
-    assert {"ebina_weekday", "ebina_weekday_event", "ebina_rainy_saturday"} <= {s["name"] for s in listed}
+    assert sorted(s["name"] for s in listed) == shipped_scenarios()
+    assert [s["name"] for s in listed][:3] == ["ebina_weekday", "ebina_weekday_event", "ebina_rainy_saturday"]
     weekday = next(s for s in listed if s["name"] == "ebina_weekday")
     assert weekday["title"]["ja"].startswith("平日") and weekday["title"]["en"].startswith("Weekday")
 
