@@ -193,7 +193,7 @@ class SimRunQueue:
                         if run.fingerprint != digest:
                             raise IdempotencyConflict(f"Idempotency-Key {idempotency_key!r} was already used for a "
                                                       "different run; use a new key for a new run")
-                        return run
+                        return Run(**asdict(run))
             if sum(r.state == "queued" for r in self._runs.values()) >= self.config.queue_limit:
                 raise QueueFull(f"{self.config.queue_limit} runs are waiting already; try again when one has "
                                 "started")
@@ -206,7 +206,7 @@ class SimRunQueue:
             self._runs[run.id] = run
             self._save(run)
             self._lock.notify_all()
-            return run
+            return Run(**asdict(run))
 
     def get(self, run_id: str) -> Run | None:
         with self._lock:
@@ -255,7 +255,8 @@ class SimRunQueue:
             workers = list(self._workers)
             for run in list(self._runs.values()):
                 if run.state == "running":
-                    self._finish(run, "failed", reason=f"{INTERRUPTED}: the gateway stopped while it ran")
+                    self._finish(run, "failed", reason=f"{INTERRUPTED}: the gateway stopped while it ran",
+                                 stage=INTERRUPTED)
             self._lock.notify_all()
         for worker in workers:
             self._stop(worker)
@@ -285,7 +286,7 @@ class SimRunQueue:
                 continue  # finished, or another gateway on this machine has it (shown as it last wrote it)
             run.owner = self._owner
             if run.state == "running":  # its worker went with the gateway that ran it
-                run.state, run.stage = "failed", "interrupted"
+                run.state, run.stage = "failed", INTERRUPTED
                 run.reason = f"{INTERRUPTED}: the gateway stopped while it ran"
                 run.finished_at = run.finished_at or _now()
             else:  # queued: it waits here now
@@ -299,9 +300,10 @@ class SimRunQueue:
             shutil.rmtree(self.root / run.id, ignore_errors=True)
 
     # ----- state changes (under the lock)
-    def _finish(self, run: Run, state: State, *, reason: str | None = None, report: str | None = None) -> None:
+    def _finish(self, run: Run, state: State, *, reason: str | None = None, report: str | None = None,
+                stage: str | None = None) -> None:
         run.state, run.reason, run.finished_at = state, reason, _now()
-        run.stage = state
+        run.stage = stage or state
         if report is not None:
             run.report = report
         self._save(run)

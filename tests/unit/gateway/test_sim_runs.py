@@ -180,6 +180,7 @@ def test_after_a_restart_a_cut_off_run_is_interrupted_and_waiting_ones_queue_aga
     shutil.copytree(tmp_path / "before", tmp_path / "after")
     before.close()
     assert before.get(running.id).reason == "interrupted: the gateway stopped while it ran"
+    assert before.get(running.id).stage == "interrupted"
 
     after = SimRunQueue(PlannerConfig(runs_dir=str(tmp_path / "after"), concurrent=1),
                         worker_command=lambda: SILENT_WORKER)
