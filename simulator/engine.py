@@ -13,7 +13,9 @@ the outcome does not depend on array order and the Mesa implementation reproduce
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +28,20 @@ WEIDMANN_GAMMA = 1.913
 MIN_SPEED_FACTOR = 0.05
 JAM_DENSITY = 0.8 * RHO_MAX  # a link this full admits nobody more: walkers queue on the link before it
 WINDOW = 4  # links of its path a walker can reach within one minute (the move is capped at their end)
+# Listeners told of every minute that any simulate() call in this context walks (see watch_minutes).
+_MINUTE_WATCHERS: ContextVar[tuple[Callable[[int], None], ...]] = ContextVar("minute_watchers", default=())
+
+
+@contextmanager
+def watch_minutes(listener: Callable[[int], None]) -> Iterator[None]:
+    """Within the block, every simulated minute of every :func:`simulate` call is also reported to
+    ``listener`` (the minute of the day): the progress of a whole job whose inner calls take no
+    ``on_minute`` of their own (a campaign's day and its replay). The listener may raise to stop the walk."""
+    token = _MINUTE_WATCHERS.set((*_MINUTE_WATCHERS.get(), listener))
+    try:
+        yield
+    finally:
+        _MINUTE_WATCHERS.reset(token)
 
 
 def speed_factor(density: np.ndarray) -> np.ndarray:
@@ -165,6 +181,7 @@ def simulate(trips: Trips, paths: PathTable, net: WalkNetwork, *,
     density_prev = np.zeros(n_links)
     waiting = np.zeros(0, dtype=np.int64)
     steps = 0
+    watchers = _MINUTE_WATCHERS.get()
     for t in range(DAY_MIN):
         budget = np.floor(np.maximum(JAM_DENSITY - density_prev, 0.0) * area)
         now = pending_min == t
@@ -221,6 +238,8 @@ def simulate(trips: Trips, paths: PathTable, net: WalkNetwork, *,
             density_prev = np.zeros(n_links)
         if on_minute:
             on_minute(t)
+        for watcher in watchers:
+            watcher(t)
     return EngineResult(flow=flow, occupancy=occupancy, depart=depart, arrive=arrive, active_agent_steps=steps)
 
 

@@ -28,6 +28,7 @@ from services.gateway.offers import OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
 from services.gateway.routers import ROUTERS
+from services.gateway.sim_runs import SimRunQueue
 from services.gateway.slots import DEFAULT_HORIZON
 from shared.settings import Settings
 
@@ -41,11 +42,13 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                market_check: Callable[[], Any] | None = None, accounts: Accounts | None = None,
                order_horizon: timedelta = DEFAULT_HORIZON, offers: OfferReader | None = None,
                campaigns: CampaignReader | None = None, campaign_check: Callable[[], Any] | None = None,
-               cars: CarReader | None = None, anomalies: AnomalyReader | None = None) -> FastAPI:
+               cars: CarReader | None = None, anomalies: AnomalyReader | None = None,
+               sim_runs: SimRunQueue | None = None) -> FastAPI:
     """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's.
     ``order_horizon``: how far ahead the market takes orders (beyond it the gateway refuses at once).
     ``campaigns``: the campaign topics' read model (dashboard); ``campaign_check``: campaign books against the
-    ledger's campaign accounts (``services.campaign_audit``)."""
+    ledger's campaign accounts (``services.campaign_audit``). ``sim_runs``: the planners' simulator runs
+    (opened from ``CITYMATCH_PLANNER_*`` on first use when not given)."""
     gateway = Gateway(settings, publisher, ledger, readiness, market_check=market_check,
                       accounts=accounts or default_accounts(settings), order_horizon=order_horizon,
                       campaign_check=campaign_check)
@@ -59,6 +62,7 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
         gateway.cars = cars
     if anomalies is not None:
         gateway.anomalies = anomalies
+    gateway.sim_runs = sim_runs
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

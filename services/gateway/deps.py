@@ -27,6 +27,7 @@ from services.gateway.idempotency import IdempotencyStore
 from services.gateway.offers import OfferBook, OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
+from services.gateway.sim_runs import SimRunQueue
 from services.gateway.slots import DEFAULT_HORIZON
 from shared.auth import PARTICIPANT_ROLES, AuthError, Claims, ForbiddenError, require_role, verify_token
 from shared.settings import Settings
@@ -82,11 +83,13 @@ class Gateway:
     cars: CarReader = field(default_factory=CarBook)
     # The latest anomalies on city.anomalies (services.gateway.anomalies), for the dashboard.
     anomalies: AnomalyReader = field(default_factory=AnomalyBook)
+    # The planners' simulator runs (services.gateway.sim_runs); opened on first use from CITYMATCH_PLANNER_*.
+    sim_runs: SimRunQueue | None = None
 
     def close(self) -> None:
         """Stop the feeds, flush and close the producer, dispose of the ledger's and accounts' engines."""
         for part in (self.rejections, self.offers, self.cars, self.anomalies, self.campaigns, self.publisher,
-                     self.ledger, self.accounts):
+                     self.ledger, self.accounts, self.sim_runs):
             if part is None:
                 continue
             try:
@@ -142,9 +145,17 @@ def require_operator(claims: Caller) -> None:
         require_role(claims, ("operator",), "this operator route")
 
 
+def require_planner(claims: Caller) -> str:
+    """Planners and operators (the operator's secret too); the caller's subject, ``operator`` for the secret."""
+    if claims is None:
+        return "operator"
+    return require_role(claims, ("planner", "operator"), "this planner route").subject
+
+
 Participant = Annotated[str, Depends(_participant_with(PARTICIPANT_ROLES))]
 ParticipantReader = Annotated[str, Depends(_participant_with(("app-user",)))]
 Operator = Annotated[None, Depends(require_operator)]
+Planner = Annotated[str, Depends(require_planner)]
 
 
 def _publisher(request: Request) -> Publisher:

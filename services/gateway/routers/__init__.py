@@ -16,6 +16,7 @@ from services.gateway.routers import (
     offers,
     operator,
     ops,
+    planner,
     preferences,
     web,
 )
@@ -32,5 +33,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaigns.router,
     offers.router,
     cars.router,
+    planner.router,
     web.router,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pytest
 
 from simulator.demand import generate
 from simulator.engine import JAM_DENSITY, RHO_MAX, simulate, speed_factor
@@ -67,3 +68,31 @@ def test_mesa_implementation_gives_identical_flows(net):
     assert np.array_equal(res.flow, model.flow)
     assert np.array_equal(res.arrive, model.arrive)
     assert res.active_agent_steps == model.active_steps
+
+
+def test_watchers_see_every_minute_of_every_walk_and_can_stop_it(small_demand, net):
+    """watch_minutes reports each simulated minute of each simulate() inside the block (nested watchers all
+    hear them), stops with the block, and a listener that raises stops the walk where it is."""
+    from simulator.engine import watch_minutes
+
+    outer: list[int] = []
+    inner: list[int] = []
+    with watch_minutes(outer.append):
+        simulate(small_demand.trips, small_demand.paths, net)
+        with watch_minutes(inner.append):
+            simulate(small_demand.trips, small_demand.paths, net)
+    assert outer == list(range(1440)) * 2 and inner == list(range(1440))
+    simulate(small_demand.trips, small_demand.paths, net)  # outside the block: nobody is told
+    assert len(outer) == 2 * 1440
+
+    class Stop(Exception):
+        pass
+
+    def stop_at_noon(t: int) -> None:
+        if t == 720:
+            raise Stop()
+
+    seen: list[int] = []
+    with watch_minutes(seen.append), watch_minutes(stop_at_noon), pytest.raises(Stop):
+        simulate(small_demand.trips, small_demand.paths, net)
+    assert seen[-1] == 720
