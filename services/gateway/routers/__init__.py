@@ -13,6 +13,7 @@ from services.gateway.routers import (
     energy,
     ledger,
     ledger_proofs,
+    live,
     offers,
     operator,
     ops,
@@ -32,5 +33,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaigns.router,
     offers.router,
     cars.router,
+    live.router,
     web.router,
 )
