@@ -19,6 +19,8 @@ from shared.settings import Settings
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
+    from services.gateway.city_live import ChargerSpec
+
 Bootstrap = Callable[[Settings], Service]
 
 SERVICES: dict[str, str] = {
@@ -67,5 +69,13 @@ def gateway_app(settings: Settings) -> FastAPI:
         return check(settings.database_url, settings.kafka_bootstrap)
 
     return open_gateway(settings, ledger=ledger, market_check=market_check, campaign_check=campaign_check,
-                        order_horizon=MarketConfig.from_env().horizon())
+                        order_horizon=MarketConfig.from_env().horizon(), chargers=charger_specs())
+
+
+def charger_specs() -> tuple[ChargerSpec, ...]:
+    """The charging service's chargers (its sites' settings) and their power, for the gateway's live map."""
+    from services.charging.settings import ChargingSettings
+    from services.gateway.city_live import ChargerSpec
+
+    return tuple(ChargerSpec(c, site.id, site.charger_kw) for site in ChargingSettings().sites for c in site.chargers)
 

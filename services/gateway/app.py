@@ -22,7 +22,10 @@ from services.gateway.accounts.service import Accounts
 from services.gateway.anomalies import AnomalyReader
 from services.gateway.campaign_feed import CampaignReader
 from services.gateway.cars import CarReader
+from services.gateway.city_live import LiveReader
+from services.gateway.dead_letters import DeadLetterReader
 from services.gateway.deps import Gateway, LedgerViews
+from services.gateway.market_slots import MarketReader
 from services.gateway.metrics import HttpMetrics, MetricsMiddleware
 from services.gateway.offers import OfferReader
 from services.gateway.publisher import Publisher
@@ -43,7 +46,9 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                order_horizon: timedelta = DEFAULT_HORIZON, offers: OfferReader | None = None,
                campaigns: CampaignReader | None = None, campaign_check: Callable[[], Any] | None = None,
                cars: CarReader | None = None, anomalies: AnomalyReader | None = None,
-               sim_runs: SimRunQueue | None = None) -> FastAPI:
+               sim_runs: SimRunQueue | None = None,
+               live: LiveReader | None = None, market: MarketReader | None = None,
+               dead_letters: DeadLetterReader | None = None) -> FastAPI:
     """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's.
     ``order_horizon``: how far ahead the market takes orders (beyond it the gateway refuses at once).
     ``campaigns``: the campaign topics' read model (dashboard); ``campaign_check``: campaign books against the
@@ -63,6 +68,9 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
     if anomalies is not None:
         gateway.anomalies = anomalies
     gateway.sim_runs = sim_runs
+    for name, port in (("live", live), ("market", market), ("dead_letters", dead_letters)):
+        if port is not None:  # the operators' live map, market per slot and dead letters
+            setattr(gateway, name, port)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

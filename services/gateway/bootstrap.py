@@ -16,7 +16,10 @@ from services.gateway.accounts.service import Accounts
 from services.gateway.anomalies import AnomalyReader
 from services.gateway.campaign_feed import CampaignReader
 from services.gateway.cars import CarReader
+from services.gateway.city_live import ChargerSpec, LiveReader
+from services.gateway.dead_letters import DeadLetterReader
 from services.gateway.deps import LedgerViews
+from services.gateway.market_slots import MarketReader
 from services.gateway.offers import OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
@@ -32,13 +35,15 @@ def build_gateway(settings: Settings, *, publisher: Publisher, ledger: LedgerVie
                   accounts: Accounts | None = None, order_horizon: timedelta = DEFAULT_HORIZON,
                   offers: OfferReader | None = None, campaigns: CampaignReader | None = None,
                   campaign_check: Callable[[], Any] | None = None, cars: CarReader | None = None,
-                  anomalies: AnomalyReader | None = None) -> FastAPI:
+                  anomalies: AnomalyReader | None = None, live: LiveReader | None = None,
+                  market: MarketReader | None = None, dead_letters: DeadLetterReader | None = None) -> FastAPI:
     """The FastAPI app over the given ports (``accounts``: an in-memory store when none is given)."""
     from services.gateway.app import create_app
 
     return create_app(settings, publisher, ledger, readiness=readiness, rejections=rejections,
                       market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers,
-                      campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies)
+                      campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies,
+                      live=live, market=market, dead_letters=dead_letters)
 
 
 def open_accounts(settings: Settings) -> Accounts:
@@ -53,12 +58,16 @@ def open_accounts(settings: Settings) -> Accounts:
 
 def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], Any] | None = None,
                  campaign_check: Callable[[], Any] | None = None,
-                 order_horizon: timedelta = DEFAULT_HORIZON) -> FastAPI:
+                 order_horizon: timedelta = DEFAULT_HORIZON, chargers: tuple[ChargerSpec, ...] = ()) -> FastAPI:
     """The gateway over Kafka (publisher, rejection and offer feeds) and the accounts' database; ``ledger`` is
-    the ledger's read side (it has ``ping``), not ready until it answers."""
+    the ledger's read side (it has ``ping``), not ready until it answers. ``chargers``: the charging service's
+    chargers and their power, for the live map."""
     from services.gateway.anomalies import KafkaAnomalyFeed
     from services.gateway.campaign_feed import KafkaCampaignFeed
     from services.gateway.cars import KafkaCarFeed
+    from services.gateway.city_live import KafkaLiveFeed
+    from services.gateway.dead_letters import KafkaDeadLetterFeed
+    from services.gateway.market_slots import KafkaMarketFeed
     from services.gateway.offers import OfferBook
     from services.gateway.publisher import KafkaPublisher
     from services.gateway.rejections import KafkaRejectionFeed
@@ -82,6 +91,10 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
     campaigns = KafkaCampaignFeed(settings.kafka_bootstrap, also=(offers.apply,)).start()
     cars = KafkaCarFeed(settings.kafka_bootstrap).start()
     anomalies = KafkaAnomalyFeed(settings.kafka_bootstrap).start()
+    live = KafkaLiveFeed(settings.kafka_bootstrap, chargers).start()
+    market = KafkaMarketFeed(settings.kafka_bootstrap).start()
+    dead_letters = KafkaDeadLetterFeed(settings.kafka_bootstrap).start()
     return build_gateway(settings, publisher=publisher, ledger=ledger, readiness=readiness, rejections=feed,
                          market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers,
-                         campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies)
+                         campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies,
+                         live=live, market=market, dead_letters=dead_letters)

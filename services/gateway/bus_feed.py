@@ -6,16 +6,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from shared.bus.inprocess import InProcessBus
-from shared.contracts.base import AnyTopic, Payload
+from shared.contracts.base import AnyTopic, Envelope, Payload
 from shared.contracts.codec import decode
 from shared.errors import EventDecodeError
 
 
 class BusCatchUp:
-    def __init__(self, bus: InProcessBus, topics: Sequence[AnyTopic], apply: Callable[[Payload], None]) -> None:
+    def __init__(self, bus: InProcessBus, topics: Sequence[AnyTopic], apply: Callable[[Payload], None] | None = None,
+                 *, apply_event: Callable[[Envelope, Payload], None] | None = None) -> None:
+        """``apply`` folds each payload; ``apply_event`` (instead) each envelope with its payload."""
         self.bus = bus
         self._topics = tuple(topics)
-        self._apply = apply
+        if apply_event is None:
+            assert apply is not None, "BusCatchUp needs apply or apply_event"
+            only = apply
+
+            def apply_event(_envelope: Envelope, payload: Payload) -> None:
+                only(payload)
+        self._apply = apply_event
         self._seen = {t.name: 0 for t in self._topics}
 
     def __call__(self) -> None:
@@ -24,7 +32,7 @@ class BusCatchUp:
             log = self.bus.log.get(topic.name, [])
             for raw in log[self._seen[topic.name]:]:
                 try:
-                    self._apply(decode(raw, topic)[1])
+                    self._apply(*decode(raw, topic))
                 except EventDecodeError:
                     continue
             self._seen[topic.name] = len(log)

@@ -23,7 +23,10 @@ from services.gateway.anomalies import AnomalyBook, AnomalyReader
 from services.gateway.auth_limits import AuthLimits
 from services.gateway.campaign_feed import CampaignReader, NoCampaigns
 from services.gateway.cars import CarBook, CarReader
+from services.gateway.city_live import LiveBook, LiveReader
+from services.gateway.dead_letters import DeadLetterBook, DeadLetterReader
 from services.gateway.idempotency import IdempotencyStore
+from services.gateway.market_slots import MarketReader, MarketSlotBook
 from services.gateway.offers import OfferBook, OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
@@ -85,11 +88,16 @@ class Gateway:
     anomalies: AnomalyReader = field(default_factory=AnomalyBook)
     # The planners' simulator runs (services.gateway.sim_runs); opened on first use from CITYMATCH_PLANNER_*.
     sim_runs: SimRunQueue | None = None
+    # The operators' live map, the market per slot and the dead letters per topic (services.gateway.city_live,
+    # .market_slots, .dead_letters).
+    live: LiveReader = field(default_factory=LiveBook)
+    market: MarketReader = field(default_factory=MarketSlotBook)
+    dead_letters: DeadLetterReader = field(default_factory=DeadLetterBook)
 
     def close(self) -> None:
         """Stop the feeds, flush and close the producer, dispose of the ledger's and accounts' engines."""
-        for part in (self.rejections, self.offers, self.cars, self.anomalies, self.campaigns, self.publisher,
-                     self.ledger, self.accounts, self.sim_runs):
+        for part in (self.rejections, self.offers, self.cars, self.anomalies, self.live, self.market,
+                     self.dead_letters, self.campaigns, self.publisher, self.ledger, self.accounts, self.sim_runs):
             if part is None:
                 continue
             try:

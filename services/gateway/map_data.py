@@ -71,3 +71,22 @@ def station_area_map(path: Path = WALK_NETWORK) -> dict[str, Any]:
     walk, bbox = _walkways(path)
     return {"type": "FeatureCollection", "bbox": list(bbox), "attribution": ATTRIBUTION,
             "features": _rails(bbox) + walk}
+
+
+@cache
+def named_places(path: Path = WALK_NETWORK) -> dict[str, tuple[float, float]]:
+    """``(lon, lat)`` of each named node of the walking network (stations, malls, offices, car-share stations),
+    so a layer drawn over the map puts a place where the map has it."""
+    root = ET.parse(path).getroot()
+    out: dict[str, tuple[float, float]] = {}
+    for n in root.iter("node"):
+        name = next((t.get("v") for t in n.iter("tag") if t.get("k") == "name"), None)
+        if name:
+            out.setdefault(name, (float(n.get("lon") or 0), float(n.get("lat") or 0)))
+    return out
+
+
+def chokepoints(path: Path = WALK_NETWORK) -> dict[str, dict[str, Any]]:
+    """Each chokepoint of the map: its names and clear width (m)."""
+    return {f["properties"]["chokepoint"]: {k: f["properties"][k] for k in ("name", "name_ja", "width_m")}
+            for f in station_area_map(path)["features"] if f["properties"].get("chokepoint")}

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Self
 
+from shared.contracts.base import Envelope
 from shared.contracts.codec import decode
 from shared.errors import EventDecodeError
 
@@ -35,6 +36,16 @@ class KafkaTopicFeed:
 
     def fold(self, payload: Any) -> None:
         raise NotImplementedError
+
+    def fold_event(self, envelope: Envelope, payload: Any) -> None:
+        """What a record folds into (with the lock held); read models that need the envelope's time or id
+        override this instead of :meth:`fold`."""
+        self.fold(payload)
+
+    def take(self, record: Any, topic: str) -> None:
+        """One record as the consumer returned it; feeds of raw records (dead letters, with their headers)
+        override this, the others decode its value."""
+        self._add(record.value, topic)
 
     def start(self) -> Self:
         self._thread.start()
@@ -67,18 +78,18 @@ class KafkaTopicFeed:
                     self.caught_up.set()
                 for tp, records in batch.items():
                     for rec in records:
-                        self._add(rec.value, tp.topic)
+                        self.take(rec, tp.topic)
                         self._next[(tp.topic, tp.partition)] = rec.offset + 1
         finally:
             consumer.close()
 
     def _add(self, raw: bytes, topic: str) -> None:
         try:
-            _, payload = decode(raw, self._topics[topic])
+            envelope, payload = decode(raw, self._topics[topic])
         except EventDecodeError:
             return
         with self._lock:
-            self.fold(payload)
+            self.fold_event(envelope, payload)
 
     def close(self) -> None:
         """Stop following and wait (briefly) for the thread to close its consumer."""

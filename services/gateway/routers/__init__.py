@@ -13,6 +13,7 @@ from services.gateway.routers import (
     energy,
     ledger,
     ledger_proofs,
+    live,
     offers,
     operator,
     ops,
@@ -34,5 +35,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     offers.router,
     cars.router,
     planner.router,
+    live.router,
     web.router,
 )

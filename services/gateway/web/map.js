@@ -77,7 +77,29 @@ function drawMap(container, data, lang) {
   }
   root.append(rails, walks, chokes, labels);
   container.appendChild(root);
+  mapView = { root, labels, project, data };
+  for (const name of mapOverlays.keys()) drawOverlay(name);
   return points;
+}
+
+// Layers other scripts draw over the map (live data): each is a function (group, project, data) that fills its
+// own <g class="overlay overlay-NAME">, drawn between the walkways and the labels in the map's coordinates
+// (project.at([lon, lat]) -> [x, y]), and drawn again whenever the map is (a language switch).
+const mapOverlays = new Map();
+let mapView = null;
+
+function drawOverlay(name) {
+  if (!mapView) return;
+  const group = svg("g", { class: `overlay overlay-${name}`, "data-overlay": name });
+  mapOverlays.get(name)(group, mapView.project, mapView.data);
+  const old = mapView.root.querySelector(`g[data-overlay="${name}"]`);
+  if (old) old.replaceWith(group);
+  else mapView.root.insertBefore(group, mapView.labels);
+}
+
+function setMapOverlay(name, draw) {
+  mapOverlays.set(name, draw);
+  drawOverlay(name);
 }
 
 async function loadMap(container) {
