@@ -27,6 +27,7 @@ from services.gateway.metrics import HttpMetrics, MetricsMiddleware
 from services.gateway.offers import OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
+from services.gateway.rides import RideReader
 from services.gateway.routers import ROUTERS
 from services.gateway.slots import DEFAULT_HORIZON
 from shared.settings import Settings
@@ -41,7 +42,8 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                market_check: Callable[[], Any] | None = None, accounts: Accounts | None = None,
                order_horizon: timedelta = DEFAULT_HORIZON, offers: OfferReader | None = None,
                campaigns: CampaignReader | None = None, campaign_check: Callable[[], Any] | None = None,
-               cars: CarReader | None = None, anomalies: AnomalyReader | None = None) -> FastAPI:
+               cars: CarReader | None = None, anomalies: AnomalyReader | None = None,
+               rides: RideReader | None = None) -> FastAPI:
     """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's.
     ``order_horizon``: how far ahead the market takes orders (beyond it the gateway refuses at once).
     ``campaigns``: the campaign topics' read model (dashboard); ``campaign_check``: campaign books against the
@@ -59,6 +61,8 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
         gateway.cars = cars
     if anomalies is not None:
         gateway.anomalies = anomalies
+    if rides is not None:
+        gateway.rides = rides
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -20,6 +20,7 @@ from services.gateway.deps import LedgerViews
 from services.gateway.offers import OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
+from services.gateway.rides import RideReader
 from services.gateway.slots import DEFAULT_HORIZON
 from shared.settings import Settings
 
@@ -32,13 +33,14 @@ def build_gateway(settings: Settings, *, publisher: Publisher, ledger: LedgerVie
                   accounts: Accounts | None = None, order_horizon: timedelta = DEFAULT_HORIZON,
                   offers: OfferReader | None = None, campaigns: CampaignReader | None = None,
                   campaign_check: Callable[[], Any] | None = None, cars: CarReader | None = None,
-                  anomalies: AnomalyReader | None = None) -> FastAPI:
+                  anomalies: AnomalyReader | None = None, rides: RideReader | None = None) -> FastAPI:
     """The FastAPI app over the given ports (``accounts``: an in-memory store when none is given)."""
     from services.gateway.app import create_app
 
     return create_app(settings, publisher, ledger, readiness=readiness, rejections=rejections,
                       market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers,
-                      campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies)
+                      campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies,
+                      rides=rides)
 
 
 def open_accounts(settings: Settings) -> Accounts:
@@ -62,6 +64,7 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
     from services.gateway.offers import OfferBook
     from services.gateway.publisher import KafkaPublisher
     from services.gateway.rejections import KafkaRejectionFeed
+    from services.gateway.rides import KafkaRideFeed
 
     publisher = KafkaPublisher(settings.kafka_bootstrap)
     accounts = open_accounts(settings)
@@ -82,6 +85,8 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
     campaigns = KafkaCampaignFeed(settings.kafka_bootstrap, also=(offers.apply,)).start()
     cars = KafkaCarFeed(settings.kafka_bootstrap).start()
     anomalies = KafkaAnomalyFeed(settings.kafka_bootstrap).start()
+    rides = KafkaRideFeed(settings.kafka_bootstrap).start()
     return build_gateway(settings, publisher=publisher, ledger=ledger, readiness=readiness, rejections=feed,
                          market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers,
-                         campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies)
+                         campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies,
+                         rides=rides)

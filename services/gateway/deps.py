@@ -27,6 +27,7 @@ from services.gateway.idempotency import IdempotencyStore
 from services.gateway.offers import OfferBook, OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
+from services.gateway.rides import RideBook, RideReader
 from services.gateway.slots import DEFAULT_HORIZON
 from shared.auth import PARTICIPANT_ROLES, AuthError, Claims, ForbiddenError, require_role, verify_token
 from shared.settings import Settings
@@ -82,11 +83,13 @@ class Gateway:
     cars: CarReader = field(default_factory=CarBook)
     # The latest anomalies on city.anomalies (services.gateway.anomalies), for the dashboard.
     anomalies: AnomalyReader = field(default_factory=AnomalyBook)
+    # Each app user's rides and the parcels they sent (services.gateway.rides).
+    rides: RideReader = field(default_factory=RideBook)
 
     def close(self) -> None:
         """Stop the feeds, flush and close the producer, dispose of the ledger's and accounts' engines."""
-        for part in (self.rejections, self.offers, self.cars, self.anomalies, self.campaigns, self.publisher,
-                     self.ledger, self.accounts):
+        for part in (self.rejections, self.offers, self.cars, self.anomalies, self.rides, self.campaigns,
+                     self.publisher, self.ledger, self.accounts):
             if part is None:
                 continue
             try:

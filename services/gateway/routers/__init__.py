@@ -17,6 +17,7 @@ from services.gateway.routers import (
     operator,
     ops,
     preferences,
+    rides,
     web,
 )
 
@@ -32,5 +33,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     campaigns.router,
     offers.router,
     cars.router,
+    rides.router,
     web.router,
 )
