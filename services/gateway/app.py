@@ -30,6 +30,7 @@ from services.gateway.metrics import HttpMetrics, MetricsMiddleware
 from services.gateway.offers import OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
+from services.gateway.rides import RideReader
 from services.gateway.routers import ROUTERS
 from services.gateway.sim_runs import SimRunQueue
 from services.gateway.slots import DEFAULT_HORIZON
@@ -48,7 +49,8 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
                cars: CarReader | None = None, anomalies: AnomalyReader | None = None,
                sim_runs: SimRunQueue | None = None,
                live: LiveReader | None = None, market: MarketReader | None = None,
-               dead_letters: DeadLetterReader | None = None) -> FastAPI:
+               dead_letters: DeadLetterReader | None = None,
+               rides: RideReader | None = None) -> FastAPI:
     """``accounts`` defaults to an in-memory store (tests, the demo); bootstrap passes the database's.
     ``order_horizon``: how far ahead the market takes orders (beyond it the gateway refuses at once).
     ``campaigns``: the campaign topics' read model (dashboard); ``campaign_check``: campaign books against the
@@ -71,6 +73,8 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
     for name, port in (("live", live), ("market", market), ("dead_letters", dead_letters)):
         if port is not None:  # the operators' live map, market per slot and dead letters
             setattr(gateway, name, port)
+    if rides is not None:
+        gateway.rides = rides
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

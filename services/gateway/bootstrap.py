@@ -23,6 +23,7 @@ from services.gateway.market_slots import MarketReader
 from services.gateway.offers import OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
+from services.gateway.rides import RideReader
 from services.gateway.slots import DEFAULT_HORIZON
 from shared.settings import Settings
 
@@ -36,14 +37,15 @@ def build_gateway(settings: Settings, *, publisher: Publisher, ledger: LedgerVie
                   offers: OfferReader | None = None, campaigns: CampaignReader | None = None,
                   campaign_check: Callable[[], Any] | None = None, cars: CarReader | None = None,
                   anomalies: AnomalyReader | None = None, live: LiveReader | None = None,
-                  market: MarketReader | None = None, dead_letters: DeadLetterReader | None = None) -> FastAPI:
+                  market: MarketReader | None = None, dead_letters: DeadLetterReader | None = None,
+                  rides: RideReader | None = None) -> FastAPI:
     """The FastAPI app over the given ports (``accounts``: an in-memory store when none is given)."""
     from services.gateway.app import create_app
 
     return create_app(settings, publisher, ledger, readiness=readiness, rejections=rejections,
                       market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers,
                       campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies,
-                      live=live, market=market, dead_letters=dead_letters)
+                      live=live, market=market, dead_letters=dead_letters, rides=rides)
 
 
 def open_accounts(settings: Settings) -> Accounts:
@@ -71,6 +73,7 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
     from services.gateway.offers import OfferBook
     from services.gateway.publisher import KafkaPublisher
     from services.gateway.rejections import KafkaRejectionFeed
+    from services.gateway.rides import KafkaRideFeed
 
     publisher = KafkaPublisher(settings.kafka_bootstrap)
     accounts = open_accounts(settings)
@@ -91,10 +94,12 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
     campaigns = KafkaCampaignFeed(settings.kafka_bootstrap, also=(offers.apply,)).start()
     cars = KafkaCarFeed(settings.kafka_bootstrap).start()
     anomalies = KafkaAnomalyFeed(settings.kafka_bootstrap).start()
+    rides = KafkaRideFeed(settings.kafka_bootstrap).start()
     live = KafkaLiveFeed(settings.kafka_bootstrap, chargers).start()
     market = KafkaMarketFeed(settings.kafka_bootstrap).start()
     dead_letters = KafkaDeadLetterFeed(settings.kafka_bootstrap).start()
     return build_gateway(settings, publisher=publisher, ledger=ledger, readiness=readiness, rejections=feed,
                          market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers,
                          campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies,
-                         live=live, market=market, dead_letters=dead_letters)
+                         live=live, market=market, dead_letters=dead_letters,
+                         rides=rides)

@@ -30,6 +30,7 @@ from services.gateway.market_slots import MarketReader, MarketSlotBook
 from services.gateway.offers import OfferBook, OfferReader
 from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
+from services.gateway.rides import RideBook, RideReader
 from services.gateway.sim_runs import SimRunQueue
 from services.gateway.slots import DEFAULT_HORIZON
 from shared.auth import PARTICIPANT_ROLES, AuthError, Claims, ForbiddenError, require_role, verify_token
@@ -94,9 +95,12 @@ class Gateway:
     market: MarketReader = field(default_factory=MarketSlotBook)
     dead_letters: DeadLetterReader = field(default_factory=DeadLetterBook)
 
+    # Each app user's rides and the parcels they sent (services.gateway.rides).
+    rides: RideReader = field(default_factory=RideBook)
+
     def close(self) -> None:
         """Stop the feeds, flush and close the producer, dispose of the ledger's and accounts' engines."""
-        for part in (self.rejections, self.offers, self.cars, self.anomalies, self.live, self.market,
+        for part in (self.rejections, self.offers, self.cars, self.anomalies, self.rides, self.live, self.market,
                      self.dead_letters, self.campaigns, self.publisher, self.ledger, self.accounts, self.sim_runs):
             if part is None:
                 continue

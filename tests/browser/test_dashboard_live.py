@@ -81,7 +81,8 @@ def live_gateway(tmp_path_factory) -> Iterator[tuple[str, InProcessBus, Clock]]:
     bus.run_until_idle()
     settings = Settings(operator_token=TOKEN)
     app = build_gateway(settings, publisher=BusPublisher(bus), ledger=LedgerReader(ledger),
-                        accounts=dashboard_accounts(settings), anomalies=BusAnomalies(bus), live=BusLive(bus, CHARGERS), market=BusMarket(bus),
+                        accounts=dashboard_accounts(settings), anomalies=BusAnomalies(bus),
+                        live=BusLive(bus, CHARGERS), market=BusMarket(bus),
                         dead_letters=BusDeadLetters(bus))
     with serve(app) as base:
         yield base, bus, clock

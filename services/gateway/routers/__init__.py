@@ -19,6 +19,7 @@ from services.gateway.routers import (
     ops,
     planner,
     preferences,
+    rides,
     web,
 )
 
@@ -36,5 +37,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     cars.router,
     planner.router,
     live.router,
+    rides.router,
     web.router,
 )

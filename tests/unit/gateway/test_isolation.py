@@ -22,12 +22,17 @@ from services.gateway.cars import BusCars
 from services.gateway.offers import BusOffers
 from services.gateway.publisher import BusPublisher
 from services.gateway.rejections import BusRejections
+from services.gateway.rides import BusRides
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
 from shared.bus.inprocess import InProcessBus
 from shared.contracts.charging import PLANS, EvPlanSubmitted, PlannedStay
 from shared.contracts.energy import ORDERS, REJECTIONS, OrderRejected, TradeMatched
 from shared.contracts.incentives import OFFERS, RESPONSES, IncentiveOfferMade
+from shared.contracts.logistics import REQUESTS as PARCEL_REQUESTS
+from shared.contracts.logistics import ParcelRequested
+from shared.contracts.mobility import REQUESTS as RIDE_REQUESTS
+from shared.contracts.mobility import RideRequested
 from shared.units import slot_start
 
 from .conftest import SETTINGS
@@ -57,8 +62,15 @@ def world(tmp_path):
         max_charge_kw=Decimal("7"), stays=(PlannedStay(site="hanako-home-site", arrive=SLOT,
                                                         depart=SLOT + timedelta(hours=8), need_kwh=Decimal("30"),
                                                         trip_kwh=Decimal("6")),)))
+    bus.publish(RIDE_REQUESTS, RideRequested(
+        request_id="ride-of-hanako", rider=hanako.subject, origin_lat=35.4526, origin_lon=139.3908,
+        destination_lat=35.4553, destination_lon=139.3892, earliest_pickup=SLOT,
+        latest_arrival=SLOT + timedelta(hours=1)))
+    bus.publish(PARCEL_REQUESTS, ParcelRequested(
+        parcel_id="parcel-of-hanako", sender=hanako.subject, depot="lalaport", lat=35.45, lon=139.39,
+        deliver_from=SLOT, deliver_until=SLOT + timedelta(hours=2), weight_kg=1.0, size_l=5.0))
     app = create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger), rejections=BusRejections(bus),
-                     accounts=accounts, offers=BusOffers(bus), cars=BusCars(bus))
+                     accounts=accounts, offers=BusOffers(bus), cars=BusCars(bus), rides=BusRides(bus))
     client = TestClient(app)
     token = client.post("/v1/auth/token", data={"username": "taro", "password": PASSWORD}).json()["access_token"]
     return client, bus, hanako, taro, {"Authorization": f"Bearer {token}"}
@@ -112,6 +124,11 @@ ATTEMPTS = {
     ("GET", "/v1/app/cars"): lambda h: dict(expect={200}),
     ("PUT", "/v1/app/cars/{vehicle}/mode"): lambda h: dict(path="/v1/app/cars/hanako-ev/mode", json={"mode": "now"},
                                                           expect={404}),
+    ("GET", "/v1/app/rides"): lambda h: dict(expect={200}),
+    ("POST", "/v1/app/rides"): lambda h: dict(json={"origin": "jr_west", "destination": "vinawalk", "rider": h,
+                                                    "earliest_pickup": future_slot(),
+                                                    "latest_arrival": future_slot()}, expect={422}),
+    ("GET", "/v1/app/deliveries"): lambda h: dict(expect={200}),
     ("GET", "/v1/app/offers/stream"): lambda h: dict(params={"seconds": "0.5"}, expect={200}),
     ("PATCH", "/v1/app/preferences"): lambda h: dict(json={"notifications": True, "account_id": h}, expect={422}),
 }
@@ -128,14 +145,15 @@ def test_every_participant_route_is_tried():
 def test_another_users_ids_get_404_or_nothing_of_theirs(world):
     client, bus, hanako, taro, headers = world
     secrets_of_hanako = [hanako.account_id, hanako.username, "t-hanako", HANAKO_CERT, "o-hanako", "hanako-home-area",
-                         "hanako-shop", "HANAKO-CODE", "hanako-home-site"]
+                         "hanako-shop", "HANAKO-CODE", "hanako-home-site", "ride-of-hanako",
+                         "parcel-of-hanako"]
     for (method, template), make in ATTEMPTS.items():
         spec = make(hanako.subject)
         expect = spec.pop("expect")
         path = spec.pop("path", template)
         r = client.request(method, path, headers=headers, **spec)
         assert r.status_code in expect, (method, template, r.status_code, r.text)
-        naming = ("participant", "user", "redeemer", "account_id")
+        naming = ("participant", "user", "redeemer", "account_id", "rider")
         sent = [hanako.subject] if any(k in str(spec) for k in naming) else []
         shown = r.text
         for value in secrets_of_hanako:
@@ -146,6 +164,7 @@ def test_another_users_ids_get_404_or_nothing_of_theirs(world):
             assert hanako.subject not in r.json()["message"]
     # Everything Taro's requests put on the bus speaks for Taro, never for Hanako.
     assert len(bus.events(PLANS)) == 1  # Hanako's own plan only: Taro's mode change for her car went nowhere
+    assert len(bus.events(RIDE_REQUESTS)) == 1  # Hanako's own request only: Taro's naming her was refused
     for topic in (ORDERS, RESPONSES):
         for event in bus.events(topic):
             who = getattr(event, "participant", None) or getattr(event, "user", None)
