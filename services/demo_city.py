@@ -58,6 +58,7 @@ CAMPAIGN_DAILY_YEN = 30_000
 RESIDENTS = 3000           # the simulated app users the day's trips are drawn from
 TRIPS_PER_DAY = 900        # trips across the Odakyu gates announced per simulated day
 TRIP_NOTICE = 75           # minutes before crossing a resident announces the trip
+OFFER_VALID_MINUTES = 180  # long enough for a person to answer in the app at the demo's speed
 REDEEM_SHARE = 0.8         # accepted offers whose code is shown at a shop
 SHOP_REPORT_AT = 21 * 60 + 30  # the minute of the day the shops report their day
 HISTORY_DAYS = 14          # shop days reported before the first simulated day (what an anomaly is judged on)
@@ -145,7 +146,8 @@ class DemoCity:
                  agents: int = 20_000, code_secret: str = "demo-only-redemption-secret",
                  app_users: Iterable[str] = (), anchor_file: AnchorFile | None = None) -> None:
         """``app_users``: people who answer their offers themselves (through the app); each gets a trip
-        across the gates and a car to charge every day. ``start_hour``: local hour of ``day`` the city starts."""
+        across the gates and a car to charge every day (:meth:`add_app_user` adds one later). ``start_hour``:
+        local hour of ``day`` the city starts."""
         from services.charging.bootstrap import build_charging
         from services.incentives.bootstrap import build_incentives
         from services.incentives.config import IncentivesConfig
@@ -165,7 +167,7 @@ class DemoCity:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.now = datetime(day.year, day.month, day.day, start_hour, tzinfo=TOKYO)
-        self.app_users = tuple(app_users)
+        self.app_users = set(app_users)
         self.community = load_community(COMMUNITY)
         self.soc = initial_soc(self.community)
         scenario = load_scenario(SCENARIO)
@@ -217,10 +219,8 @@ class DemoCity:
 
         service = build_simulator_service(scenario, agents=agents, day=midnight, name="city-sim")
         answer = service.handlers[incentives.OFFERS][incentives.IncentiveOfferMade]
-        own = set(self.app_users)
-
         def on_offer(envelope: Envelope, payload: incentives.IncentiveOfferMade) -> Iterable[Outgoing]:
-            return [] if payload.user in own else answer(envelope, payload)
+            return [] if payload.user in self.app_users else answer(envelope, payload)
 
         service.handlers = {**service.handlers, incentives.OFFERS: {incentives.IncentiveOfferMade: on_offer}}
         return service
@@ -259,6 +259,11 @@ class DemoCity:
         self.totals.minutes += 1
         self.now = now + timedelta(minutes=1)
 
+    def add_app_user(self, user: str) -> None:
+        """One more person who answers in the app: from the first step on if added before it, else from the
+        next day (the day's trips are drawn at its start)."""
+        self.app_users.add(user)
+
     def run(self, minutes: int) -> Totals:
         for _ in range(minutes):
             self.step()
@@ -289,8 +294,9 @@ class DemoCity:
             trip = incentives.TripExpected(user=f"r{user:04d}", segment=segments[int(self.rng.integers(len(segments)))],
                                            place=CAMPAIGN_PLACE, at=midnight + timedelta(minutes=crossing))
             plan.trips.setdefault(max(crossing - TRIP_NOTICE, start), []).append(trip)
-        peak = 7 * 60 + int(np.argmax(load[7 * 60:9 * 60 + 30]))  # the app users cross at the morning peak
-        for user in self.app_users:
+        # the app users cross at the evening peak: by then whoever started the demo has signed in to the app
+        peak = 17 * 60 + int(np.argmax(load[17 * 60:19 * 60 + 30]))
+        for user in sorted(self.app_users):
             plan.trips.setdefault(max(peak - TRIP_NOTICE, start), []).append(incentives.TripExpected(
                 user=user, segment="commute_out", place=CAMPAIGN_PLACE, at=midnight + timedelta(minutes=peak)))
             self._car(user, midnight)
@@ -299,7 +305,7 @@ class DemoCity:
         campaign = incentives.CampaignLaunched(
             campaign_id=f"demo-gates-{day:%Y%m%d}", operator=OPERATOR, day=day, goal_kind="cut_load",
             place=CAMPAIGN_PLACE, window=CAMPAIGN_WINDOW, share=0.1, daily_budget_yen=CAMPAIGN_DAILY_YEN,
-            guard_yen=3 * CAMPAIGN_DAILY_YEN, valid_minutes=60,
+            guard_yen=3 * CAMPAIGN_DAILY_YEN, valid_minutes=OFFER_VALID_MINUTES,
             offers=tuple(incentives.CatalogueOffer(offer_id=o.offer_id, kind=o.kind, reward_yen=o.reward_yen,
                                                    shift_min=o.shift_min, shop=o.shop, label=o.label)
                          for o in GATE_CATALOGUE))

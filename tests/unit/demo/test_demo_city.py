@@ -1,7 +1,7 @@
 """The live demo's city stepped minute by minute: the same seed gives the same city, step for step (orders,
 trades, offers, answers, redemptions), and in its first hours the market clears slots onto the ledger, the
-day's campaign sends offers the simulated people answer, and shops redeem codes; an app user's offers are left
-for the app user to answer."""
+day's campaign sends offers the simulated people answer, and shops redeem codes; an app user's offer (at the
+evening peak) is left for the app user to answer."""
 
 from __future__ import annotations
 
@@ -56,6 +56,7 @@ def test_the_first_hours_move_the_market_the_ledger_and_the_campaign() -> None:
     assert totals.campaigns == 1 and totals.offers > 0 and totals.accepted > 0
     assert totals.redeemed > 0 and totals.rewards_yen > 0
     assert not city.bus.dead_letters
+    city.run(10 * 60)  # to 18:30: the app user's trip across the gates at the evening peak has had its offer
     mine = {o.offer_id for o in city.bus.events(incentives.OFFERS) if o.user == APP_USER}
     answered = {a.offer_id for a in city.bus.events(incentives.RESPONSES)
                 if isinstance(a, incentives.IncentiveOfferAnswered)}
