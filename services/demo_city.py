@@ -176,7 +176,8 @@ class DemoCity:
         city_sim = self._city_sim(scenario, agents, midnight)
         # The replay starts at midnight: its first minute brings the day's forecast; the counts before the
         # start hour are passed over.
-        self.forecasts = [o.payload for o in city_sim.timers[0].tick() if o.topic == crowd.FORECASTS]
+        self.forecasts = [o.payload for o in city_sim.timers[0].tick()
+                          if isinstance(o.payload, crowd.CrowdForecastPublished)]
         for _ in range(start_hour * 60 - 1):
             city_sim.timers[0].tick()
         watch = ShopWatch()
@@ -280,7 +281,7 @@ class DemoCity:
         if self.plan is not None:
             self._forget()
         plan = DayPlan(day, weather=round(float(self.rng.uniform(0.45, 1.0)), 2))
-        load = np.asarray(next(f.persons for f in self.forecasts if f.zone == CAMPAIGN_PLACE), dtype=float)
+        load = np.array(next(f.persons for f in self.forecasts if f.zone == CAMPAIGN_PLACE), dtype=np.float64)
         first, last = 6 * 60 + 30, 21 * 60
         weights = load[first:last] / load[first:last].sum()
         crossings = first + self.rng.choice(last - first, size=TRIPS_PER_DAY, p=weights)
