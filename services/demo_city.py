@@ -200,7 +200,7 @@ class DemoCity:
         self._pending: tuple[datetime, list[Any]] | None = None  # the slot whose trades move the storage next
         self._trades: list[energy.TradeMatched] = []
         self._redemptions: dict[datetime, list[incentives.RedemptionRequested]] = {}
-        self._coupons: dict[str, int] = {}  # codes redeemed per shop today
+        self._coupons: dict[str, int] = {}  # coupons redeemed per shop today
         self._offers: dict[str, incentives.IncentiveOfferMade] = {}
         # each car's charging per slot as last booked before the slot began (slot -> charger, kWh)
         self._booked: dict[str, dict[datetime, tuple[str, Decimal]]] = {}
@@ -420,7 +420,9 @@ class DemoCity:
             if isinstance(result, incentives.RewardRedeemed):
                 t.redeemed += 1
                 t.rewards_yen += result.reward_yen
-                self._coupons[result.redeemer] = self._coupons.get(result.redeemer, 0) + 1
+                offer = self._offers.get(result.offer_id)
+                if offer is not None and offer.shop == result.redeemer:  # a coupon brings a customer
+                    self._coupons[result.redeemer] = self._coupons.get(result.redeemer, 0) + 1
         t.anomalies += len(self._follow[crowd.ANOMALIES.name].new(self.bus))
         for booked in self._follow[BOOKINGS.name].new(self.bus):
             if isinstance(booked, EvBooked):  # a re-plan changes the slots from its first open one on
