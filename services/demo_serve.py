@@ -297,11 +297,17 @@ def serve(options: ServeOptions, say: Callable[[str], None] = print) -> int:
                         refresh_ttl=timedelta(days=settings.refresh_token_days))
     say(f"citymatch demo --serve: starting the Ebina station area on {options.day.isoformat()} (seed "
         f"{options.seed}, {options.speed:g} simulated minutes a second); building the city takes a few seconds")
-    with ThreadPoolExecutor(max_workers=1) as pool:  # passwords are hashed while the city is built
-        made = pool.submit(ensure_accounts, accounts, run_dir)
-        city = DemoCity(ledger, day=options.day, seed=options.seed, agents=options.agents,
-                        code_secret=keys["code_secret"], anchor_file=AnchorFile(anchors))
-        people = made.result()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:  # passwords are hashed while the city is built
+            made = pool.submit(ensure_accounts, accounts, run_dir)
+            city = DemoCity(ledger, day=options.day, seed=options.seed, agents=options.agents,
+                            code_secret=keys["code_secret"], anchor_file=AnchorFile(anchors))
+            people = made.result()
+    except KeyboardInterrupt:  # Ctrl-C while the city was being built: nothing runs yet
+        ledger.close()
+        accounts.close()
+        say("stopped before the city started; the ledger is closed")
+        return 0
     city.add_app_user(next(p["subject"] for p in people.values() if p["role"] == "app-user"))
     state: dict[str, Any] = {}
 
@@ -341,7 +347,15 @@ def serve(options: ServeOptions, say: Callable[[str], None] = print) -> int:
         finally:
             banner.cancel()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except SystemExit as exc:  # uvicorn could not listen (it said why above); the gateway closed what it had
+        if exc.code in (0, None):
+            raise
+        city.close()
+        sys.stderr.write(f"citymatch demo --serve: could not listen on {host}:{options.port}; --port chooses "
+                         "another (0: any free one)\n")
+        return 1
     city.close()
     t = city.totals
     say(f"stopped at {city.now:%Y-%m-%d %H:%M} JST (simulated): {t.trades:,} trades, {t.offers:,} offers, "
