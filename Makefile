@@ -4,11 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BENCHES := pipeline market ledger sim routing incentives charging acn
 
-.PHONY: sim help venv demo test test-unit test-integration lint up down verify bench $(addprefix bench-,$(BENCHES)) \
+.PHONY: sim help venv demo demo-serve test test-unit test-integration lint up down verify bench $(addprefix bench-,$(BENCHES)) \
         kafka-fetch pg-install browser fonts clean locks images-check
 
 help:
 	@echo "make demo   - run a small Ebina scenario on the embedded default (in-process bus, SQLite ledger)"
+	@echo "make demo-serve - the whole platform live in one process: dashboard and app on http://127.0.0.1:8000"
 	@echo "make test   - install everything, start real Kafka + PostgreSQL, run the whole suite"
 	@echo "make up     - run the whole stack here (Kafka, PostgreSQL, services, gateway on 127.0.0.1:8000)"
 	@echo "make down   - stop it (ports: KAFKA_PORT, PG_PORT, CITYMATCH_GATEWAY_PORT; up remembers them)"
@@ -24,6 +25,9 @@ venv:
 
 demo: venv fonts
 	@$(VENV)/bin/citymatch demo
+
+demo-serve: venv   # the whole platform live in one process, on http://127.0.0.1:8000 (Ctrl-C stops it)
+	@$(VENV)/bin/citymatch demo --serve
 
 sim: venv fonts
 	@$(VENV)/bin/citymatch sim run --scenario ebina_weekday

@@ -9,7 +9,8 @@ from datetime import timedelta
 USAGE = """citymatch <command> [options]
 
 commands:
-  demo                 run a small Ebina scenario on the embedded default (no Kafka, no PostgreSQL)
+  demo [--serve]       run a small Ebina scenario on the embedded default (no Kafka, no PostgreSQL);
+                       --serve: the whole platform live in one process, app and dashboard on :8000
   serve <service>      run market | settlement (Faust workers on Kafka) or gateway (HTTP)
   sim run|compare      AI-city simulator for planners (citymatch sim --help)
   report higashi-fuji|archetypes

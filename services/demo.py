@@ -3,6 +3,9 @@
 No Kafka, no PostgreSQL, no Java: the market and settlement services run on the in-process bus (same topics,
 same contracts, same handlers as on Kafka) with a SQLite ledger; the gateway's routes answer an app user's
 question over the same bus; the crowd simulator runs a small weekday. Everything lands in ``reports/demo/``.
+
+With ``--serve`` it runs the whole platform live instead, in one process, and serves the app and the
+dashboard over it (:mod:`services.demo_serve`).
 """
 
 from __future__ import annotations
@@ -297,8 +300,29 @@ def main(argv: list[str] | None = None) -> int:
                         help="local day to simulate (default a sunny weekday in May)")
     parser.add_argument("--weather", type=float, default=0.8, help="share of clear-sky PV (1.0 = cloudless)")
     parser.add_argument("--agents", type=int, default=None,
-                        help="simulated people in the crowd run (default: the real daily ridership, full scale)")
+                        help="simulated people in the crowd run (default: the real daily ridership, full scale; "
+                             "with --serve 20000)")
+    live = parser.add_argument_group(
+        "live (--serve)", "the whole platform in one process: the simulated city on the in-process bus, the gateway "
+                          "serving the app (/app/) and the dashboard (/dashboard/) over it, until Ctrl-C")
+    live.add_argument("--serve", action="store_true",
+                      help="run the platform live and serve it over HTTP instead of reporting one day")
+    live.add_argument("--host", default=None,
+                      help="address to bind (default 127.0.0.1; anything but loopback only when given here)")
+    live.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000; 0 lets the system choose)")
+    live.add_argument("--speed", type=float, default=5.0,
+                      help="simulated minutes per real second (default 5: a market slot every 6 s, a day in 4.8 min)")
+    live.add_argument("--seed", type=int, default=0, help="seed of every simulated choice (default 0)")
+    live.add_argument("--run-dir", type=Path, default=REPO_ROOT / ".run" / "demo",
+                      help="the live demo's folder: accounts, secrets, the ledger (default .run/demo)")
+    live.add_argument("--report-every", type=float, default=60.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve:
+        from services.demo_serve import ServeOptions, serve
+
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        return serve(ServeOptions(host=args.host, port=args.port, speed=args.speed, seed=args.seed, day=args.day,
+                                  agents=args.agents or 20_000, run_dir=args.run_dir, report_every=args.report_every))
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     out = args.out
@@ -368,3 +392,5 @@ def _print_summary(energy: dict, crowd: dict, out: Path) -> None:
           f"--database-url sqlite:///{out}/ledger.sqlite --public-key $(cat {out}/ledger_public_key.txt)")
     print(f"... or without our code: python3 tools/verify_ledger.py ledger {out}/ledger.jsonl "
           f"--public-key $(cat {out}/ledger_public_key.txt) --anchors {out}/ledger-anchors.jsonl")
+    print("\nthe whole platform in one process, live: `citymatch demo --serve` (or `make demo-serve`) runs it and "
+          "shows it at http://127.0.0.1:8000/dashboard/ (and the app at /app/)")

@@ -65,7 +65,8 @@ def answer_offer(payload: Payload, seed: int = 0) -> IncentiveOfferAnswered | No
 def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agents: int = 20_000,
                             day: datetime | None = None, tick_s: float = 1.0,
                             name: str = "simulator") -> Service:
-    """Replay one simulated day: every ``tick_s`` seconds publish the next minute's counts per chokepoint."""
+    """Replay one simulated day: every ``tick_s`` seconds publish the next minute's counts per chokepoint.
+    After the day's last minute the same day is replayed, stamped with the following day's times."""
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     sim = run_scenario(s, agents=agents)
     start = day or datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
@@ -79,13 +80,14 @@ def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agent
     forecast_day = sim.baseline if sim.baseline is not None else sim.result  # the day without offers
 
     def tick() -> Iterable[Outgoing]:
-        t = state["minute"] % minutes
+        elapsed = state["minute"]
+        t = elapsed % minutes
         state["minute"] += 1
-        when = start + timedelta(minutes=int(t))
+        when = start + timedelta(minutes=elapsed)  # the replay loops over the day; the clock goes on
         out = []
         if t == 0:  # each replayed day starts with the forecast campaigns plan on
             out += [Outgoing(FORECASTS, CrowdForecastPublished(
-                zone=zone, day=start.date(), persons=tuple(int(v) for v in forecast_day.flow[:, link])))
+                zone=zone, day=when.date(), persons=tuple(int(v) for v in forecast_day.flow[:, link])))
                 for zone, link in zones.items()]
         for zone, link in zones.items():
             persons = max(int(sim.result.flow[t, link]) + int(moved[zone][t]), 0)

@@ -25,6 +25,7 @@ from services.gateway.publisher import Publisher
 from services.gateway.rejections import RejectionReader
 from services.gateway.rides import RideReader
 from services.gateway.slots import DEFAULT_HORIZON
+from shared.bus.inprocess import InProcessBus
 from shared.settings import Settings
 
 log = logging.getLogger("citymatch.gateway")
@@ -46,6 +47,25 @@ def build_gateway(settings: Settings, *, publisher: Publisher, ledger: LedgerVie
                       market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers,
                       campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies,
                       live=live, market=market, dead_letters=dead_letters, rides=rides)
+
+
+def build_bus_gateway(settings: Settings, bus: InProcessBus, *, ledger: LedgerViews,
+                      publisher: Publisher | None = None, accounts: Accounts | None = None,
+                      readiness: Callable[[], dict[str, bool]] | None = None,
+                      order_horizon: timedelta = DEFAULT_HORIZON) -> FastAPI:
+    """The gateway over an in-process bus with every read model (rejections, offers, campaigns, cars,
+    anomalies) caught up from the bus's log when read; ``publisher``: a :class:`BusPublisher` by default."""
+    from services.gateway.anomalies import BusAnomalies
+    from services.gateway.campaign_feed import BusCampaigns
+    from services.gateway.cars import BusCars
+    from services.gateway.offers import BusOffers
+    from services.gateway.publisher import BusPublisher
+    from services.gateway.rejections import BusRejections
+
+    return build_gateway(settings, publisher=publisher or BusPublisher(bus), ledger=ledger, readiness=readiness,
+                         rejections=BusRejections(bus), accounts=accounts, order_horizon=order_horizon,
+                         offers=BusOffers(bus), campaigns=BusCampaigns(bus), cars=BusCars(bus),
+                         anomalies=BusAnomalies(bus))
 
 
 def open_accounts(settings: Settings) -> Accounts:

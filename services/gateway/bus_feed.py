@@ -1,8 +1,10 @@
 """The in-process twin of the topic follower: a read model over the in-process bus (demo, browser tests) that
-catches up with the bus's log each time it is read, instead of following a broker on a thread."""
+catches up with the bus's log each time it is read, instead of following a broker on a thread. Reads may come
+from the server's worker threads at once (``citymatch demo --serve``): one catches up at a time."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 from shared.bus.inprocess import InProcessBus
@@ -25,14 +27,20 @@ class BusCatchUp:
                 only(payload)
         self._apply = apply_event
         self._seen = {t.name: 0 for t in self._topics}
+        self._lock = threading.Lock()
 
     def __call__(self) -> None:
         """Apply what was published since the last call (undecodable records were dead-lettered: skipped)."""
+        with self._lock:
+            self._catch_up()
+
+    def _catch_up(self) -> None:
         for topic in self._topics:
-            log = self.bus.log.get(topic.name, [])
-            for raw in log[self._seen[topic.name]:]:
+            # a copy of what is new: the bus may append meanwhile, and what it appends is read next time
+            new = self.bus.log.get(topic.name, [])[self._seen[topic.name]:]
+            for raw in new:
                 try:
                     self._apply(*decode(raw, topic))
                 except EventDecodeError:
                     continue
-            self._seen[topic.name] = len(log)
+            self._seen[topic.name] += len(new)

@@ -175,7 +175,8 @@ class KafkaPublisher:
 
 
 class BusPublisher:
-    """Publishes onto an in-process bus and runs it, so the demo's HTTP calls see the services react."""
+    """Publishes onto an in-process bus and runs it, so the demo's HTTP calls see the services react. A bus
+    given a clock (services on a simulated clock) stamps the gateway's events with it too."""
 
     def __init__(self, bus: InProcessBus, producer_name: str = "gateway") -> None:
         self.bus = bus
@@ -186,7 +187,8 @@ class BusPublisher:
 
     async def publish(self, topic: Topic, payload: Payload, *, event_id: str | None = None) -> Envelope:
         Outgoing(topic, payload)  # the topic must carry the payload's type
-        envelope = Envelope.wrap(payload, self._name, event_id=event_id)
+        envelope = Envelope.wrap(payload, self._name, event_id=event_id,
+                                 occurred_at=self.bus.clock() if self.bus.clock else None)
         self.bus.publish_raw(topic.name, encode(envelope))
         self.bus.run_until_idle()
         return envelope

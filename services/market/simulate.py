@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from services.market.domain.agents import decide, to_orders
+from services.market.domain.agents import AgentInput, decide, to_orders
 from services.market.domain.community import Community
 from services.market.domain.solar import slot_of_day
 from services.market.market_slot import GRID_PARTICIPANT, clear_orders
@@ -73,25 +73,37 @@ def simulate_day(community: Community, day: date, weather_factor: float = 1.0,
     """
     clear = clear or (lambda slot, orders, settings: clear_orders(slot, orders, settings)[0])
     settings = community.market_settings()
+    soc = initial_soc(community)
+    report = DayReport(community.name, day, retail_price=community.retail_price,
+                       buyback_price=community.buyback_price)
+    for index in range(48):
+        slot = slot_of_day(day, index, community.location.tz)
+        inputs, orders = slot_orders(community, slot, weather_factor, soc, slot - gate_lead)
+        trades = clear(slot, orders, settings)
+        _account(report, trades)
+        report.slots += 1
+        report.orders += len(orders)
+        follow_contracts(community, inputs, trades, soc, slot)
+    return report
+
+
+def initial_soc(community: Community) -> dict[str, Decimal]:
+    """Each storage device's charge (percent) at the start: ``<participant>/battery`` and ``<participant>/ev``."""
     soc: dict[str, Decimal] = {}
     for m in community.members:
         if m.battery:
             soc[f"{m.participant_id}/battery"] = m.battery.soc_pct
         if m.ev:
             soc[f"{m.participant_id}/ev"] = m.ev.soc_pct
-    report = DayReport(community.name, day, retail_price=community.retail_price,
-                       buyback_price=community.buyback_price)
-    for index in range(48):
-        slot = slot_of_day(day, index, community.location.tz)
-        inputs = community.agent_inputs(slot, weather_factor, soc)
-        placed_at = slot - gate_lead
-        orders = [o for a in inputs for o in to_orders(a, slot, decide(a), placed_at)]
-        trades = clear(slot, orders, settings)
-        _account(report, trades)
-        report.slots += 1
-        report.orders += len(orders)
-        _follow_contracts(community, inputs, trades, soc, slot)
-    return report
+    return soc
+
+
+def slot_orders(community: Community, slot: datetime, weather_factor: float, soc: dict[str, Decimal],
+                placed_at: datetime) -> tuple[list[AgentInput], list[EnergyOrderPlaced]]:
+    """What each member's agent knows of ``slot`` and the orders it places for it at ``placed_at`` (a live
+    run places them slot by slot, then hands the slot's trades to :func:`follow_contracts`)."""
+    inputs = community.agent_inputs(slot, weather_factor, soc)
+    return inputs, [o for a in inputs for o in to_orders(a, slot, decide(a), placed_at)]
 
 
 def _account(report: DayReport, trades: list[TradeMatched]) -> None:
@@ -111,8 +123,8 @@ def _account(report: DayReport, trades: list[TradeMatched]) -> None:
                 report.tier_a_kwh += t.kwh
 
 
-def _follow_contracts(community: Community, inputs, trades: list[TradeMatched], soc: dict[str, Decimal],
-                      slot: datetime) -> None:
+def follow_contracts(community: Community, inputs: list[AgentInput], trades: list[TradeMatched],
+                     soc: dict[str, Decimal], slot: datetime) -> None:
     """Storage absorbs each owner's balance PV - load + bought - sold (EVs first when plugged in)."""
     net: dict[str, Decimal] = {}
     for t in trades:

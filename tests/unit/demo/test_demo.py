@@ -48,6 +48,8 @@ def test_demo_summary_says_what_the_battery_did(tmp_path, capsys):
     said = capsys.readouterr().out
     assert "station-battery" in said and "evening peak" in said
     assert f"{Decimal(battery['sold_kwh']).normalize():,f} kWh" in said
+    last = said.strip().splitlines()[-1]  # and it ends by saying how to see the platform live
+    assert "citymatch demo --serve" in last and "make demo-serve" in last and "http://127.0.0.1:8000/dashboard/" in last
 
     with (tmp_path / "trades.csv").open() as fh:
         trades = [TradeMatched(trade_id=r["trade_id"], slot=datetime.fromisoformat(r["slot"]), seller=r["seller"],
