@@ -267,6 +267,7 @@ class QuietServer(uvicorn.Server):
 
 
 def serve(options: ServeOptions, say: Callable[[str], None] = print) -> int:
+    from services.bootstrap import charger_specs
     from services.gateway.accounts.service import Accounts
     from services.gateway.accounts.store import open_store
     from services.gateway.bootstrap import build_bus_gateway
@@ -324,7 +325,8 @@ def serve(options: ServeOptions, say: Callable[[str], None] = print) -> int:
     async def main() -> None:
         lock = asyncio.Lock()
         app = build_bus_gateway(settings, city.bus, ledger=LedgerReader(ledger), accounts=accounts,
-                                publisher=CityPublisher(city.bus, lock), readiness=readiness)
+                                publisher=CityPublisher(city.bus, lock), readiness=readiness,
+                                chargers=charger_specs())
         driver = state["driver"] = Driver(city, lock, options.speed, options.report_every, say)
         gateway_lifespan = app.router.lifespan_context
 

@@ -52,20 +52,27 @@ def build_gateway(settings: Settings, *, publisher: Publisher, ledger: LedgerVie
 def build_bus_gateway(settings: Settings, bus: InProcessBus, *, ledger: LedgerViews,
                       publisher: Publisher | None = None, accounts: Accounts | None = None,
                       readiness: Callable[[], dict[str, bool]] | None = None,
-                      order_horizon: timedelta = DEFAULT_HORIZON) -> FastAPI:
+                      order_horizon: timedelta = DEFAULT_HORIZON,
+                      chargers: tuple[ChargerSpec, ...] = ()) -> FastAPI:
     """The gateway over an in-process bus with every read model (rejections, offers, campaigns, cars,
-    anomalies) caught up from the bus's log when read; ``publisher``: a :class:`BusPublisher` by default."""
+    anomalies, the live map, market slots, dead letters, rides) caught up from the bus's log when read;
+    ``publisher``: a :class:`BusPublisher` by default; ``chargers``: the chargers and their power (live map)."""
     from services.gateway.anomalies import BusAnomalies
     from services.gateway.campaign_feed import BusCampaigns
     from services.gateway.cars import BusCars
+    from services.gateway.city_live import BusLive
+    from services.gateway.dead_letters import BusDeadLetters
+    from services.gateway.market_slots import BusMarket
     from services.gateway.offers import BusOffers
     from services.gateway.publisher import BusPublisher
     from services.gateway.rejections import BusRejections
+    from services.gateway.rides import BusRides
 
     return build_gateway(settings, publisher=publisher or BusPublisher(bus), ledger=ledger, readiness=readiness,
                          rejections=BusRejections(bus), accounts=accounts, order_horizon=order_horizon,
                          offers=BusOffers(bus), campaigns=BusCampaigns(bus), cars=BusCars(bus),
-                         anomalies=BusAnomalies(bus))
+                         anomalies=BusAnomalies(bus), live=BusLive(bus, chargers), market=BusMarket(bus),
+                         dead_letters=BusDeadLetters(bus), rides=BusRides(bus))
 
 
 def open_accounts(settings: Settings) -> Accounts:

@@ -50,14 +50,13 @@ async function readiness() {
 
 async function ledgerSlots() {
   const body = document.getElementById("slot-rows");
-  body.textContent = "";
   show(document.getElementById("slots"), isOperator());
-  if (!isOperator()) return;
+  if (!isOperator()) { body.textContent = ""; return; }
   try {
-    for (const s of await authorizedJSON("/v1/operator/ledger/slots")) {
-      body.appendChild(row([s.slot ? localSlot(s.slot) : "-", formatNumber(s.trades, 0), formatNumber(s.kwh, 3),
-                            formatNumber(s.energy_yen, 2)], [1, 2, 3]));
-    }
+    const slots = await authorizedJSON("/v1/operator/ledger/slots");
+    body.replaceChildren(...slots.map((s) => row([s.slot ? localSlot(s.slot) : "-", formatNumber(s.trades, 0),
+                                                  formatNumber(s.kwh, 3), formatNumber(s.energy_yen, 2)], [1, 2, 3])));
+    document.getElementById("slots-error").textContent = "";
   } catch (err) {
     document.getElementById("slots-error").textContent = err.auth ? t("error_auth") : `${t("error_load")}: ${err.message}`;
   }
@@ -71,18 +70,21 @@ function campaignGoal(c) {
 // An operator panel: hidden unless an operator is signed in; rows drawn from one operator route, an empty
 // note when there are none, the error (or a refused session) said in the panel.
 // Elements: #<box> (the table's frame), #<box>-empty, #<box>-error, and the table body #<rows>.
+// The rows are replaced at once when the answer is in (a refresh never shows an empty table in between).
 async function operatorPanel(box, rows, path, draw) {
   const body = document.getElementById(rows);
   const error = document.getElementById(`${box}-error`);
-  body.textContent = "";
-  error.textContent = "";
   show(document.getElementById(box), isOperator());
-  show(document.getElementById(`${box}-empty`), false);
-  if (!isOperator()) return;
+  if (!isOperator()) {
+    body.textContent = "";
+    show(document.getElementById(`${box}-empty`), false);
+    return;
+  }
   try {
     const items = await authorizedJSON(path);
+    body.replaceChildren(...items.map(draw));
     show(document.getElementById(`${box}-empty`), items.length === 0);
-    for (const item of items) body.appendChild(draw(item));
+    error.textContent = "";
   } catch (err) {
     error.textContent = err.auth ? t("error_auth") : `${t("error_load")}: ${err.message}`;
   }
@@ -180,6 +182,9 @@ document.addEventListener("DOMContentLoaded", async () => {
   showSession();
   onLanguage(() => { showSession(); campaignPanel(); anomalyPanel(); });
   setInterval(() => anomalyPanel(), 30000);
+  // Counters move while the page is open: campaigns and ledger slots every 10 s, readiness every 30 s.
+  setInterval(() => { campaignPanel(); ledgerSlots(); }, 10000);
+  setInterval(() => readiness(), 30000);
   try {
     const data = await loadMap(document.getElementById("map"));
     chokepointRows(data);
