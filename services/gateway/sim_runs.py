@@ -1,6 +1,6 @@
 """The planners' run queue: simulator jobs launched from the dashboard, run outside the gateway's process.
 
-A run is queued, then running in one of at most ``concurrent`` worker processes (``services.gateway.sim_worker``,
+A run is queued, then running in one of at most ``concurrent`` worker processes (``simulator.worker``,
 started on demand, kept warm for ``worker_idle_s`` and let go after), then done, failed (with the reason) or
 cancelled. Its progress (minutes of the day walked out of all the job walks, and the stage) comes back on the
 worker's output. Each run is a folder under ``runs_dir``: ``run.json`` (request, state, progress, times) and
@@ -344,7 +344,7 @@ class SimRunQueue:
 
     # ----- workers
     def _default_command(self) -> list[str]:
-        return [self.config.worker_python, "-m", "services.gateway.sim_worker"]
+        return [self.config.worker_python, "-m", "simulator.worker"]
 
     def _spawn(self) -> _Worker:
         env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONUNBUFFERED": "1",

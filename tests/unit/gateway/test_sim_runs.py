@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from services.gateway.sim_runs import NotCancellable, PlannerConfig, SimRunQueue
-from services.gateway.sim_worker import csp_page
+from simulator.worker import csp_page
 
 SMALL = {"kind": "scenario", "scenario": "ebina_weekday", "agents": 300, "seed": 5}
 SILENT_WORKER = [sys.executable, "-c", "import sys\nfor _ in sys.stdin: pass"]

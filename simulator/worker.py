@@ -1,6 +1,6 @@
 """The planner's simulator worker: a process of its own that runs the simulator's jobs the gateway hands it.
 
-``python -m services.gateway.sim_worker`` reads one JSON object per line on stdin and answers one per line on
+``python -m simulator.worker`` reads one JSON object per line on stdin and answers one per line on
 stdout (its own output and the libraries' go to stderr):
 
 - in: ``{"op": "run", "id", "dir", "request": {kind, scenario, against, agents, seed}}`` (one job at a time),
