@@ -43,7 +43,7 @@ from shared.contracts.base import Envelope, Payload, Topic
 
 log = logging.getLogger("citymatch.demo")
 LOOPBACK_NAMES = ("localhost",)
-ACCESS_MINUTES = 12 * 60  # the demo's sign-ins last a working day (the dashboard takes a pasted token)
+ACCESS_MINUTES = 12 * 60  # the demo's sign-ins (and its printed API token) last a working day
 # username, role, what it is for
 DEMO_ACCOUNTS = (("demo-operator", "operator", "dashboard, operator API"),
                  ("demo-planner", "planner", "planner API"),
@@ -381,11 +381,11 @@ async def _banner(server: QuietServer, host: str, note: str, people: dict[str, d
                         ttl=timedelta(minutes=settings.access_token_minutes))
     lines = [f"citymatch demo --serve is running, {note}. Ctrl-C stops it.",
              f"  dashboard  {base}/dashboard/", f"  app        {base}/app/", f"  API docs   {base}/docs",
-             "  demo accounts (sign in at the app, or POST /v1/auth/token with username and password):"]
+             "  demo accounts (sign in on the dashboard as operator or planner, on the app as the user):"]
     for (username, _, purpose) in DEMO_ACCOUNTS:
         p = people[username]
         lines.append(f"    username {username:<14} password {p['password']}  ({p['role']}: {purpose})")
-    lines += [f"  dashboard's operator token (paste it into the dashboard; valid {ACCESS_MINUTES // 60} h):",
+    lines += [f"  an operator token for the API (curl, or Authorize at /docs; valid {ACCESS_MINUTES // 60} h):",
               f"    {token}",
               "  a line follows every minute or so with what the city did"]
     say("\n".join(lines))
