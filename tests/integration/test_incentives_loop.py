@@ -48,6 +48,9 @@ def _trips_start() -> datetime:
     return base
 
 
+# Measured alone on this 2-core machine: 175-191 s (the 3,000-person live city starting, answering and the
+# rounds after it); under the whole suite's load it passed the default 300 s once.
+@pytest.mark.timeout(540)
 def test_campaign_closed_loop_over_kafka(kafka_bootstrap, stack, tmp_path: Path) -> None:
     city = LocalStack(kafka_bootstrap, "sqlite://", tmp_path, services=("incentives", "city-sim"), env={
         "CITYMATCH_ENVIRONMENT": "test", "CITYMATCH_TOKEN_SECRET": f"test-{uuid.uuid4().hex}",
