@@ -137,6 +137,8 @@ def launch_from_dashboard(page, operator: str, base, run: str) -> str:
     page.select_option("#cf-place", "odakyu_gates")
     page.fill("#cf-window-start", base.strftime("%H:%M"))
     page.fill("#cf-window-end", end.strftime("%H:%M"))
+    page.fill("#cf-quiet-start", "")  # no quiet hours: the test may run at any hour (the default is 22:00-06:00)
+    page.fill("#cf-quiet-end", "")
     page.click("#campaign-form button[type='submit']")
     page.wait_for_function("() => document.querySelector('#campaigns-message').textContent.length > 0",
                            timeout=15_000)

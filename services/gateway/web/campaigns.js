@@ -180,6 +180,7 @@ function campaignBody() {
     return offer;
   });
   const share = numberOf(value("share"));
+  const quiet = [document.getElementById("cf-quiet-start").value, document.getElementById("cf-quiet-end").value];
   return {
     campaign_id: value("campaign_id"), operator: value("operator"), day: value("day"), goal_kind: value("goal_kind"),
     place: value("place"), window: [document.getElementById("cf-window-start").value,
@@ -188,6 +189,8 @@ function campaignBody() {
     daily_budget_yen: numberOf(value("daily_budget_yen")), guard_yen: numberOf(value("guard_yen")),
     valid_minutes: numberOf(value("valid_minutes")),
     max_offers_per_user_per_day: numberOf(value("max_offers_per_user_per_day")), offers,
+    // No offer is sent inside the quiet hours; both left empty: none.
+    quiet_hours: quiet[0] || quiet[1] ? quiet : null,
   };
 }
 
