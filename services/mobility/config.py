@@ -2,9 +2,13 @@
 
 - ``CITYMATCH_MOBILITY_TIME_SCALE`` (1): its clock runs this many times faster than the wall clock (more for
   demos and end-to-end tests, where a 10-minute ride then takes seconds).
+- ``CITYMATCH_MOBILITY_CLOCK_START`` (unset): ``HH:MM``, Japan time: its clock starts today at this time instead of
+  now (a fast demo or test then runs in the fleet's working hours, whatever the hour it is started at).
 """
 
 from __future__ import annotations
+
+from datetime import time
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -16,3 +20,4 @@ class MobilityConfig(EnvConfig):
     model_config = SettingsConfigDict(env_prefix="CITYMATCH_MOBILITY_")
 
     time_scale: int = Field(1, ge=1)
+    clock_start: time | None = None

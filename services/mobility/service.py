@@ -16,12 +16,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import numpy as np
 
 from services.mobility.domain.dispatcher import Answer, Dispatcher, Promise
-from services.mobility.domain.fleet import DROPOFF, RideRequest, Stop, Vehicle, simulate
+from services.mobility.domain.fleet import DROPOFF, RideRequest, Stop, Vehicle, shift_on_duty, simulate
 from services.mobility.domain.reopt import reoptimise
 from services.mobility.settings import TOKYO, MobilitySettings
 from shared.contracts.base import Envelope, utcnow
@@ -53,9 +53,11 @@ class MobilityService:
         places = list(range(network.n_nodes))
         travel = np.stack([network.seconds(places, h) for h in range(24)])
         self.operators = {v.id: v.operator for v in s.fleet}
-        fleet = [Vehicle(v.id, self._node_tagged(*v.start_tag), self._secs(start) if v.shift[0] < self._secs(start)
-                         else v.shift[0], v.capacity, self._day_offset(start) + v.shift[1], v.wheelchair, v.kind)
-                 for v in s.fleet]
+        fleet = []
+        for v in s.fleet:
+            on, off = shift_on_duty(v.shift, self._secs(start))
+            fleet.append(Vehicle(v.id, self._node_tagged(*v.start_tag), max(on, self._secs(start)), v.capacity, off,
+                                 v.wheelchair, v.kind, hours=v.shift))
         self.dispatcher = Dispatcher(fleet, travel, network.metres(places), s.limits, budget_s=s.answer_budget_s)
         self.revision = dict.fromkeys(self.operators, 0)
         self.answers: dict[str, RideAnswered] = {}
@@ -71,10 +73,6 @@ class MobilityService:
         if not found:
             raise ValueError(f"no road-network node tagged {key}={value}")
         return found[0]
-
-    def _day_offset(self, moment: datetime) -> int:
-        return int((moment.astimezone(TOKYO).replace(hour=0, minute=0, second=0, microsecond=0)
-                    - self.day0).total_seconds())
 
     def _secs(self, moment: datetime) -> int:
         return int((moment - self.day0).total_seconds())
@@ -221,12 +219,14 @@ class MobilityService:
         self.revision[v.id] = plan.revision
 
 
-def scaled_clock(scale: int) -> Callable[[], datetime]:
-    """The wall clock, or one running ``scale`` times faster from now on."""
-    if scale <= 1:
+def scaled_clock(scale: int, start_at: time | None = None) -> Callable[[], datetime]:
+    """The wall clock, or one running ``scale`` times faster from now on; from ``start_at`` today (Japan
+    time) instead of now when given."""
+    if scale <= 1 and start_at is None:
         return utcnow
-    start = utcnow()
-    return lambda: start + (utcnow() - start) * scale
+    wall = utcnow()
+    origin = wall if start_at is None else datetime.combine(wall.astimezone(TOKYO).date(), start_at, TOKYO)
+    return lambda: origin + (utcnow() - wall) * scale
 
 
 def build_service(network: RoadNetwork, settings: MobilitySettings | None = None,

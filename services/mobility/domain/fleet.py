@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 PICKUP, DROPOFF = "pickup", "dropoff"
+DAY = 86_400
 
 
 def at_hour(travel: np.ndarray, t: int) -> np.ndarray:
@@ -67,6 +68,7 @@ class Vehicle:
     onboard: dict[str, int] = field(default_factory=dict)   # request -> party size of riders aboard
     picked_at: dict[str, int] = field(default_factory=dict)  # request -> end of its pick-up (ride starts)
     locked: bool = False          # on its way to ``stops[0]``: nothing may be put before it
+    hours: tuple[int, int] | None = None  # daily shift (start, end) in seconds of a day; None: one shift only
 
     @property
     def load(self) -> int:
@@ -123,6 +125,16 @@ def simulate(vehicle: Vehicle, stops: list[Stop], travel: np.ndarray, max_ride: 
     return Schedule(True, tuple(times), driven)
 
 
+def shift_on_duty(hours: tuple[int, int], t: int) -> tuple[int, int]:
+    """The shift (start, end) under way at ``t`` or, once today's has ended, tomorrow's: a vehicle works the
+    same hours every day, so a service that runs for days (or starts at night) still has a fleet."""
+    start, end = hours
+    day = t // DAY * DAY
+    if t >= day + end:
+        day += DAY
+    return day + start, day + end
+
+
 def advance(vehicle: Vehicle, now: int, travel: np.ndarray, max_ride: dict[str, int]) -> list[tuple[Stop, int]]:
     """Move ``vehicle`` to ``now``: stops whose service ended by then are done (returned with their start
     times); a vehicle driving to its next stop is locked to it; an idle one waits where it is."""
@@ -145,6 +157,10 @@ def advance(vehicle: Vehicle, now: int, travel: np.ndarray, max_ride: dict[str, 
         done.append((stop, start))
     if vehicle.stops:
         vehicle.locked = vehicle.free_at < now
-    elif vehicle.free_at < now:
+        return done
+    if vehicle.hours is not None and now >= vehicle.shift_end:  # idle after its shift: the next one is planned
+        start, vehicle.shift_end = shift_on_duty(vehicle.hours, now)
+        vehicle.free_at = max(vehicle.free_at, start)
+    if vehicle.free_at < now:
         vehicle.free_at = now
     return done

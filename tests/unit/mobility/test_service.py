@@ -84,3 +84,37 @@ def test_restart_restores_the_fleet_from_published_plans(network):
     again = send(second, ride("q0", clock.now + timedelta(minutes=10)))
     assert again == [next(p for p in published if isinstance(p, RideAnswered) and p.request_id == "q0")]
     assert ASSIGNMENTS.name == "mobility.assignments"
+
+
+def test_a_ride_asked_at_night_is_served_when_the_shift_starts(network):
+    """Started at 23:30, the fleet's shift is tomorrow's: a ride asked for tonight-or-tomorrow is picked up
+    from 06:00, not declined for want of a shift."""
+    clock = Clock(datetime(2026, 12, 1, 23, 30, tzinfo=TOKYO))
+    svc = MobilityService(network, clock=clock)
+    answer = send(svc, ride("n1", clock.now, minutes=12 * 60))[0]
+    assert answer.accepted, answer
+    planned = answer.pickup_from + timedelta(minutes=5)  # the window told is the planned time +- 5 min
+    assert datetime(2026, 12, 2, 6, 0, tzinfo=TOKYO) <= planned <= datetime(2026, 12, 2, 7, 0, tzinfo=TOKYO)
+
+
+def test_the_fleet_works_again_the_next_day(network):
+    """A service running for days: after yesterday's shift ended, today's morning ride is accepted."""
+    clock = Clock(datetime(2026, 12, 1, 8, 0, tzinfo=TOKYO))
+    svc = MobilityService(network, clock=clock)
+    assert send(svc, ride("d1", clock.now + timedelta(minutes=5)))[0].accepted
+    clock.now = datetime(2026, 12, 2, 9, 0, tzinfo=TOKYO)
+    list(svc.tick())
+    answer = send(svc, ride("d2", clock.now + timedelta(minutes=5)))[0]
+    assert answer.accepted and answer.pickup_from.astimezone(TOKYO).day == 2, answer
+
+
+def test_a_fast_clock_can_start_at_a_given_japan_time():
+    """CITYMATCH_MOBILITY_CLOCK_START pins the fast clock's start, whatever the hour it runs at."""
+    from datetime import time
+
+    from services.mobility.service import scaled_clock
+
+    clock = scaled_clock(120, time(7, 0))
+    start = clock().astimezone(TOKYO)
+    assert (start.hour, start.minute) == (7, 0) and start.date() == datetime.now(TOKYO).date()
+    assert clock() >= start
