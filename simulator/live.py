@@ -16,6 +16,7 @@ import logging
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -37,6 +38,7 @@ from simulator.run import run_scenario
 from simulator.scenario import Scenario, load_scenario
 
 log = logging.getLogger(__name__)
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def _stable_uniform(*parts: str) -> float:
@@ -69,7 +71,9 @@ def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agent
     After the day's last minute the same day is replayed, stamped with the following day's times."""
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     sim = run_scenario(s, agents=agents)
-    start = day or datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+    # Minute t of the simulated day is minute t of an Ebina day: stamped from midnight in Japan time, whatever
+    # the machine's time zone, so counts and forecasts line up with campaigns' days.
+    start = day or datetime.now(TOKYO).replace(hour=0, minute=0, second=0, microsecond=0)
     density = sim.result.density(sim.network)
     zones = dict(sim.network.chokepoints)
     widths = {z: float(sim.network.link_width_m[link]) for z, link in zones.items()}

@@ -15,15 +15,21 @@ their beginning and counts, per campaign:
 - **state**: running, paused or stopped, and the terms as last revised (budget, guard, caps, validity), with
   the latest revision decision (revised, or refused with the field and the rule).
 
-The ledger's side (funding, rewards, balance of ``campaign:<id>``) is joined by the route.
+The ledger's side (funding, rewards, balance of ``campaign:<id>``) is joined by the route. The goal place's
+live load beside the simulator's counterfactual comes from the crowd topics
+(:mod:`services.gateway.campaign_curves`), followed by the same feed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Literal, Protocol
 
+from services.gateway.bus_feed import BusCatchUp
+from services.gateway.campaign_curves import TOPICS as CURVE_TOPICS
+from services.gateway.campaign_curves import CrowdCurves
 from services.gateway.topic_feed import KafkaTopicFeed
 from shared.bus.inprocess import InProcessBus
 from shared.contracts import incentives as inc
@@ -40,7 +46,20 @@ class CampaignReader(Protocol):
         """One campaign's summary; ``None`` when the read model knows there is no such campaign, ``"unknown"``
         when it cannot tell (no feed, or one still catching up)."""
     def revision_outcome(self, request_id: str) -> inc.CampaignRevised | inc.CampaignRevisionRefused | None: ...
+    def curve(self, campaign_id: str) -> dict[str, Any] | Literal["unknown"] | None:
+        """The goal place's live load beside the counterfactual on the campaign's day (as :meth:`summary`)."""
     def close(self) -> None: ...
+
+
+def campaign_curve(summary: dict[str, Any] | Literal["unknown"] | None,
+                   curves: CrowdCurves) -> dict[str, Any] | Literal["unknown"] | None:
+    """The curve of the campaign ``summary`` speaks of: its goal place, its day and window."""
+    if not isinstance(summary, dict):
+        return summary
+    goal = summary["goal"]
+    found = curves.curve(goal["place"], date.fromisoformat(summary["day"]), tuple(goal["window"]))
+    return {"campaign_id": summary["campaign_id"], "goal_kind": goal["kind"], "goal_share": goal["share"],
+            "load_removed": summary["load_removed"], **found}
 
 
 @dataclass
@@ -175,12 +194,14 @@ class KafkaCampaignFeed(KafkaTopicFeed):
 
     def __init__(self, bootstrap: str, retry_s: float = 0.5,
                  also: Sequence[Callable[[Any], None]] = ()) -> None:
-        super().__init__(bootstrap, TOPICS, "campaign-feed", retry_s)
+        super().__init__(bootstrap, TOPICS + CURVE_TOPICS, "campaign-feed", retry_s)
         self._tally = CampaignTally()
+        self._curves = CrowdCurves()
         self._also = tuple(also)
 
     def fold(self, payload: Any) -> None:
         self._tally.add(payload)
+        self._curves.add(payload)
         for apply in self._also:
             apply(payload)
 
@@ -197,12 +218,17 @@ class KafkaCampaignFeed(KafkaTopicFeed):
         with self._lock:
             return self._tally.outcomes.get(request_id)
 
+    def curve(self, campaign_id: str) -> dict[str, Any] | Literal["unknown"] | None:
+        return campaign_curve(self.summary(campaign_id), self._curves)
+
 
 class BusCampaigns:
     """The same read model over the in-process bus (demo, tests)."""
 
     def __init__(self, bus: InProcessBus) -> None:
         self.bus = bus
+        self._curves = CrowdCurves()
+        self._curves_caught_up = BusCatchUp(bus, CURVE_TOPICS, self._curves.add)
 
     def _tally(self) -> CampaignTally:
         tally = CampaignTally()
@@ -220,6 +246,10 @@ class BusCampaigns:
     def revision_outcome(self, request_id: str) -> inc.CampaignRevised | inc.CampaignRevisionRefused | None:
         return self._tally().outcomes.get(request_id)
 
+    def curve(self, campaign_id: str) -> dict[str, Any] | Literal["unknown"] | None:
+        self._curves_caught_up()
+        return campaign_curve(self.summary(campaign_id), self._curves)
+
     def close(self) -> None:
         return None
 
@@ -235,6 +265,9 @@ class NoCampaigns:
 
     def revision_outcome(self, request_id: str) -> inc.CampaignRevised | inc.CampaignRevisionRefused | None:
         return None
+
+    def curve(self, campaign_id: str) -> dict[str, Any] | Literal["unknown"] | None:
+        return "unknown"
 
     def close(self) -> None:
         return None

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from services.gateway.publisher import BusPublisher
 from services.settlement.service import build_service as settlement_service
 from services.settlement.store import open_ledger
 from services.settlement.views import LedgerReader
+from shared.contracts.crowd import COUNTS, FORECASTS, CrowdCountObserved
 from shared.contracts.incentives import OFFERS, REDEMPTIONS, RESPONSES, IncentiveOfferAnswered, RedemptionRequested
 from shared.settings import Settings
 
@@ -40,6 +43,12 @@ def campaign_gateway(tmp_path_factory) -> Iterator[str]:
     assert len(accepted) >= 3
     for offer_id in accepted[:2]:
         bus.publish(REDEMPTIONS, RedemptionRequested(code=codes[offer_id], redeemer="cafe-1"))
+    # Live counts at the goal place for the window's first 20 minutes, 10 a minute under the day without offers.
+    (forecast,) = bus.events(FORECASTS)
+    midnight = datetime.combine(forecast.day, time(0), ZoneInfo("Asia/Tokyo"))
+    for minute in range(16 * 60, 16 * 60 + 20):
+        bus.publish(COUNTS, CrowdCountObserved(zone="odakyu_gates", minute_start=midnight + timedelta(minutes=minute),
+                                               persons=forecast.persons[minute] - 10, density_p_m2=0.5, los="B"))
     bus.run_until_idle()
     settings = Settings(operator_token=TOKEN)
     app = create_app(settings, BusPublisher(bus), LedgerReader(ledger), campaigns=BusCampaigns(bus),
@@ -76,6 +85,15 @@ def test_campaign_panel_matches_the_api(campaign_gateway, browser):  # noqa: F81
     assert [_number(x) for x in cells[8:10]] == [round(load["expected"], 1), round(load["accepted"], 1)]
     assert cells[10] == f"{c['ledger']['balance_yen']:,} / {c['ledger']['funded_yen']:,}"
     assert page.locator("#campaigns-card h2").text_content() == "インセンティブ・キャンペーン（予算と実績）"
+    # The goal place's curve: live beside the simulated day without the campaign, the window's loss so far.
+    page.wait_for_selector("#campaign-curve[data-ready='yes']", timeout=15_000)
+    curve = httpx.get(f"{base}/v1/operator/campaigns/gates-pm/curve",
+                      headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    assert curve["removed_so_far"] == 200 and curve["window_minutes_observed"] == 20
+    assert page.locator("#campaign-curve").get_attribute("data-removed") == "200"
+    for series in ("without_campaign", "live"):
+        assert page.locator(f"#curve-chart path[data-series='{series}']").get_attribute("d").count("L") > 2
+    assert "差 200 人" in page.locator("#curve-summary").text_content()
     page.locator("#campaigns-card").screenshot(path=str(SCREENSHOTS / "dashboard_campaigns_ja.png"))
     page.click("#lang-switch")
     # A function, not an expression: the page's CSP forbids eval, which Playwright needs to re-run an expression.
@@ -84,6 +102,7 @@ def test_campaign_panel_matches_the_api(campaign_gateway, browser):  # noqa: F81
     cells_en = page.locator("#campaign-rows tr").first.locator("td").all_text_contents()
     assert [_number(x) for x in cells_en[1:10]] == [_number(x) for x in cells[1:10]]
     assert page.locator("#campaigns-card h2").text_content() == "Incentive campaigns — budget and results"
+    assert "200 fewer" in page.locator("#curve-summary").text_content()
     page.locator("#campaigns-card").screenshot(path=str(SCREENSHOTS / "dashboard_campaigns_en.png"))
     assert strays == []
     context.close()

@@ -24,6 +24,7 @@ from services.gateway.errors import FieldRuleError, NotFound, ServiceUnavailable
 from services.gateway.schemas.campaigns import (
     Accepted,
     AnswerBody,
+    CampaignCurve,
     CampaignReconcileAnswer,
     CampaignSummary,
     PauseBody,
@@ -93,6 +94,20 @@ def campaign_summaries(_: Operator, gateway: GatewayDep, ledger: Ledger) -> list
             "funded_yen", "rewards_yen", "balance_yen", "rewards_paid")}
         out.append({**summary, "ledger": ledger_side})
     return out
+
+
+@router.get("/operator/campaigns/{campaign_id}/curve", response_model=CampaignCurve,
+            responses=error_responses(404, 503))
+def campaign_curve(campaign_id: str, _: Operator, gateway: GatewayDep) -> dict[str, Any]:
+    """The campaign's goal place over its day: the live load beside the simulator's day without offers
+    (the counterfactual), and what the goal's window has lost against it so far. 404 for a campaign the read
+    model knows does not exist; 503 while it cannot tell yet."""
+    found = gateway.campaigns.curve(campaign_id)
+    if found is None:
+        raise NotFound(f"no campaign {campaign_id!r}")
+    if not isinstance(found, dict):
+        raise ServiceUnavailable("the campaign list is still being read; try again shortly")
+    return found
 
 
 @router.get("/operator/campaigns/reconcile", response_model=CampaignReconcileAnswer,

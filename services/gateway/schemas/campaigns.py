@@ -79,6 +79,33 @@ class CampaignSummary(BaseModel):
     ledger: dict[str, Any] | None = None
 
 
+class CampaignCurve(BaseModel):
+    """A campaign's goal place over its day: the simulator's day without offers (``without_campaign``, the
+    counterfactual) beside the live counts (``live``), each the mean walkers per minute of ``bin_minutes``
+    bins starting at ``minutes`` (minutes of the Japan-time day); ``null`` where there is no curve (no
+    forecast published, no count yet). In the goal's window, over the minutes observed so far: walkers
+    without the campaign, live, and ``removed_so_far`` (their difference, persons); ``load_removed``: the
+    campaign's own expectation in goal units (as in the summary)."""
+
+    campaign_id: str
+    goal_kind: str
+    goal_share: float
+    place: str
+    day: str
+    window: list[str]
+    bin_minutes: int
+    minutes: list[int]
+    without_campaign: list[float] | None
+    live: list[float | None] | None
+    counterfactual_source: str | None
+    window_minutes: int
+    window_minutes_observed: int
+    window_without_campaign: int | None
+    window_live: int | None
+    removed_so_far: int | None
+    load_removed: dict[str, float]
+
+
 class CampaignReconcileAnswer(BaseModel):
     """The campaign service's books against the ledger's ``campaign:<id>`` accounts, per campaign."""
 

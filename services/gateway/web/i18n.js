@@ -190,6 +190,13 @@ const TEXT = {
     parcel_state_undeliverable: "配達できません", parcel_state_returned: "返送", parcel_state_failed: "不在など",
     parcel_delivered: "{at} にお届け。送料 {fee} 円。", parcel_assigned: "{courier} が {at} ごろお届け予定。",
     no_parcels: "送った荷物はありません。",
+    curve_title: "目標地点の人の流れ：実測とシミュレーション（キャンペーンなし）", curve_campaign: "キャンペーン",
+    curve_legend_without: "キャンペーンなしの同じ日（シミュレーション）", curve_legend_live: "実測（ライブ）",
+    curve_legend_window: "目標の時間帯",
+    curve_note: "1分あたりの通行人数（5分平均、日本時間）。キャンペーンなしの曲線は、オファーのない同じ日をシミュレーターで歩かせた反実仮想です。",
+    curve_no_forecast: "この日のシミュレーション（キャンペーンなし）はまだ届いていません。",
+    curve_no_counts: "目標の時間帯の実測はまだありません。",
+    curve_removed: "目標の時間帯 {minutes} 分のうち実測済み {observed} 分：キャンペーンなし {without} 人、実測 {live} 人、差 {removed} 人（キャンペーンの見込み削減量 {expected}）。",
   },
   en: {
     lang_switch: "日本語",
@@ -380,6 +387,13 @@ const TEXT = {
     parcel_state_undeliverable: "cannot be delivered", parcel_state_returned: "returned", parcel_state_failed: "not handed over",
     parcel_delivered: "Delivered at {at}. Fee {fee} yen.", parcel_assigned: "{courier} delivers around {at}.",
     no_parcels: "No parcels sent.",
+    curve_title: "The goal place's flow: live against the simulated day without the campaign", curve_campaign: "Campaign",
+    curve_legend_without: "the same day without the campaign (simulated)", curve_legend_live: "live counts",
+    curve_legend_window: "the goal's window",
+    curve_note: "Walkers per minute (5-minute means, Japan time). The curve without the campaign is the counterfactual: the simulator walks the same day with no offers.",
+    curve_no_forecast: "No simulated day without the campaign has arrived for this day yet.",
+    curve_no_counts: "No live counts in the goal's window yet.",
+    curve_removed: "Of the window's {minutes} minutes, {observed} observed: {without} walkers without the campaign, {live} live, {removed} fewer (the campaign expects to remove {expected} goal units).",
   },
 };
 
