@@ -17,7 +17,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
@@ -98,7 +98,8 @@ class IncentivesService:
         self.trips: dict[str, TripExpected] = {}
         self.history = UserHistory()
         self.book = OfferBook.empty(self.settings.code_secret.encode())
-        self.forecasts: dict[str, CrowdForecastPublished] = {}
+        # the newest forecast per zone and day; a goal is judged on its own day's (else its zone's newest)
+        self.forecasts: dict[tuple[str, date], CrowdForecastPublished] = {}
         self.offers: dict[str, IncentiveOfferMade] = {}
         self.pending_answers: dict[str, list[tuple[Envelope, object]]] = {}
         self.rng = np.random.default_rng(self.settings.seed)
@@ -231,8 +232,16 @@ class IncentivesService:
         return []
 
     def on_forecast(self, _envelope: Envelope, payload: CrowdForecastPublished) -> Iterable[Outgoing]:
-        self.forecasts[payload.zone] = payload
+        self.forecasts[(payload.zone, payload.day)] = payload
+        self.forecasts = dict(sorted(self.forecasts.items(), key=lambda kv: kv[0][1])[-64:])  # a bounded few days
         return []
+
+    def _forecast(self, zone: str, day: date) -> CrowdForecastPublished | None:
+        found = self.forecasts.get((zone, day))
+        if found is None:
+            of_zone = [f for (z, _), f in self.forecasts.items() if z == zone]
+            found = of_zone[-1] if of_zone else None
+        return found
 
     # ------------------------------------------------------------------ offers and answers
     def on_offer(self, _envelope: Envelope, payload: IncentiveOfferMade) -> Iterable[Outgoing]:
@@ -375,7 +384,7 @@ class IncentivesService:
             return []
         segments = self.settings.segments
         crossing = np.array([int((t.at - day0).total_seconds() // 60) for t in users])
-        forecast = self.forecasts.get(campaign.goal.place)
+        forecast = self._forecast(campaign.goal.place, state.event.day)
         load = np.asarray(forecast.persons, dtype=float) if forecast is not None else np.ones(1440)
         effect, applicable = goal_effect(campaign.goal, campaign.catalogue, crossing, load,
                                          np.array([t.avoidable for t in users], dtype=bool))

@@ -18,6 +18,7 @@ from services.localstack import LocalStack
 from services.settlement.read_model import open_read_model
 from shared.contracts.base import Envelope
 from shared.contracts.codec import encode
+from shared.contracts.crowd import CrowdForecastPublished
 from shared.contracts.incentives import (
     CampaignLaunched,
     CampaignRoundPlanned,
@@ -48,8 +49,8 @@ def _trips_start() -> datetime:
     return base
 
 
-# Measured alone on this 2-core machine: 175-191 s (the 3,000-person live city starting, answering and the
-# rounds after it); under the whole suite's load it passed the default 300 s once.
+# Measured on this 2-core machine: 84 s beside other work (the 3,000-person live city starts in about 20 s);
+# the bound leaves room for the whole suite's load.
 @pytest.mark.timeout(540)
 def test_campaign_closed_loop_over_kafka(kafka_bootstrap, stack, tmp_path: Path) -> None:
     city = LocalStack(kafka_bootstrap, "sqlite://", tmp_path, services=("incentives", "city-sim"), env={
@@ -61,6 +62,13 @@ def test_campaign_closed_loop_over_kafka(kafka_bootstrap, stack, tmp_path: Path)
         base = _trips_start()
         end = base + timedelta(minutes=20)
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        # The goal is judged on the day's forecast at the place. The simulated city's (published as it starts)
+        # is near zero at night, when a campaign rightly offers nothing, so the test, like a sensor feed,
+        # publishes the day's forecast after it: the loop runs whatever the hour the suite runs at.
+        wait_until(lambda: [f for f in read_topic(kafka_bootstrap, "crowd.forecasts")
+                            if f.zone == "odakyu_gates"], 60, "the simulated city's forecast")
+        _send(producer, "crowd.forecasts", CrowdForecastPublished(zone="odakyu_gates", day=base.date(),
+                                                                  persons=(40,) * 1440, source="test"))
         _send(producer, "incentives.campaigns", CampaignLaunched(
             campaign_id=cid, operator="ebina-station-area", day=base.date(), goal_kind="cut_load",
             place="odakyu_gates", window=(base.strftime("%H:%M"), "24:00" if end.date() != base.date()

@@ -178,3 +178,17 @@ def test_an_exit_offer_goes_only_to_trips_that_can_avoid_the_chokepoint() -> Non
     sent = _round_for("cut_load", "odakyu_gates", offers, trips, avoidable=avoid)
     exit_users = {o.user for o in sent if o.catalogue_offer == "east-exit"}
     assert exit_users and exit_users <= avoid
+
+
+def test_a_goal_is_judged_on_its_own_days_forecast() -> None:
+    """A forecast for another day (here an empty one for tomorrow, read last) does not replace the campaign
+    day's: the round still finds load to cut and sends offers."""
+    bus, _core = make_bus()
+    seed(bus)
+    (today,) = bus.events(FORECASTS)
+    bus.publish(FORECASTS, CrowdForecastPublished(zone="odakyu_gates", day=today.day + timedelta(days=1),
+                                                  persons=(0,) * 1440))
+    bus.run_until_idle()
+    bus.tick()
+    bus.run_until_idle()
+    assert bus.events(OFFERS)
