@@ -6,8 +6,8 @@ certificate (``ledger.retirements``) are answered on ``ledger.receipts``. Paymen
 become entries of their own kinds: a campaign's launch funds its account (each revision of its guard funds
 the change), a redeemed offer pays its reward, a completed ride its fare, a delivered parcel its fee, a
 finished charging transaction its bill, a co-owning group's period split its members' bills (one entry per
-reference, ever). A timer publishes a Merkle anchor for
-every slot that has gained entries since its last anchor.
+reference, ever). A timer publishes a Merkle anchor for every slot that has gained entries since its last
+anchor.
 
 Exactly once from Kafka: each trade is settled in one database transaction (entry, postings,
 certificate, chain head) keyed by its trade id; the transport commits the offset only after the outputs
