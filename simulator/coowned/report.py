@@ -146,9 +146,3 @@ def write(report: CoownedReport, out: Path, plot: bool = False) -> list[Path]:
         written.append(path)
     return written
 
-
-def run(config: GroupConfig) -> CoownedReport:
-    return build(config)
-
-
-__all__ = ["DEFAULT_OUT", "CoownedReport", "build", "run", "simulate", "table", "write"]

@@ -4,6 +4,7 @@ split that sums to the sen, charges bigger users more and prices PV energy below
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import pairwise
 
 import pytest
 from hypothesis import given
@@ -191,7 +192,7 @@ def test_any_period_splits_exactly_and_orders_bills_by_use(wished: list[tuple[st
         b.book(Booking(f"w{n}", who, car, start, min(start + minutes, 2 * DAY), metres))
     for car in ("ev-1", "ev-2"):
         rows = b.bookings(car)
-        assert all(x.end + 15 <= y.start for x, y in zip(rows, rows[1:], strict=False))
+        assert all(x.end + 15 <= y.start for x, y in pairwise(rows))
     charges = [Charge(car, at, wh, wh * pct // 100) for car, at, wh, pct in charged]
     s = split_costs(b, {"aoki": 2, "baba": 1, "chiba": 1}, charges, Prices(pv_price, grid_price), revenue)
     assert sum(m.instalment_sen for m in s.members) == s.instalment_sen
