@@ -13,10 +13,11 @@ from typing import Any
 
 from services.mobility.domain.coownership.split import CostSplit, MemberBill, Prices, split_costs
 from services.settlement.domain.chain import ChainHead, Entry, append
-from services.settlement.domain.kinds.cost_share import NAME, CostShare, MemberShare
+from services.settlement.domain.kinds.cost_share import NAME, CostShare
 from services.settlement.domain.kinds.payments import payment_draft
 from services.settlement.domain.signing import Signer
 from services.settlement.domain.verify import verify
+from shared.contracts.mobility import CostShareSettled, MemberCostShare
 from simulator.coowned.config import GroupConfig
 from simulator.coowned.synthetic import GroupMonth, prices_sen, simulate
 from simulator.energy.weather import WEATHER_ATTRIBUTION, days_in
@@ -31,6 +32,7 @@ COLUMNS = ("member", "share", "hours", "km", "kWh", "PV %", "instalment", "insur
 class CoownedReport:
     month: GroupMonth
     split: CostSplit
+    event: CostShareSettled
     fact: CostShare
     entry: Entry
     verified: bool
@@ -52,14 +54,18 @@ def period_label(config: GroupConfig, days: int) -> str:
     return f"{config.year}-{config.month:02d}" + ("" if full else f"-01+{days}d")
 
 
-def to_fact(config: GroupConfig, month: GroupMonth, split: CostSplit) -> CostShare:
-    """The split as the ledger's fact (the members' own energy apart from the fleet's)."""
-    members = tuple(MemberShare(m.member, m.use_min, m.distance_m, m.wh, m.renewable_wh, m.instalment_sen,
-                                m.insurance_sen, m.energy_sen, m.fleet_energy_sen, m.credit_sen)
-                    for m in split.members)
-    return CostShare(config.group, period_label(config, month.days), month.end, split.instalment_sen,
-                     split.insurance_sen, split.energy_sen - split.fleet_energy_sen, split.fleet_energy_sen,
-                     split.revenue_sen, members)
+def to_event(config: GroupConfig, month: GroupMonth, split: CostSplit) -> CostShareSettled:
+    """The split as the event settlement books from ``mobility.cost_shares`` (the members' own energy apart
+    from the fleet's); the contract re-checks that every column sums to the group's total."""
+    members = tuple(MemberCostShare(
+        member=m.member, use_min=m.use_min, distance_m=m.distance_m, wh=m.wh, renewable_wh=m.renewable_wh,
+        instalment_sen=m.instalment_sen, insurance_sen=m.insurance_sen, energy_sen=m.energy_sen,
+        fleet_energy_sen=m.fleet_energy_sen, credit_sen=m.credit_sen) for m in split.members)
+    return CostShareSettled(
+        group=config.group, period=period_label(config, month.days), period_end=month.end,
+        instalment_sen=split.instalment_sen, insurance_sen=split.insurance_sen,
+        energy_sen=split.energy_sen - split.fleet_energy_sen, fleet_energy_sen=split.fleet_energy_sen,
+        credit_sen=split.revenue_sen, members=members)
 
 
 def build(config: GroupConfig) -> CoownedReport:
@@ -68,10 +74,11 @@ def build(config: GroupConfig) -> CoownedReport:
     pv, grid = prices_sen(config)
     shares = {m.name: m.share for m in config.active_members}
     split = split_costs(month.book, shares, month.charges, Prices(pv, grid), month.revenue_sen)
-    fact = to_fact(config, month, split)
+    event = to_event(config, month, split)
+    fact = CostShare.from_event(event)  # as settlement takes it off the topic
     signer = Signer.from_bytes(hashlib.sha256(f"citymatch co-owned report {config.seed}".encode()).digest())
     entries, _ = append(ChainHead("main"), [payment_draft(NAME, fact, month.end + timedelta(minutes=5))], signer)
-    return CoownedReport(month, split, fact, entries[0], verify(entries, signer.public_key).ok)
+    return CoownedReport(month, split, event, fact, entries[0], verify(entries, signer.public_key).ok)
 
 
 def _row(m: MemberBill) -> list[str]:
@@ -130,14 +137,16 @@ def summary(report: CoownedReport) -> dict[str, Any]:
 
 
 def write(report: CoownedReport, out: Path, plot: bool = False) -> list[Path]:
-    """members.csv, summary.json, and with ``plot`` bills.png; returns what was written."""
+    """members.csv, summary.json, the event as published (cost_share_event.json), and with ``plot``
+    bills.png; returns what was written."""
     out.mkdir(parents=True, exist_ok=True)
-    written = [out / "members.csv", out / "summary.json"]
+    written = [out / "members.csv", out / "summary.json", out / "cost_share_event.json"]
     with written[0].open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(COLUMNS)
         w.writerows(_row(m) for m in report.split.members)
     written[1].write_text(json.dumps(summary(report), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    written[2].write_text(report.event.model_dump_json(indent=2) + "\n", encoding="utf-8")
     if plot:
         from simulator.coowned.figure import bills_figure
 

@@ -36,6 +36,8 @@ def test_the_command_prints_a_row_per_member_and_writes_its_files(tmp_path: Path
     assert sum(m["bill_sen"] for m in summary["members"]) == summary["bills_sen"]
     assert (out / "members.csv").read_text(encoding="utf-8").count("\n") == 4
     assert (out / "bills.png").stat().st_size > 1000
+    event = json.loads((out / "cost_share_event.json").read_text(encoding="utf-8"))
+    assert event["credit_sen"] == summary["revenue_sen"] and len(event["members"]) == 3
 
 
 def test_the_same_seed_gives_the_same_bills_and_another_seed_other_ones(tmp_path: Path) -> None:
