@@ -5,8 +5,9 @@ redelivered trade writes nothing and publishes nothing. Participants' requests t
 certificate (``ledger.retirements``) are answered on ``ledger.receipts``. Payments of the other services
 become entries of their own kinds: a campaign's launch funds its account (each revision of its guard funds
 the change), a redeemed offer pays its reward, a completed ride its fare, a delivered parcel its fee, a
-finished charging transaction its bill (one entry per reference, ever). A timer publishes a Merkle anchor for
-every slot that has gained entries since its last anchor.
+finished charging transaction its bill, a co-owning group's period split its members' bills (one entry per
+reference, ever). A timer publishes a Merkle anchor for every slot that has gained entries since its last
+anchor.
 
 Exactly once from Kafka: each trade is settled in one database transaction (entry, postings,
 certificate, chain head) keyed by its trade id; the transport commits the offset only after the outputs
@@ -24,6 +25,8 @@ from services.settlement.anchor_file import AnchorFile
 from services.settlement.domain.chain import Draft
 from services.settlement.domain.kinds.charging_bill import NAME as CHARGING_BILL
 from services.settlement.domain.kinds.charging_bill import ChargingBill
+from services.settlement.domain.kinds.cost_share import NAME as COST_SHARE
+from services.settlement.domain.kinds.cost_share import CostShare
 from services.settlement.domain.kinds.delivery_fee import NAME as DELIVERY_FEE
 from services.settlement.domain.kinds.delivery_fee import DeliveryFee
 from services.settlement.domain.kinds.fare import NAME as FARE
@@ -102,6 +105,10 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0, anchor_file: A
     def on_delivery(envelope: Envelope, payload: logistics.ParcelDelivered) -> Iterable[Outgoing]:
         return pay(payment_draft(DELIVERY_FEE, DeliveryFee.from_event(payload), envelope.occurred_at))
 
+    def on_cost_share(envelope: Envelope, payload: mobility.CostShareSettled) -> Iterable[Outgoing]:
+        """A co-owning group's period: each member's bill against the group, once per group and period."""
+        return pay(payment_draft(COST_SHARE, CostShare.from_event(payload), envelope.occurred_at))
+
     def on_bill(envelope: Envelope, payload: charging.ChargingBilled) -> Iterable[Outgoing]:
         bill = ChargingBill.metered(payload.charger, payload.transaction_id, payload.participant, payload.site,
                                     payload.kwh, payload.fee_yen_per_kwh, payload.stopped_at)
@@ -127,6 +134,7 @@ def build_service(ledger: Ledger, anchor_interval_s: float = 5.0, anchor_file: A
                                  incentives.RedemptionRefused: ignore},
         mobility.ASSIGNMENTS: {mobility.RideCompleted: on_ride, mobility.RideAnswered: ignore,
                                mobility.VehiclePlanned: ignore},
+        mobility.COST_SHARES: {mobility.CostShareSettled: on_cost_share},
         charging.BILLS: {charging.ChargingBilled: on_bill},
         logistics.ASSIGNMENTS: {logistics.ParcelDelivered: on_delivery, logistics.ParcelAssigned: ignore,
                                 logistics.ParcelUndeliverable: ignore, logistics.ParcelReturned: ignore},

@@ -1,7 +1,9 @@
 """What mobility says on the bus: ride requests in, answers to riders, vehicle plans and completed rides out.
 
 Topics: ``mobility.requests`` (RideRequested, keyed by request), ``mobility.assignments`` (RideAnswered for
-the rider, VehiclePlanned for the driver, RideCompleted for settlement; keyed by request or vehicle).
+the rider, VehiclePlanned for the driver, RideCompleted for settlement; keyed by request or vehicle),
+``mobility.cost_shares`` (CostShareSettled: a co-owning group's period split and each member's bill, for
+settlement; keyed by group).
 Times are timezone-aware datetimes on the wire; the dispatcher works in seconds of the service day.
 """
 
@@ -121,9 +123,68 @@ class RideCompleted(Payload):
         return self.request_id
 
 
+class MemberCostShare(Payload):
+    """One member's part of a co-owned fleet's period (not an event on its own): use, energy, amounts in sen."""
+
+    event_type: ClassVar[str] = "mobility.cost_share.member"
+    member: str = Field(min_length=1, max_length=64)
+    use_min: int = Field(ge=0)
+    distance_m: int = Field(ge=0)
+    wh: int = Field(ge=0)
+    renewable_wh: int = Field(ge=0)
+    instalment_sen: int = Field(ge=0)
+    insurance_sen: int = Field(ge=0)
+    energy_sen: int = Field(ge=0)
+    fleet_energy_sen: int = Field(ge=0)
+    credit_sen: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _renewable(self) -> MemberCostShare:
+        if self.renewable_wh > self.wh:
+            raise ValueError("renewable_wh must not exceed wh")
+        return self
+
+
+class CostShareSettled(Payload):
+    """A co-owning group's split of one period: the cars' instalments and insurance, the energy, and what rides
+    and deliveries paid for the cars' remaining hours, per member; settlement books each member's bill once
+    per group and period."""
+
+    event_type: ClassVar[str] = "mobility.cost_share.settled"
+    group: str = Field(min_length=1, max_length=64)
+    period: str = Field(min_length=1, max_length=32, description="e.g. 2026-11; one split per group and period")
+    period_end: datetime
+    instalment_sen: int = Field(ge=0)
+    insurance_sen: int = Field(ge=0)
+    energy_sen: int = Field(ge=0, description="the members' own energy; the fleet's is fleet_energy_sen")
+    fleet_energy_sen: int = Field(ge=0)
+    credit_sen: int = Field(ge=0, description="what rides and deliveries paid for the remaining hours")
+    members: tuple[MemberCostShare, ...] = Field(min_length=1)
+
+    _tz = field_validator("period_end")(_aware)
+
+    @model_validator(mode="after")
+    def _sums(self) -> CostShareSettled:
+        names = [m.member for m in self.members]
+        if len(set(names)) != len(names):
+            raise ValueError("members must be named once each")
+        for name in ("instalment_sen", "insurance_sen", "energy_sen", "fleet_energy_sen", "credit_sen"):
+            parts = sum(getattr(m, name) for m in self.members)
+            if parts != getattr(self, name):
+                raise ValueError(f"members' {name} sum to {parts}, not {getattr(self, name)}")
+        return self
+
+    def key(self) -> str:
+        return self.group
+
+
 REQUESTS: Topic[RideRequested] = Topic("mobility.requests", key="request", payloads=(RideRequested,))
 # Answers and completions are keyed by request, plans by vehicle: one topic, the latest plan per vehicle wins.
 ASSIGNMENTS: Topic[RideAnswered | VehiclePlanned | RideCompleted] = Topic(
     "mobility.assignments", key="request or vehicle", payloads=(RideAnswered, VehiclePlanned, RideCompleted))
 
-TOPICS: tuple[AnyTopic, ...] = (REQUESTS, ASSIGNMENTS)
+# Bills are kept: a group's splits stay on the topic (settlement books each once, by group and period).
+COST_SHARES: Topic[CostShareSettled] = Topic("mobility.cost_shares", key="group", payloads=(CostShareSettled,),
+                                             retention_ms=None)
+
+TOPICS: tuple[AnyTopic, ...] = (REQUESTS, ASSIGNMENTS, COST_SHARES)

@@ -154,3 +154,8 @@ def net_for(postings: Iterable[Posting], account: str, commodity: str = JPY) -> 
 def paid_for(postings: Iterable[Posting], kind: str) -> int:
     """Money (sen) that changed hands under ``kind``: the sum of its receiving legs."""
     return sum(p.amount for p in postings if p.kind == kind and p.commodity == JPY and p.amount > 0)
+
+
+def group_account(group: str) -> str:
+    """A group of residents who co-own cars: the account their members' cost shares are paid into."""
+    return f"group:{group}"

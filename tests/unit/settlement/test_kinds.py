@@ -52,7 +52,7 @@ def chain(drafts: list[Draft]) -> list[Entry]:
 
 def test_builtin_kinds_are_registered() -> None:
     """The registry lists every kind the ledger writes; anchors are the only kind not under anchors."""
-    payments = {"reward", "campaign_fund", "fare", "charging_bill", "delivery_fee"}
+    payments = {"reward", "campaign_fund", "fare", "charging_bill", "delivery_fee", "cost_share"}
     assert set(KINDS) == {"trade", "retirement", "anchor", *payments}
     assert set(KINDS.anchored()) == {"trade", "retirement", *payments}
 

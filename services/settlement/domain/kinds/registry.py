@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from services.settlement.domain.kinds.anchor import AnchorKind
 from services.settlement.domain.kinds.base import KIND_NAME_MAX, EntryKind
 from services.settlement.domain.kinds.charging_bill import ChargingBillKind
+from services.settlement.domain.kinds.cost_share import CostShareKind
 from services.settlement.domain.kinds.delivery_fee import DeliveryFeeKind
 from services.settlement.domain.kinds.fare import FareKind
 from services.settlement.domain.kinds.retirement import RetirementKind
@@ -62,4 +63,5 @@ KINDS = KindRegistry((
     FareKind(),
     ChargingBillKind(),
     DeliveryFeeKind(),
+    CostShareKind(),
 ))
