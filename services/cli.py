@@ -13,8 +13,9 @@ commands:
                        --serve: the whole platform live in one process, app and dashboard on :8000
   serve <service>      run market | settlement (Faust workers on Kafka) or gateway (HTTP)
   sim run|compare      AI-city simulator for planners (citymatch sim --help)
-  report higashi-fuji|archetypes
-                       energy community month: P2P vs grid only beside the seed; the three platform archetypes
+  report higashi-fuji|archetypes|fleet-day
+                       energy community month: P2P vs grid only beside the seed; the three platform archetypes;
+                       one EV fleet for rides, parcels and PV charging, planned jointly vs each domain alone
   data fetch-osm|...   street network data (citymatch data --help)
   ledger verify|...    check and report on the settlement ledger (citymatch ledger --help)
   campaigns reconcile  incentive campaigns' budget spent against their ledger accounts (citymatch campaigns --help)
@@ -95,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulator.cli import sim_main
 
         return sim_main(rest)
+    if command == "report" and rest[:1] == ["fleet-day"]:
+        from simulator.fleet_day.cli import fleet_day_main
+
+        return fleet_day_main(rest[1:])
     if command == "report":
         from simulator.energy.cli import report_main
 
