@@ -121,11 +121,15 @@ def test_params_refuse_unknown_names_and_bad_values():
         FleetDayParams(reserve_kwh=50.0)
 
 
-def test_report_command_writes_its_files(tmp_path, monkeypatch, small):
-    from simulator.fleet_day import cli, report
+def test_report_command_writes_its_files(tmp_path, monkeypatch, capsys, small):
+    """``citymatch report fleet-day`` (the small day stands in for the default one) writes and prints each file."""
+    from services.cli import main
+    from simulator.fleet_day import report
 
     monkeypatch.setattr(report, "run", lambda p, progress=None: small)
-    assert cli.fleet_day_main(["--out", str(tmp_path), "--no-progress"]) == 0
+    assert main(["report", "fleet-day", "--out", str(tmp_path), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert str(tmp_path / "headline.svg") in printed and "vehicles" in printed
     for name in ("headline.png", "headline.svg", "activity.png", "activity.svg", "energy.png", "energy.svg",
                  "metrics.csv", "blocks.csv", "summary.json"):
         assert (tmp_path / name).stat().st_size > 0, name
@@ -135,3 +139,10 @@ def test_report_command_writes_its_files(tmp_path, monkeypatch, small):
     assert len(rows) == 1 + 48 * sum(p.vehicles for p in small.plans.values())
     assert np.isclose(summary["metrics"]["joint"]["pv_absorbed_kwh"],
                       small.plans["joint"].energy.pv_wh.sum() / 1000)
+
+
+def test_report_command_refuses_a_bad_value(capsys):
+    from services.cli import main
+
+    assert main(["report", "fleet-day", "--rides", "-1", "--no-progress"]) == 2
+    assert "rides and parcels must not be negative" in capsys.readouterr().err
