@@ -146,3 +146,19 @@ def test_report_command_refuses_a_bad_value(capsys):
 
     assert main(["report", "fleet-day", "--rides", "-1", "--no-progress"]) == 2
     assert "rides and parcels must not be negative" in capsys.readouterr().err
+
+
+def test_figures_fit_the_page_and_no_text_collides(small):
+    import matplotlib.pyplot as plt
+
+    from simulator.energy.report import figure_layout
+    from simulator.figures import PAGE_WIDTH_PX
+    from simulator.fleet_day.figures import activity_figure, energy_figure, headline_figure
+
+    for make in (headline_figure, activity_figure, energy_figure):
+        fig = make(small)
+        found = figure_layout(fig)
+        plt.close(fig)
+        assert found["width_px"] <= PAGE_WIDTH_PX, make.__name__
+        assert found["overlaps"] == [] and found["over_other_axes"] == [] and found["cut_off"] == [], \
+            (make.__name__, found)
