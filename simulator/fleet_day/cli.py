@@ -18,7 +18,6 @@ def fleet_day_main(argv: list[str]) -> int:
     parser.add_argument("--rides", type=int)
     parser.add_argument("--parcels", type=int)
     parser.add_argument("--no-v2g", action="store_true", help="vehicles may not feed back")
-    parser.add_argument("--quick", action="store_true", help="short solver limits (a first look, not the figures)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
     from simulator.fleet_day.compare import STEPS
@@ -29,8 +28,6 @@ def fleet_day_main(argv: list[str]) -> int:
                                                     ("parcels", args.parcels)) if v is not None}
     if args.no_v2g:
         changes["v2g"] = False
-    if args.quick:
-        changes.update(darp_s=3.0, vrptw_s=0.3, assign_s=3.0)
     try:
         params = with_overrides(FleetDayParams(), **changes)
     except (ValueError, TypeError) as exc:
