@@ -36,8 +36,8 @@ class FleetDayParams:
     # Money.
     vehicle_yen_per_day: int = 4_500   # lease, insurance, parking of one van per day
     # Solvers (wall-clock seconds; the same limits for the joint plan and the domains planned alone).
-    darp_s: float = 30.0            # per stretch of rides: a limit the local search stops well before
-    vrptw_s: float = 1.0           # per depot and delivery window
+    darp_s: float = 60.0            # per stretch of rides: a limit the local search stops well before
+    vrptw_s: float = 5.0           # per depot and delivery window (also stopped well before)
     assign_s: float = 10.0         # per CP-SAT assignment, in CP-SAT's deterministic time units
     block_min: int = 30            # the planning block (the market's and the charging planner's slot)
 
