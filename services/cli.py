@@ -13,8 +13,9 @@ commands:
                        --serve: the whole platform live in one process, app and dashboard on :8000
   serve <service>      run market | settlement (Faust workers on Kafka) or gateway (HTTP)
   sim run|compare      AI-city simulator for planners (citymatch sim --help)
-  report higashi-fuji|archetypes|co-owned
+  report higashi-fuji|archetypes|fleet-day|co-owned
                        energy community month: P2P vs grid only beside the seed; the three platform archetypes;
+                       one EV fleet for rides, parcels and PV charging, planned jointly vs each domain alone;
                        a co-owned EV group's month: use, energy and bill per member (report co-owned --help)
   data fetch-osm|...   street network data (citymatch data --help)
   ledger verify|...    check and report on the settlement ledger (citymatch ledger --help)
@@ -100,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulator.coowned.cli import main as coowned_main
 
         return coowned_main(rest[1:])
+    if command == "report" and rest[:1] == ["fleet-day"]:
+        from simulator.fleet_day.cli import fleet_day_main
+
+        return fleet_day_main(rest[1:])
     if command == "report":
         from simulator.energy.cli import report_main
 
