@@ -69,8 +69,11 @@ class GroupConfig:
         return self.members[:self.member_count] if self.member_count is not None else self.members
 
     def __post_init__(self) -> None:
-        if not 3 <= len(self.active_members) <= 5 or (self.member_count or 3) > len(self.members):
-            raise ValueError(f"a group has 3-5 members: {len(self.members)} listed, member_count {self.member_count}")
+        if self.member_count is not None and not 3 <= self.member_count <= min(5, len(self.members)):
+            raise ValueError(f"members (--members): between 3 and {min(5, len(self.members))} of the "
+                             f"{len(self.members)} listed, not {self.member_count}")
+        if not 3 <= len(self.active_members) <= 5:
+            raise ValueError(f"members: a group has 3-5 members, not {len(self.active_members)}")
         unknown = {m.persona for m in self.members} - set(PERSONAS)
         if unknown:
             raise ValueError(f"personas must be among {', '.join(PERSONAS)}: not {', '.join(sorted(unknown))}")
