@@ -20,7 +20,7 @@ from services.localstack import LocalStack
 from ..browser.test_app_accounts import PASSWORD, _csp_violations
 from ..browser.test_web_pages import SCREENSHOTS, _context, _phone, _watch, browser  # noqa: F401  (a fixture)
 from .conftest import wait_until
-from .test_incentives_loop import _trips_start
+from .test_incentives_loop import _trips_start, publish_day_forecast
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -55,6 +55,7 @@ def test_a_campaign_launched_on_the_dashboard_pays_an_app_user_over_kafka(kafka_
 
         # The rider's app says when they will pass the gates (what the app's trip planner sends).
         base = _trips_start()
+        publish_day_forecast(kafka_bootstrap, base.date())  # offers at any hour (see its docstring)
         trip = httpx.post(f"{gw}/v1/app/trips", json={"segment": "commute_out", "place": "odakyu_gates",
                                                       "at": (base + timedelta(minutes=5)).isoformat()},
                           headers={"Authorization": f"Bearer {_access_token(gw, user)}"}, timeout=10)
@@ -112,6 +113,35 @@ def test_a_campaign_launched_on_the_dashboard_pays_an_app_user_over_kafka(kafka_
         text = wait_until(on_statement, 60, "the reward on the rider's statement")
         assert "オファーの特典" in text
         app.screenshot(path=str(SCREENSHOTS / "e2e_app_reward_ja.png"), full_page=True)
+
+        # Over the same broker: the operator pauses and resumes the campaign, then raises its daily budget; the
+        # campaign service decides the revision and the dashboard's row shows each state and the new budget.
+        def row_state(state: str):
+            def check():
+                dash.reload()
+                found = _campaign_row(dash, cid)
+                found.wait_for(timeout=15_000)
+                return found.get_attribute("data-state") == state
+            return check
+
+        _campaign_row(dash, cid).locator("button[data-action='pause']").click()
+        wait_until(row_state("paused"), 60, "the campaign paused on the dashboard")
+        _campaign_row(dash, cid).locator("button[data-action='resume']").click()
+        wait_until(row_state("running"), 60, "the campaign running again")
+        _campaign_row(dash, cid).locator("button[data-action='edit']").click()
+        dash.fill("#ce-daily_budget_yen", "12345")
+        dash.click("#campaign-edit-form button[type='submit']")
+
+        def revised():
+            dash.reload()
+            cells = _campaign_row(dash, cid).locator("td")
+            cells.first.wait_for(timeout=15_000)
+            return cells.nth(1).text_content().replace(",", "") == "12345"
+        wait_until(revised, 60, "the revised daily budget on the dashboard")
+        summary = next(c for c in httpx.get(f"{gw}/v1/operator/campaigns",
+                                            headers={"Authorization": f"Bearer {_access_token(gw, operator)}"},
+                                            timeout=10).json() if c["campaign_id"] == cid)
+        assert summary["revision"] == 1 and summary["last_revision"]["status"] == "revised", summary
         assert rider
         assert app_strays == [] and dash_strays == [], (app_strays, dash_strays)
         assert app_csp == [] and dash_csp == []

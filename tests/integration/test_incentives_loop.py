@@ -5,7 +5,7 @@ reward are on the ledger (real PostgreSQL, the stack's settlement)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -41,6 +41,16 @@ def _send(producer: KafkaProducer, topic: str, payload) -> None:
     producer.send(topic, key=payload.key().encode(), value=encode(Envelope.wrap(payload, "test"))).get(10)
 
 
+def publish_day_forecast(bootstrap: str, day: date, place: str = "odakyu_gates") -> None:
+    """A flat forecast for ``place`` on ``day``, as a sensor feed would publish: the goal is judged on the day's
+    forecast, and the simulated city's night is empty (a campaign rightly offers nothing then), so a test that
+    must see offers at any hour publishes this after any simulated one."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    _send(producer, "crowd.forecasts", CrowdForecastPublished(zone=place, day=day, persons=(40,) * 1440,
+                                                              source="test"))
+    producer.close()
+
+
 def _trips_start() -> datetime:
     """Ten minutes ahead, moved past midnight when a 20-minute window would straddle it."""
     base = (datetime.now(TOKYO) + timedelta(minutes=10)).replace(second=0, microsecond=0)
@@ -62,13 +72,10 @@ def test_campaign_closed_loop_over_kafka(kafka_bootstrap, stack, tmp_path: Path)
         base = _trips_start()
         end = base + timedelta(minutes=20)
         producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-        # The goal is judged on the day's forecast at the place. The simulated city's (published as it starts)
-        # is near zero at night, when a campaign rightly offers nothing, so the test, like a sensor feed,
-        # publishes the day's forecast after it: the loop runs whatever the hour the suite runs at.
+        # The simulated city publishes its day's forecast as it starts; the test's comes after it.
         wait_until(lambda: [f for f in read_topic(kafka_bootstrap, "crowd.forecasts")
                             if f.zone == "odakyu_gates"], 60, "the simulated city's forecast")
-        _send(producer, "crowd.forecasts", CrowdForecastPublished(zone="odakyu_gates", day=base.date(),
-                                                                  persons=(40,) * 1440, source="test"))
+        publish_day_forecast(kafka_bootstrap, base.date())
         _send(producer, "incentives.campaigns", CampaignLaunched(
             campaign_id=cid, operator="ebina-station-area", day=base.date(), goal_kind="cut_load",
             place="odakyu_gates", window=(base.strftime("%H:%M"), "24:00" if end.date() != base.date()
