@@ -108,14 +108,15 @@ class Totals:
 
 @dataclass
 class _Follower:
-    """The records of one topic published since the last look (the bus's log only grows)."""
+    """The records of one topic published since the last look (positions count what the bus forgot)."""
 
     topic: Any
     seen: int = 0
 
     def new(self, bus: InProcessBus) -> list[Payload]:
-        fresh = bus.log.get(self.topic.name, [])[self.seen:]
-        self.seen += len(fresh)
+        dropped = bus.forgotten.get(self.topic.name, 0)
+        fresh = bus.log.get(self.topic.name, [])[max(0, self.seen - dropped):]
+        self.seen = max(self.seen, dropped) + len(fresh)
         return [decode(raw, self.topic)[1] for raw in fresh if raw]
 
 
@@ -316,9 +317,7 @@ class DemoCity:
     def _forget(self) -> None:
         """Drop what the bus's log holds of :data:`FORGET`'s topics and the offers of days gone."""
         for topic in FORGET:
-            self.bus.log[topic.name].clear()
-            if topic.name in self._follow:
-                self._follow[topic.name].seen = 0
+            self.bus.forget(topic.name)
         old = self.now - timedelta(days=1)
         self._offers = {k: o for k, o in self._offers.items() if o.made_at is None or o.made_at >= old}
 

@@ -37,7 +37,10 @@ class BusCatchUp:
     def _catch_up(self) -> None:
         for topic in self._topics:
             # a copy of what is new: the bus may append meanwhile, and what it appends is read next time
-            new = self.bus.log.get(topic.name, [])[self._seen[topic.name]:]
+            # positions count what the bus forgot (a long demo trims its logs), so a trim loses nothing new
+            dropped = self.bus.forgotten.get(topic.name, 0)
+            new = self.bus.log.get(topic.name, [])[max(0, self._seen[topic.name] - dropped):]
+            self._seen[topic.name] = max(self._seen[topic.name], dropped)
             for raw in new:
                 try:
                     self._apply(*decode(raw, topic))

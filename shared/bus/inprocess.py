@@ -38,6 +38,9 @@ class InProcessBus:
         self.clock = clock
         self.services: list[Service] = []
         self.log: dict[str, list[bytes]] = defaultdict(list)
+        # records dropped from the front of each topic's log by :meth:`forget`: a reader's position in a topic
+        # is ``forgotten[topic] + index in log``, so it survives a trim
+        self.forgotten: dict[str, int] = defaultdict(int)
         self.dead_letters: dict[str, list[DeadLetter]] = defaultdict(list)
         self.metrics: dict[str, ServiceMetrics] = {}
         self._queue: deque[tuple[str, bytes | None]] = deque()
@@ -94,6 +97,14 @@ class InProcessBus:
 
     def _stamped(self, envelope: Envelope) -> Envelope:
         return envelope if self.clock is None else envelope.model_copy(update={"occurred_at": self.clock()})
+
+    def forget(self, topic: str) -> None:
+        """Drop ``topic``'s log so far (a long in-process run keeps no more than it needs); readers that count
+        their position through :attr:`forgotten` go on from where they were."""
+        held = self.log[topic]
+        count = len(held)
+        del held[:count]  # the log first: a reader in between sees nothing new, never a record twice
+        self.forgotten[topic] += count
 
     def events(self, topic: Topic) -> list[Payload]:
         """Every payload published on ``topic`` so far (what a consumer from the beginning reads)."""
