@@ -10,7 +10,7 @@ import pytest
 
 from services.logistics.adapters.solomon import read_sol, read_solomon
 from services.logistics.domain.check import check_routes
-from services.logistics.domain.vrptw import VrptwProblem, solve
+from services.logistics.domain.vrptw import SearchConfig, VrptwProblem, solve
 
 SOLOMON = Path(__file__).resolve().parents[3] / "data" / "vrptw" / "solomon"
 
@@ -109,3 +109,12 @@ def test_problem_refuses_inconsistent_input():
         VrptwProblem(**{**problem.__dict__, "ready": problem.due + 1})
     with pytest.raises(ValueError, match="exceeds the vehicle capacity"):
         VrptwProblem(**{**problem.__dict__, "capacity": 1})
+
+
+def test_search_from_several_starts_keeps_a_feasible_near_optimal_plan(c101):
+    """With time for every start (and the continuation from the best) C101 stays feasible and within 2 %."""
+    config = SearchConfig(min_start_s=0.4)
+    solution = solve(c101, seconds=3.0, config=config)
+    verdict = check_routes(c101, solution.routes)
+    assert verdict.feasible, verdict.violations
+    assert verdict.cost == solution.cost <= 1.02 * 8273

@@ -97,3 +97,17 @@ def test_reader_refuses_a_file_of_another_format(tmp_path):
     bad.write_text("C101\n\nVEHICLE\nNUMBER CAPACITY\n25 200\n")
     with pytest.raises(ValueError, match=r"x\.txt"):
         read_cordeau(bad)
+
+
+def test_progress_over_several_starts_only_improves_and_ends_at_the_plan():
+    """The plans reported along the way (from every start and the continuation) get strictly cheaper, come in
+    time order within the limit, and the last one is the plan returned."""
+    instance = read_cordeau(DARP / "a2-16.txt")
+    progress: list = []
+    solution = solve(instance.problem, seconds=4.0, progress=progress)
+    assert progress
+    times, costs = [p[0] for p in progress], [p[1] for p in progress]
+    assert times == sorted(times) and times[-1] <= 4.5
+    assert all(b < a for a, b in itertools.pairwise(costs))
+    assert costs[-1] == solution.cost
+    assert check_plan(instance.problem, progress[-1][2]).feasible
