@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole stack on this machine: Kafka, PostgreSQL, market and settlement workers, and the gateway.
+# The whole stack on this machine: Kafka, PostgreSQL, every service's worker, the live city and the gateway
+# (CITYMATCH_UP_SERVICES=a,b,... for fewer; services/localstack.py PLATFORM lists them).
 #
 #   infra/stack.sh up | down | verify
 #

@@ -24,6 +24,10 @@ import httpx
 from shared.settings import REPO_ROOT
 
 SERVICES = ("settlement", "market", "gateway")
+# What `make up` runs: every registered service, the OCPP charger gateway, the live simulated city (its counts and
+# forecasts are what campaigns are judged on) and the gateway last, so the app and dashboard have all they serve.
+PLATFORM = ("settlement", "market", "charging", "charger-gateway", "incentives", "mobility", "logistics",
+            "city-monitor", "city-sim", "gateway")
 
 
 def free_port() -> int:
@@ -214,13 +218,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["up", "down"])
     parser.add_argument("--run-dir", type=Path, default=REPO_ROOT / ".run" / "stack")
     parser.add_argument("--gateway-port", type=int, default=int(os.environ.get("CITYMATCH_GATEWAY_PORT", 8000)))
-    parser.add_argument("--timeout", type=float, default=90, help="seconds each process may take to be ready")
+    parser.add_argument("--timeout", type=float, default=240, help="seconds each process may take to be ready")
+    parser.add_argument("--services", default=os.environ.get("CITYMATCH_UP_SERVICES", ",".join(PLATFORM)),
+                        help="comma-separated processes to run (default: the whole platform)")
     args = parser.parse_args(argv)
+    wanted = tuple(n.strip() for n in args.services.split(",") if n.strip())
+    unknown = sorted(set(wanted) - set(PLATFORM))
+    if unknown:
+        parser.error(f"--services: unknown {', '.join(unknown)}; choose from {', '.join(PLATFORM)}")
     if args.command == "down":
         return _down(args.run_dir)
     # Safe to repeat: what still runs is kept, what is missing (a worker that died) is started again.
     running = _running(args.run_dir)
-    missing = tuple(name for name in SERVICES if name not in running)
+    missing = tuple(name for name in wanted if name not in running)
     if not missing:
         print("stack already running: " + ", ".join(f"{n} (pid {i['pid']})" for n, i in running.items())
               + "; stop it with `make down`")
@@ -238,11 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     stack.start(timeout_s=args.timeout, detach=True)
     stack.write_state(also=running)
     stack.ports = {**{n: i["port"] for n, i in running.items()}, **stack.ports}
-    print(f"{'gateway':<11} {stack.gateway_url}  (OpenAPI docs at {stack.gateway_url}/docs)  "
-          f"log {stack.log('gateway')}")
-    for name in ("market", "settlement"):
+    if "gateway" in stack.ports:
+        print(f"{'gateway':<16} {stack.gateway_url}  (OpenAPI docs at {stack.gateway_url}/docs, app at "
+              f"{stack.gateway_url}/app/, dashboard at {stack.gateway_url}/dashboard/)  log {stack.log('gateway')}")
+    for name in (n for n in PLATFORM if n != "gateway" and n in stack.ports):
         base = f"http://127.0.0.1:{stack.ports[name]}"
-        print(f"{name:<11} {base}/health  {base}/ready  {base}/metrics  log {stack.log(name)}")
+        print(f"{name:<16} {base}/health  {base}/ready  {base}/metrics  log {stack.log(name)}")
     return 0
 
 

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from services import localstack
-from services.localstack import LocalStack, create_database, drop_database
+from services.localstack import SERVICES, LocalStack, create_database, drop_database
 from services.settlement import cli as ledger_cli
 from services.settlement.adapters.market_trades import ledger_trades
 from shared.auth import issue_token
@@ -263,7 +263,7 @@ def test_worker_killed_and_started_again_by_up(faulty: FaultStack, monkeypatch):
         monkeypatch.setenv("KAFKA_BOOTSTRAP", faulty.servers.bootstrap)
         monkeypatch.setenv("DATABASE_URL", faulty.database_url)
         before = instances(faulty.local.run_dir)
-        assert localstack.main(["up", "--run-dir", str(faulty.local.run_dir),
+        assert localstack.main(["up", "--run-dir", str(faulty.local.run_dir), "--services", ",".join(SERVICES),
                                 "--timeout", str(START_WITHIN_S)]) == 0
         after = instances(faulty.local.run_dir)
         assert after["gateway"] == before["gateway"]  # kept, not restarted
