@@ -115,8 +115,10 @@ async def unavailable(request: Request, exc: CitymatchError) -> JSONResponse:
 
 
 async def not_confirmed(request: Request, exc: BrokerUnavailable) -> JSONResponse:
-    return _json(503, f"{exc}; nothing is known to be placed: retry after {exc.retry_after_s} s with the same "
-                      "Idempotency-Key (or order_id), a retry never places a second order",
+    # Every publishing route (orders, rides, trips, answers, campaigns) keys its record by the request's own id
+    # or its Idempotency-Key, so the same retry is safe for all of them.
+    return _json(503, f"{exc}; nothing is known to be accepted: retry after {exc.retry_after_s} s with the same "
+                      "Idempotency-Key (or the same id in the body), a retry never records it twice",
                  headers={"Retry-After": str(exc.retry_after_s)})
 
 
