@@ -17,14 +17,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
 
 from services.charging.adapters.ocpp_central import CentralSystem, ChargerEvent
 from services.charging.domain.profiles import slot_profile
 from shared.bus.dispatch import count_dead_letter, dead_letter_headers
+from shared.bus.readiness import broker_answers
 from shared.contracts import charging as ev
 from shared.contracts import energy
 from shared.contracts.base import Envelope
@@ -38,6 +42,8 @@ from shared.units import SLOT, kwh_to_wh, wh_to_kwh
 
 log = logging.getLogger("citymatch.charging.gateway")
 PRODUCER = "charger-gateway"
+PROBE_EVERY_S, PROBE_TIMEOUT_S = 1.0, 2.0  # as the Faust workers' readiness (shared/bus/readiness.py)
+RETRY_FIRST_S, RETRY_MAX_S = 0.2, 5.0
 
 
 class ChargerGateway:
@@ -51,8 +57,15 @@ class ChargerGateway:
         self.pending: dict[tuple[str, datetime], DispatchSetpoint] = {}
         self.reported_out: set[str] = set()
         self.producer: AIOKafkaProducer | None = None
-        self.ready = False
+        self.started = False
+        self.broker_ok = False
+        self.publish_failing = False
         self.metrics = ServiceMetrics(PRODUCER)
+
+    @property
+    def ready(self) -> bool:
+        """Started, the broker answers, and what chargers report is reaching it."""
+        return self.started and self.broker_ok and not self.publish_failing
 
     # ------------------------------------------------------------------ charger side
     def _on_charger(self, event: ChargerEvent) -> None:
@@ -98,10 +111,33 @@ class ChargerGateway:
 
     # ------------------------------------------------------------------ Kafka side
     async def _publish_loop(self) -> None:
+        """Publish what chargers reported, in order. A record the broker does not take is retried until it
+        does (the gateway is not ready meanwhile): a metered kWh is what gets billed, so none is dropped."""
         while True:
             out = await self.outbox.get()
             envelope = Envelope.wrap(out.payload, PRODUCER)
-            await self.producer.send_and_wait(out.topic.name, encode(envelope), key=envelope.key.encode())
+            await self._until_done(f"publishing to {out.topic.name}", partial(
+                self.producer.send_and_wait, out.topic.name, encode(envelope), key=envelope.key.encode()))
+
+    async def _until_done(self, what: str, attempt: Callable[[], Awaitable[object]]) -> None:
+        """``attempt`` again, with back-off, until the broker takes it; not ready meanwhile."""
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                await attempt()
+                break
+            except KafkaError as exc:
+                if not self.publish_failing:
+                    log.warning("%s failed, retrying: %r", what, exc)
+                self.publish_failing = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
+        self.publish_failing = False
+
+    async def _probe_loop(self) -> None:
+        while True:
+            self.broker_ok = await broker_answers(self.kafka, PROBE_TIMEOUT_S)
+            await asyncio.sleep(PROBE_EVERY_S)
 
     async def _consume_loop(self, consumer: AIOKafkaConsumer) -> None:
         async for record in consumer:
@@ -113,7 +149,7 @@ class ChargerGateway:
                 payload = None
             if isinstance(payload, DispatchSetpoint) and payload.device in self.chargers:
                 await self.apply(payload)
-            await consumer.commit()
+            await self._until_done(f"committing {energy.DISPATCH.name}", consumer.commit)
 
     async def _dead_letter(self, record: Any, reason: str) -> None:
         """The record as it came, on the topic's dead-letter topic with the reason; acknowledged before the
@@ -121,7 +157,8 @@ class ChargerGateway:
         count_dead_letter(self.metrics, PRODUCER, energy.DISPATCH.name, reason)
         headers = dead_letter_headers(reason, "decode", energy.DISPATCH.name, record.partition, record.offset,
                                       PRODUCER)
-        await self.producer.send_and_wait(energy.DISPATCH.dlq, record.value, key=record.key, headers=headers)
+        await self._until_done(f"dead-lettering to {energy.DISPATCH.dlq}", partial(
+            self.producer.send_and_wait, energy.DISPATCH.dlq, record.value, key=record.key, headers=headers))
 
     async def _web(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = (await reader.readline()).decode(errors="replace")
@@ -148,12 +185,12 @@ class ChargerGateway:
                                     auto_offset_reset="earliest")
         await self.producer.start()
         await consumer.start()
-        self.ready = True
+        self.broker_ok = self.started = True
         log.info("charger gateway: OCPP on %s, Kafka %s", self.central.url, self.kafka)
         try:
-            await asyncio.gather(self._publish_loop(), self._consume_loop(consumer))
+            await asyncio.gather(self._publish_loop(), self._consume_loop(consumer), self._probe_loop())
         finally:
-            self.ready = False
+            self.started = False
             await consumer.stop()
             await self.producer.stop()
             await self.central.stop()
