@@ -136,6 +136,7 @@ class Weights:
     green_sen: int = 5_000             # per kWh of local PV a green car absorbs (beats any price spread)
     peak_sen: int = 500                # per kWh of grid import above a site's soft threshold
     now_delay_sen: int = 10_000        # per kWh and slot a Now charge waits after plug-in (beats prices)
+    wear_sen: int = 100                # per kWh fed back (V2G): a sale must earn more than the battery's wear
 
 
 @dataclass(frozen=True)

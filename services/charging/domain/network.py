@@ -4,7 +4,10 @@ Energy (Wh) flows from the source through a site's slot node (the site's limit f
 its PV node (the PV surplus, at the PV price) or its grid node (at the market price, with a peak penalty
 above the soft threshold), into a car's charging cell (the car plugged in at that site in that slot; at
 most the charger's and the car's rate), and on into the car's battery chain ``X(v, t) -> X(v, t+1)``
-(state of charge above the reserve; capacity the battery). Trips take their energy at the next arrival.
+(state of charge above the reserve). Each of the chain's nodes is split in two, what arrives and what
+leaves, joined by an arc capped at the battery above the reserve: a slot's charging arrives before the cap
+and a later slot's discharge leaves after it, so a full car can never buy cheap, hold more than its battery
+for a slot and sell the excess back. Trips take their energy at the next arrival.
 A departure's promised charge is a lower bound on the chain's arc at the departure; a reverse arc with
 the shortfall weight lets the flow stay feasible and measures what is missing (driver first: it costs
 more than anything else can earn). Discharge (V2G) leaves a cell to the sink at the sell price.
@@ -149,12 +152,15 @@ class ChargingNetwork:
         base_s, base_pv, base_gr = 2, 2 + S * T, 2 + 2 * S * T
         base_mg, base_mc = 2 + 3 * S * T, 2 + 4 * S * T
         base_x = 2 + 5 * S * T
-        self.n_nodes = base_x + n_ev
+        base_out = base_x + n_ev
+        self.n_nodes = base_out + n_ev
+        # an event's arriving side (charging, trips, the chain from before) and leaving side (discharge, the
+        # chain onwards, the horizon's end), n_ev apart
         def node_at(v: np.ndarray, t: np.ndarray | int) -> np.ndarray:  # the first event at or after t
             return base_x + np.searchsorted(events, v * width + t)
 
-        def node_before(v: np.ndarray, t: np.ndarray | int) -> np.ndarray:
-            return base_x + np.searchsorted(events, v * width + t, side="right") - 1
+        def leaving_before(v: np.ndarray, t: np.ndarray | int) -> np.ndarray:
+            return base_out + np.searchsorted(events, v * width + t, side="right") - 1
 
         st = np.arange(S * T)
 
@@ -198,14 +204,15 @@ class ChargingNetwork:
         inside = d.t < T
         np.add.at(lb_at_event, np.searchsorted(events, d.v[inside] * width + d.t[inside]), d.lb[inside])
         chain_lb = lb_at_event[chain_from]
-        chain_cap = np.maximum(battery - reserve, 0)[ev_car[chain_from]] - chain_lb
+        usable = np.maximum(battery - reserve, 0)
+        chain_cap = usable[ev_car[chain_from]] - chain_lb
         if (chain_cap < 0).any():
             raise SolveError("a departure's need exceeds its battery")
         supplies = np.zeros(self.n_nodes, dtype=np.int64)
         np.add.at(supplies, node_at(np.arange(V), 0),
                   np.array([v.soc_wh for v in fleet.vehicles], dtype=np.int64) - reserve)
         np.add.at(supplies, node_at(trips[0], trips[1]), -trips[2])
-        np.add.at(supplies, base_x + chain_from, -chain_lb)
+        np.add.at(supplies, base_out + chain_from, -chain_lb)
         np.add.at(supplies, base_x + chain_from + 1, chain_lb)
 
         v2g = c.discharge > 0
@@ -222,14 +229,15 @@ class ChargingNetwork:
             ("cell_main", main_from, node_at(c.v, c.t + 1), main_cap, main_cost),
             ("cell_extra", base_pv + site_slot[extra], node_at(c.v[extra], c.t[extra] + 1),
              (c.rate - c.forced)[extra], -green[c.v[extra]]),
-            ("discharge", node_before(c.v[v2g], c.t[v2g]), np.full(int(v2g.sum()), SINK), c.discharge[v2g],
-             -sell[c.t[v2g]] + green[c.v[v2g]]),
-            ("chain", base_x + chain_from, base_x + chain_from + 1, chain_cap, np.zeros(len(chain_from))),
-            ("shortfall", node_at(d.v[short], d.t[short]) + 1, node_at(d.v[short], d.t[short]), d.lb[short],
+            ("discharge", leaving_before(c.v[v2g], c.t[v2g]), np.full(int(v2g.sum()), SINK), c.discharge[v2g],
+             -sell[c.t[v2g]] + green[c.v[v2g]] + w.wear_sen),
+            ("held", base_x + np.arange(n_ev), base_out + np.arange(n_ev), usable[ev_car], np.zeros(n_ev)),
+            ("chain", base_out + chain_from, base_x + chain_from + 1, chain_cap, np.zeros(len(chain_from))),
+            ("shortfall", node_at(d.v[short], d.t[short]) + 1, node_at(d.v[short], d.t[short]) + n_ev, d.lb[short],
              np.full(int(short.sum()), w.shortfall_sen)),
             ("stranded", np.full(trips.shape[1], SRC), node_at(trips[0], trips[1]), trips[2],
              np.full(trips.shape[1], w.shortfall_sen)),
-            ("end", node_at(np.arange(V), T), np.full(V, SINK), battery, np.zeros(V)),
+            ("end", node_at(np.arange(V), T) + n_ev, np.full(V, SINK), usable, np.zeros(V)),
         ]
         # The sink hands its energy back to the source: a circulation, so no large supply has to be pushed
         # through a bypass (which slowed the solver down a lot).

@@ -168,3 +168,17 @@ def test_bad_input_names_the_field():
         fleet([site(1)], [Vehicle("y", 40_000, 1000, 7000, (Stay(0, 5, 5),))])
     with pytest.raises(FleetError, match=r"prices\.buy_sen"):
         Fleet(4, (site(1, horizon=4),), (), fleet([site(1)], []).prices)
+
+
+def test_a_full_v2g_car_never_holds_more_than_its_battery_to_sell_it_back():
+    """Charging cheap in one slot and selling dear in the next must respect the battery in between: a full
+    40 kWh car may sell first and buy back after, but never buy on top of a full battery."""
+    horizon = 4
+    full = car("full", 0, 3, need_wh=40_000, soc_wh=40_000, battery_wh=40_000, preference=Preference.CHEAP,
+               v2g=True, max_discharge_w=5000)
+    f = fleet([site(1, horizon=horizon)], [full], horizon=horizon, buy_profile=[100, 3000, 3000, 3000])
+    f = dataclasses.replace(f, prices=dataclasses.replace(f.prices, sell_sen=np.array([0, 2500, 0, 0])))
+    p = plan(f)
+    assert p.problems() == []
+    assert p.soc_wh.max() <= 40_000
+    assert soc_at_departure(p, "full") == 40_000  # driver first: it still leaves full
