@@ -103,6 +103,11 @@ function proofRow(kind, id, columns, loadProof) {
 
 // ---------------------------------------------------------------- the bill
 
+/** Rides, deliveries, rewards and cost shares: in the net total but on no energy line, so shown as their own row. */
+function otherPaymentsYen(statement) {
+  return (statement.payments || []).reduce((sum, p) => sum + Number(p.net_yen), 0).toFixed(2);
+}
+
 function billRows(statement) {
   const s = statement.totals;
   const net = Number(s.net_yen);
@@ -112,6 +117,7 @@ function billRows(statement) {
     ["bill_energy", yenExact(s.energy_yen)],
     ["bill_wheeling", yenExact(s.wheeling_yen)],
     ["bill_fee", yenExact(s.platform_fee_yen)],
+    ["bill_other", yenExact(otherPaymentsYen(statement))],
     [net < 0 ? "bill_to_pay" : "bill_to_receive", yenExact(Math.abs(net)), "total"],
     ["bill_certificates", `${formatNumber(s.certificates_kwh, 3)} kWh`],
   ];
