@@ -22,15 +22,28 @@ class Verdict:
 
 
 def check_routes(problem: VrptwProblem, routes: tuple[tuple[int, ...], ...] | list[list[int]],
-                 unserved: tuple[int, ...] = ()) -> Verdict:
-    """Every customer exactly once (or declared unserved), no load above capacity, every service started
-    within its window, every vehicle back at the depot by its due time, at most ``vehicles`` routes."""
+                 unserved: tuple[int, ...] = (), vehicles: tuple[int, ...] | None = None) -> Verdict:
+    """Every customer exactly once (or declared unserved), no load above its vehicle's capacity, every
+    service started within its window, every vehicle back at the depot by its own latest return (the
+    depot's due time unless the problem gives one per vehicle), at most one route per vehicle.
+
+    Route k is driven by vehicle ``vehicles[k]`` (as a solution says), or by vehicle k when not given."""
     violations: list[str] = []
     n = len(problem.demand)
-    used = [tuple(r) for r in routes if len(r)]
+    drivers = list(range(len(routes))) if vehicles is None else list(vehicles)
+    if len(drivers) != len(routes):
+        violations.append(f"{len(routes)} routes but {len(drivers)} vehicles named for them")
+    capacities = list(problem.capacities) or [problem.capacity] * problem.vehicles
+    returns = list(problem.vehicle_due) or [int(problem.due[0])] * problem.vehicles
+    used = [(tuple(r), v) for r, v in zip(routes, drivers, strict=False) if len(r)]
     if len(used) > problem.vehicles:
         violations.append(f"{len(used)} routes but only {problem.vehicles} vehicles")
-    seen = Counter(c for r in used for c in r)
+    for v, k in Counter(v for _, v in used).items():
+        if not 0 <= v < problem.vehicles:
+            violations.append(f"vehicle {v} does not exist")
+        elif k > 1:
+            violations.append(f"vehicle {v} drives {k} routes")
+    seen = Counter(c for r, _ in used for c in r)
     for c, k in seen.items():
         if not 1 <= c < n:
             violations.append(f"node {c} is not a customer")
@@ -41,10 +54,12 @@ def check_routes(problem: VrptwProblem, routes: tuple[tuple[int, ...], ...] | li
             violations.append(f"customer {c} is not visited")
     t, c_mat = problem.travel, problem.cost_matrix
     cost = 0
-    for k, route in enumerate(used):
+    for k, (route, v) in enumerate(used):
+        real = 0 <= v < problem.vehicles
+        capacity, back_by = (int(capacities[v]), int(returns[v])) if real else (problem.capacity, int(problem.due[0]))
         load = sum(int(problem.demand[c]) for c in route if 1 <= c < n)
-        if load > problem.capacity:
-            violations.append(f"route {k + 1}: load {load} above capacity {problem.capacity}")
+        if load > capacity:
+            violations.append(f"route {k + 1}: load {load} above capacity {capacity}")
         clock, prev = int(problem.ready[0]), 0
         cost += problem.fixed_cost
         for c in route:
@@ -58,6 +73,6 @@ def check_routes(problem: VrptwProblem, routes: tuple[tuple[int, ...], ...] | li
             clock, prev = start + int(problem.service[c]), c
         back = clock + int(t[prev, 0])
         cost += int(c_mat[prev, 0])
-        if back > problem.due[0]:
-            violations.append(f"route {k + 1}: back at the depot at {back}, after {problem.due[0]}")
+        if back > back_by:
+            violations.append(f"route {k + 1}: back at the depot at {back}, after {back_by}")
     return Verdict(feasible=not violations, violations=tuple(violations), cost=cost, vehicles_used=len(used))

@@ -2,7 +2,8 @@
 deliver in their window left out with the reason, everyone else assigned to a round.
 
 Couriers are planned as leaving the depot at the planning time (rounds start from the depot: a wave
-that has left is not re-planned); times are seconds from the planning time, weights in 10 g units.
+that has left is not re-planned); times are seconds from the planning time, weights in 10 g units. Each
+courier carries at most its own capacity and is back at the depot by the end of its own shift.
 """
 
 from __future__ import annotations
@@ -59,22 +60,24 @@ def plan_depot(depot: int, parcels: list[Parcel], couriers: list[Courier], trave
         return Plan((), {**heavy, **late})
     nodes = [depot, *[p.place for p in usable]]
     sub = travel[np.ix_(nodes, nodes)].astype(np.int64)
-    horizon = max(c.shift_end for c in couriers) - now
+    back_by = tuple(max(0, c.shift_end - now) for c in couriers)   # a shift already over: no round
+    horizon = max(back_by)
     problem = VrptwProblem(
         travel=sub, demand=np.array([0, *[p.weight_g for p in usable]], dtype=np.int64),
         ready=np.array([0, *[max(0, p.ready - now) for p in usable]], dtype=np.int64),
         due=np.array([horizon, *[max(0, min(p.due - now, horizon)) for p in usable]], dtype=np.int64),
         service=np.array([0, *[SERVICE_S] * len(usable)], dtype=np.int64),
-        capacity=min(c.capacity_g for c in couriers), vehicles=len(couriers))
+        capacity=max(c.capacity_g for c in couriers), vehicles=len(couriers),
+        capacities=tuple(c.capacity_g for c in couriers), vehicle_due=back_by)
     solution = solve(problem, seconds, allow_drop=True)
     rounds = []
-    for k, route in enumerate(solution.routes):
+    for v, route in zip(solution.vehicles, solution.routes, strict=True):
         t, prev, times = 0, 0, []
         for node in route:
             t = max(t + int(sub[prev, node]), int(problem.ready[node]))
             times.append(now + t)
             t += SERVICE_S
             prev = node
-        rounds.append(Round(couriers[k].id, tuple(usable[n - 1].id for n in route), tuple(times)))
+        rounds.append(Round(couriers[v].id, tuple(usable[n - 1].id for n in route), tuple(times)))
     failed = {usable[n - 1].id: "no courier can reach it inside its window" for n in solution.unserved}
     return Plan(tuple(rounds), {**heavy, **late, **failed})

@@ -3,7 +3,9 @@
 A builder gives an immutable :class:`VrptwProblem` in integer units (travel in the caller's unit, e.g.
 tenths of a distance unit or seconds); :func:`solve` returns a :class:`VrptwSolution` whose routes the
 independent checker (``services.logistics.domain.check``) can verify. Node 0 is the depot; a route is
-the list of customer nodes one vehicle visits in order, leaving from and returning to the depot.
+the list of customer nodes one vehicle visits in order, leaving from and returning to the depot. Vehicles
+are alike unless the problem gives each its own capacity or latest return; the solution says which vehicle
+drives each route.
 
 Why this configuration: guided local search over OR-Tools' default operators, which stalls for long
 stretches in the basin of its first solution, and which basin is good depends on the instance (parallel
@@ -32,7 +34,11 @@ DROP_PENALTY = 10**9  # per unserved customer when dropping is allowed: dwarfs a
 class VrptwProblem:
     """Depot at node 0. ``travel[i, j]`` is the time from i to j; ``cost`` (defaults to ``travel``) what
     the objective sums; a vehicle may wait before ``ready``, must start service by ``due``, and spends
-    ``service`` there. ``fixed_cost`` is paid per vehicle used (0: the number of vehicles is free)."""
+    ``service`` there. ``fixed_cost`` is paid per vehicle used (0: the number of vehicles is free).
+
+    ``capacities`` (one per vehicle) replaces ``capacity`` for vehicles that differ, and ``vehicle_due``
+    (one per vehicle, within the depot's window) is the latest each may be back at the depot; empty, every
+    vehicle carries ``capacity`` and may return until ``due[0]``."""
 
     travel: np.ndarray
     demand: np.ndarray
@@ -44,6 +50,8 @@ class VrptwProblem:
     cost: np.ndarray | None = None
     fixed_cost: int = 0
     names: tuple[str, ...] = field(default=())
+    capacities: tuple[int, ...] = ()
+    vehicle_due: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.demand)
@@ -61,9 +69,18 @@ class VrptwProblem:
             raise ValueError("demand must be non-negative, and 0 at the depot")
         if self.capacity <= 0 or self.vehicles <= 0:
             raise ValueError("capacity and vehicles must be positive")
-        if (self.demand > self.capacity).any():
-            bad = int(np.flatnonzero(self.demand > self.capacity)[0])
-            raise ValueError(f"node {bad}: demand exceeds the vehicle capacity")
+        if self.capacities and len(self.capacities) != self.vehicles:
+            raise ValueError(f"capacities must have one value per vehicle ({self.vehicles}) or none")
+        if any(c <= 0 for c in self.capacities):
+            raise ValueError("capacities must be positive")
+        if self.vehicle_due and len(self.vehicle_due) != self.vehicles:
+            raise ValueError(f"vehicle_due must have one value per vehicle ({self.vehicles}) or none")
+        if any(not self.ready[0] <= d <= self.due[0] for d in self.vehicle_due):
+            raise ValueError(f"vehicle_due must lie within the depot's window [{self.ready[0]}, {self.due[0]}]")
+        largest = max(self.vehicle_capacities)
+        if (self.demand > largest).any():
+            bad = int(np.flatnonzero(self.demand > largest)[0])
+            raise ValueError(f"node {bad}: demand exceeds the vehicle capacity (largest {largest})")
 
     @property
     def n_customers(self) -> int:
@@ -73,6 +90,16 @@ class VrptwProblem:
     def cost_matrix(self) -> np.ndarray:
         return self.travel if self.cost is None else self.cost
 
+    @property
+    def vehicle_capacities(self) -> tuple[int, ...]:
+        """Capacity of each vehicle (``capacities``, or ``capacity`` for all)."""
+        return tuple(int(c) for c in self.capacities) or (int(self.capacity),) * self.vehicles
+
+    @property
+    def vehicle_returns(self) -> tuple[int, ...]:
+        """Latest return to the depot of each vehicle (``vehicle_due``, or ``due[0]`` for all)."""
+        return tuple(int(d) for d in self.vehicle_due) or (int(self.due[0]),) * self.vehicles
+
 
 @dataclass(frozen=True)
 class VrptwSolution:
@@ -80,6 +107,14 @@ class VrptwSolution:
     cost: int                            # sum of cost-matrix arcs (+ fixed costs), from the routes
     unserved: tuple[int, ...]            # customers left out (only when dropping is allowed)
     status: str
+    vehicles: tuple[int, ...]            # the vehicle driving each route (parallel to ``routes``)
+
+    def by_vehicle(self, n_vehicles: int) -> tuple[tuple[int, ...], ...]:
+        """One route per vehicle, empty for the vehicles without one (what ``solve_once`` starts from)."""
+        out: list[tuple[int, ...]] = [()] * n_vehicles
+        for v, route in zip(self.vehicles, self.routes, strict=True):
+            out[v] = route
+        return tuple(out)
 
 
 def route_cost(problem: VrptwProblem, routes: tuple[tuple[int, ...], ...]) -> int:
@@ -144,7 +179,8 @@ def solve(problem: VrptwProblem, seconds: float = 10.0, allow_drop: bool = False
             best = found
     if best is None:
         return solve_once(problem, max(0.1, deadline - _time.perf_counter()), allow_drop, config)
-    more = solve_once(problem, max(0.1, deadline - _time.perf_counter()), allow_drop, config, initial=best.routes)
+    more = solve_once(problem, max(0.1, deadline - _time.perf_counter()), allow_drop, config,
+                      initial=best.by_vehicle(problem.vehicles))
     return more if more.status == "solved" and _rank(more) <= _rank(best) else best
 
 
@@ -154,7 +190,10 @@ def _rank(solution: VrptwSolution) -> tuple[int, int]:
 
 def solve_once(problem: VrptwProblem, seconds: float, allow_drop: bool, config: SearchConfig,
                initial: tuple[tuple[int, ...], ...] | None = None) -> VrptwSolution:
-    """One OR-Tools search from ``config.first_solution``, or from ``initial`` routes when given."""
+    """One OR-Tools search from ``config.first_solution``, or from ``initial`` routes when given: route k
+    is driven by vehicle k (empty for an unused one), as :meth:`VrptwSolution.by_vehicle` gives them."""
+    if initial is not None and len(initial) > problem.vehicles:
+        raise ValueError(f"initial has {len(initial)} routes but there are {problem.vehicles} vehicles")
     n = len(problem.demand)
     manager = pywrapcp.RoutingIndexManager(n, problem.vehicles, 0)
     routing = pywrapcp.RoutingModel(manager)
@@ -165,7 +204,7 @@ def solve_once(problem: VrptwProblem, seconds: float, allow_drop: bool, config: 
         routing.SetFixedCostOfAllVehicles(int(problem.fixed_cost))
 
     demand_cb = routing.RegisterUnaryTransitVector(problem.demand.astype(np.int64).tolist())
-    routing.AddDimensionWithVehicleCapacity(demand_cb, 0, [int(problem.capacity)] * problem.vehicles, True, "load")
+    routing.AddDimensionWithVehicleCapacity(demand_cb, 0, list(problem.vehicle_capacities), True, "load")
 
     # Time transit i -> j is the service at i plus the travel: cumul = start of service.
     time_matrix = problem.travel.astype(np.int64) + problem.service.astype(np.int64)[:, None]
@@ -177,9 +216,9 @@ def solve_once(problem: VrptwProblem, seconds: float, allow_drop: bool, config: 
         time.CumulVar(manager.NodeToIndex(node)).SetRange(int(problem.ready[node]), int(problem.due[node]))
         if allow_drop:
             routing.AddDisjunction([manager.NodeToIndex(node)], DROP_PENALTY)
-    for v in range(problem.vehicles):
+    for v, back_by in enumerate(problem.vehicle_returns):
         time.CumulVar(routing.Start(v)).SetRange(int(problem.ready[0]), int(problem.due[0]))
-        time.CumulVar(routing.End(v)).SetRange(int(problem.ready[0]), int(problem.due[0]))
+        time.CumulVar(routing.End(v)).SetRange(int(problem.ready[0]), back_by)
         routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(v)))
 
     params = search_parameters(seconds, config)
@@ -192,8 +231,9 @@ def solve_once(problem: VrptwProblem, seconds: float, allow_drop: bool, config: 
     if assignment is None:
         assignment = routing.SolveWithParameters(params)
     if assignment is None:
-        return VrptwSolution(routes=(), cost=0, unserved=tuple(range(1, n)), status="infeasible")
-    routes = []
+        return VrptwSolution(routes=(), cost=0, unserved=tuple(range(1, n)), status="infeasible",
+                             vehicles=())
+    routes, drivers = [], []
     for v in range(problem.vehicles):
         index, route = routing.Start(v), []
         index = assignment.Value(routing.NextVar(index))
@@ -202,7 +242,9 @@ def solve_once(problem: VrptwProblem, seconds: float, allow_drop: bool, config: 
             index = assignment.Value(routing.NextVar(index))
         if route:
             routes.append(tuple(route))
+            drivers.append(v)
     served = {c for r in routes for c in r}
     routes_t = tuple(routes)
     return VrptwSolution(routes=routes_t, cost=route_cost(problem, routes_t),
-                         unserved=tuple(c for c in range(1, n) if c not in served), status="solved")
+                         unserved=tuple(c for c in range(1, n) if c not in served), status="solved",
+                         vehicles=tuple(drivers))

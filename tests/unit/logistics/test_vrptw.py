@@ -118,3 +118,74 @@ def test_search_from_several_starts_keeps_a_feasible_near_optimal_plan(c101):
     verdict = check_routes(c101, solution.routes)
     assert verdict.feasible, verdict.violations
     assert verdict.cost == solution.cost <= 1.02 * 8273
+
+
+def two_vehicles(**kw: object) -> VrptwProblem:
+    """Four customers on a line; customer 4 weighs 8, more than vehicle 0 (capacity 3) carries."""
+    xy = np.array([0, 10, 20, 30, 40])
+    travel = np.abs(xy[:, None] - xy[None]).astype(np.int64)
+    args: dict[str, object] = dict(
+        travel=travel, demand=np.array([0, 1, 1, 1, 8]), ready=np.zeros(5, dtype=np.int64),
+        due=np.array([500, 400, 400, 400, 400]), service=np.array([0, 5, 5, 5, 5]), capacity=10, vehicles=2,
+        capacities=(3, 10), vehicle_due=(200, 500))
+    args.update(kw)
+    return VrptwProblem(**args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("min_start_s", [1.0, 0.05])
+def test_vehicles_that_differ_keep_their_own_capacity_and_return(min_start_s):
+    """The heavy customer rides on the vehicle that can carry it, with one start or several (and the
+    continuation from the best); the solution names the vehicles and the checker agrees with them."""
+    problem = two_vehicles()
+    solution = solve(problem, seconds=0.6, config=SearchConfig(min_start_s=min_start_s))
+    assert solution.unserved == ()
+    assert len(solution.vehicles) == len(solution.routes)
+    on = {c: v for v, r in zip(solution.vehicles, solution.routes, strict=True) for c in r}
+    assert on[4] == 1
+    verdict = check_routes(problem, solution.routes, vehicles=solution.vehicles)
+    assert verdict.feasible, verdict.violations
+    assert verdict.cost == solution.cost
+    per_vehicle = solution.by_vehicle(problem.vehicles)
+    assert len(per_vehicle) == 2 and per_vehicle[1] and 4 in per_vehicle[1]
+
+
+def test_a_vehicle_due_back_early_gets_no_route_past_it():
+    """Vehicle 0 must be back by 50: it cannot serve customer 4 (80 there and back) even with room."""
+    problem = two_vehicles(capacities=(10, 10), vehicle_due=(50, 500), demand=np.array([0, 1, 1, 1, 1]))
+    solution = solve(problem, seconds=0.3)
+    assert solution.unserved == ()
+    on = {c: v for v, r in zip(solution.vehicles, solution.routes, strict=True) for c in r}
+    assert on[4] == 1
+    assert check_routes(problem, solution.routes, vehicles=solution.vehicles).feasible
+
+
+def test_checker_holds_each_route_to_its_own_vehicle():
+    """The same routes on the wrong vehicles: over vehicle 0's capacity and back after its return."""
+    problem = two_vehicles()
+    routes = [(1, 2), (3, 4)]
+    assert check_routes(problem, routes, vehicles=(0, 1)).feasible
+    swapped = check_routes(problem, routes, vehicles=(1, 0)).violations
+    assert any("load 9 above capacity 3" in v for v in swapped)
+    early = two_vehicles(vehicle_due=(60, 500), capacities=(10, 10))
+    assert check_routes(early, [(1, 2), (3, 4)]).feasible              # route k on vehicle k by default
+    late = check_routes(early, [(3, 4), (1, 2)]).violations
+    assert late == ("route 1: back at the depot at 90, after 60",)
+    assert any("drives 2 routes" in v for v in check_routes(problem, routes, vehicles=(1, 1)).violations)
+    assert any("vehicle 2 does not exist" in v for v in check_routes(problem, routes, vehicles=(0, 2)).violations)
+
+
+def test_problem_refuses_inconsistent_vehicles():
+    """Per-vehicle capacities and returns: one per vehicle, positive, within the depot's window; a demand
+    above the largest capacity is refused, one above a smaller one is not."""
+    with pytest.raises(ValueError, match="capacities must have one value per vehicle"):
+        two_vehicles(capacities=(10,))
+    with pytest.raises(ValueError, match="capacities must be positive"):
+        two_vehicles(capacities=(0, 10))
+    with pytest.raises(ValueError, match="vehicle_due must have one value per vehicle"):
+        two_vehicles(vehicle_due=(100, 200, 300))
+    with pytest.raises(ValueError, match="vehicle_due must lie within the depot's window"):
+        two_vehicles(vehicle_due=(100, 600))
+    with pytest.raises(ValueError, match="exceeds the vehicle capacity"):
+        two_vehicles(capacities=(3, 7))
+    assert two_vehicles().vehicle_capacities == (3, 10)
+    assert two_vehicles(capacities=(), vehicle_due=()).vehicle_returns == (500, 500)
