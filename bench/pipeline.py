@@ -229,8 +229,10 @@ def pipeline(bootstrap: str, gateway: Gateway, slots: int, per_slot: int, seed: 
     t0 = time.perf_counter()
     t0_wall = time.time()
     asyncio.run(feed())
+    fed_at = time.time()
     producer.close()
     trades_expected_by_slot: dict[str, int] = {}
+    cleared_at: dict[str, float] = {}
     receipts: dict[str, float] = {}
     expected_trades: int | None = None
     done_at = None
@@ -245,6 +247,7 @@ def pipeline(bootstrap: str, gateway: Gateway, slots: int, per_slot: int, seed: 
                         continue
                     if payload.slot.isoformat() in gate_acked:
                         trades_expected_by_slot[payload.slot.isoformat()] = payload.trades
+                        cleared_at[payload.slot.isoformat()] = rec.timestamp / 1000
                 else:  # receipts: only the trade id is needed (plain JSON, to keep this process light)
                     trade_id = json.loads(rec.value).get("payload", {}).get("trade_id")
                     if trade_id is not None and trade_id not in receipts:
@@ -261,9 +264,14 @@ def pipeline(bootstrap: str, gateway: Gateway, slots: int, per_slot: int, seed: 
     # Attribute each receipt to its slot's gate closure through the trade's slot (receipts carry the trade id).
     trade_slot = _trade_slots(bootstrap, set(receipts))
     lat = np.array([(receipts[t] - gate_acked[trade_slot[t]]) * 1000 for t in receipts if t in trade_slot])
+    # where the time goes: the market (gate closure -> clearing record), settlement (clearing -> receipt)
+    market_ms = np.array([(cleared_at[s] - gate_acked[s]) * 1000 for s in cleared_at])
+    settle_ms = np.array([(receipts[t] - cleared_at[trade_slot[t]]) * 1000 for t in receipts if t in trade_slot])
     elapsed = max(receipts.values()) - t0_wall  # first order sent -> last trade settled
     return {"events_per_s": orders_sent / elapsed, "orders": orders_sent, "trades": len(receipts),
-            "trades_per_s": len(receipts) / elapsed, "seconds": elapsed,
+            "trades_per_s": len(receipts) / elapsed, "seconds": elapsed, "feed_seconds": fed_at - t0_wall,
+            "market_p50_ms": float(np.percentile(market_ms, 50)), "market_p99_ms": float(np.percentile(market_ms, 99)),
+            "settle_p50_ms": float(np.percentile(settle_ms, 50)), "settle_p99_ms": float(np.percentile(settle_ms, 99)),
             "p50_ms": float(np.percentile(lat, 50)), "p95_ms": float(np.percentile(lat, 95)),
             "p99_ms": float(np.percentile(lat, 99))}
 
@@ -278,6 +286,15 @@ def _trade_slots(bootstrap: str, trade_ids: set[str]) -> dict[str, str]:
             out[payload["trade_id"]] = datetime.fromisoformat(payload["slot"]).isoformat()
     consumer.close()
     return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc), 0 where it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -304,7 +321,10 @@ def main(argv: list[str] | None = None) -> int:
     stack.start()
     try:
         gateway = Gateway(stack.gateway_url, secret, in_flight=args.in_flight)
+        before = {name: cpu_seconds(p.pid) for name, p in stack.procs.items()}
         burst = pipeline(bootstrap, gateway, args.slots, args.orders_per_slot, args.seed, ladder=args.ladder)
+        # what each process spent on the burst: on a shared 2-core machine, CPU per order says more than time
+        burst_cpu = {name: cpu_seconds(p.pid) - before[name] for name, p in stack.procs.items()}
         # fresh slots for the paced run: cleared ones are closed
         paced = pipeline(bootstrap, gateway, args.slots, args.orders_per_slot, args.seed + 1, rate=args.rate,
                          first_slot_hours=3 + args.slots / 2, ladder=args.ladder)
@@ -327,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
                                                  "-> PostgreSQL -> ledger.receipts",
               "orders": burst["orders"], "trades": burst["trades"], "trades_per_s": burst["trades_per_s"],
               "seconds": burst["seconds"], "burst_p50_ms": burst["p50_ms"], "burst_p99_ms": burst["p99_ms"],
+              "burst_feed_seconds": burst["feed_seconds"],
+              **{f"burst_cpu_ms_per_order_{name}": 1000 * s / burst["orders"] for name, s in burst_cpu.items()},
+              **{f"{run}_{stage}_{q}_ms": r[f"{stage}_{q}_ms"] for run, r in (("burst", burst), ("paced", paced))
+                 for stage in ("market", "settle") for q in ("p50", "p99")},
               "paced_rate_orders_per_s": args.rate, "paced_achieved_orders_per_s": paced["events_per_s"]}
     params = {"slots": args.slots, "orders_per_slot": args.orders_per_slot, "seed": args.seed,
               "message_bytes": size, "paced_rate": args.rate, "orders_per_request": args.ladder,
@@ -339,6 +363,11 @@ def main(argv: list[str] | None = None) -> int:
           f"p50 {result['p50_ms']:.0f} ms, p95 {result['p95_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms; "
           f"bare Kafka ({baseline['client']}) {baseline['events_per_s']:.0f} msg/s, p50 {baseline['p50_ms']:.1f} ms, "
           f"ratio {ratio['throughput_vs_bare_kafka']:.2f} -> {path}")
+    print(f"where the burst's time goes: orders fed in {result['burst_feed_seconds']:.1f}s; per slot, gate closure -> "
+          f"clearing p50 {result['burst_market_p50_ms']:.0f} / p99 {result['burst_market_p99_ms']:.0f} ms, "
+          f"clearing -> ledger receipt p50 {result['burst_settle_p50_ms']:.0f} / p99 "
+          f"{result['burst_settle_p99_ms']:.0f} ms; CPU per order: "
+          + ", ".join(f"{name} {1000 * s / burst['orders']:.2f} ms" for name, s in burst_cpu.items()))
     return 0
 
 

@@ -80,6 +80,7 @@ def create_app(settings: Settings, publisher: Publisher, ledger: LedgerViews,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await gateway.publisher.start()
         yield
+        await gateway.publisher.stop()
         gateway.close()
 
     app = FastAPI(title="citymatch gateway", version="0.2.0", lifespan=lifespan, docs_url=None, redoc_url=None,

@@ -21,7 +21,7 @@ from shared.contracts.charging import PLANS
 router = APIRouter(prefix="/v1/app/cars", tags=["app"], responses=error_responses(401, 403))
 
 
-def _cars(request: Request) -> CarReader:
+async def _cars(request: Request) -> CarReader:
     return gateway(request).cars
 
 

@@ -41,7 +41,7 @@ def _app_user(claims: Caller) -> Claims:
     return require_role(claims, ("app-user",), "this route")
 
 
-def _offers(request: Request) -> OfferReader:
+async def _offers(request: Request) -> OfferReader:
     return gateway(request).offers
 
 

@@ -31,7 +31,7 @@ AHEAD = timedelta(hours=24)
 LONGEST = timedelta(hours=3)
 
 
-def _rides(request: Request) -> RideReader:
+async def _rides(request: Request) -> RideReader:
     return gateway(request).rides
 
 
