@@ -55,6 +55,10 @@ def plan_depot(depot: int, parcels: list[Parcel], couriers: list[Courier], trave
     heavy = {p.id: "heavier than any courier can carry" for p in parcels
              if p.weight_g > max(c.capacity_g for c in couriers)}
     late = {p.id: "its delivery window has already closed" for p in parcels if p.due < now + travel[depot, p.place]}
+    last_shift = max(c.shift_end for c in couriers)
+    after = {p.id: "its delivery window opens after every courier's shift ends" for p in parcels
+             if p.id not in late and p.ready + travel[depot, p.place] > last_shift}
+    late.update(after)
     usable = [p for p in parcels if p.id not in heavy and p.id not in late]
     if not usable:
         return Plan((), {**heavy, **late})

@@ -64,3 +64,13 @@ def test_rounds_go_to_the_couriers_who_drive_them_when_some_get_none():
     assert plan.undeliverable == {}
     assert sorted(r.courier for r in plan.rounds) == ["a", "b"]
     check_plan(plan, parcels, couriers)
+
+
+def test_a_parcel_for_after_every_shift_is_refused_with_the_reason_not_an_error():
+    """A window that opens after the last shift ends (tomorrow's parcel) is answered, and the rest planned."""
+    couriers = [Courier("a", 2000, NOW + 2 * 3600)]
+    parcels = [parcel("tomorrow", 1, 200, ready=NOW + 20 * 3600, due=NOW + 22 * 3600), parcel("today", 2, 200)]
+    plan = plan_depot(DEPOT, parcels, couriers, TRAVEL, NOW)
+    assert plan.undeliverable == {"tomorrow": "its delivery window opens after every courier's shift ends"}
+    assert [r.parcels for r in plan.rounds] == [("today",)]
+    check_plan(plan, parcels, couriers)
