@@ -60,3 +60,18 @@ def test_prorated_costs_and_pv_from_the_shipped_weather(tmp_path: Path) -> None:
 def test_a_bad_config_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "co-owned", "--config", str(small(tmp_path, colour="red"))]) == 2
     assert "unknown config fields: colour" in capsys.readouterr().err
+
+
+def test_the_bills_figure_speaks_both_languages_and_no_text_collides(tmp_path: Path) -> None:
+    from simulator.coowned.figure import bills_figure
+    from simulator.fonts import use_japanese
+    from simulator.plot_layout import overlapping_texts, texts_outside_figure
+
+    report = build(load_config(small(tmp_path)))
+    fig = bills_figure(report.split, "ebina-kashiwa-ev 2026-11")
+    fig.savefig(tmp_path / "bills.png", dpi=120)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    if use_japanese():
+        assert any("割賦" in t for t in legend) and "共同所有" in fig.axes[0].get_title()
+    assert any(t.startswith("instalment") for t in legend)
+    assert overlapping_texts(fig) == [] and texts_outside_figure(fig) == []
