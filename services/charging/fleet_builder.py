@@ -57,7 +57,8 @@ def build_frame(settings: ChargingSettings, t0: datetime, plans: list[EvPlanSubm
         pv = np.array([forecast.get(t0 + k * SLOT, 0) for k in range(T)], dtype=np.int64)
         site_index[spec.id] = len(sites)
         chargers[spec.id] = ids
-        sites.append(Site(spec.id, len(ids), int(spec.charger_kw * 1000), limit, pv, soft))
+        sites.append(Site(spec.id, len(ids), int(spec.charger_kw * 1000), limit, pv, soft,
+                          bidirectional=spec.bidirectional))
     vehicles, kept = [], []
     for plan in sorted(plans, key=lambda p: p.vehicle):
         vehicle = _vehicle(plan, t0, T, site_index, delivered_wh.get(plan.vehicle, 0))

@@ -17,6 +17,10 @@ class ChargerSite:
     limit_kw: Decimal
     soft_kw: Decimal | None = None     # grid import for charging above this pays the peak penalty
     fee_yen_per_kwh: Decimal = Decimal("0")  # the site's fee for the charger's service, per metered kWh
+    # Chargers that can feed energy back. OCPP 1.6J, which the charger gateway speaks, has no discharge
+    # set-point (a charging profile's limit is a charging rate), so no site is bidirectional by default and
+    # the plan never sells a V2G car's energy that no charger could deliver.
+    bidirectional: bool = False
 
     def __post_init__(self) -> None:
         if not self.chargers or len(set(self.chargers)) != len(self.chargers):

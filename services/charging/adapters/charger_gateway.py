@@ -19,6 +19,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -98,10 +99,16 @@ class ChargerGateway:
         """Send one set-point to its charger; what happened is published, nothing is raised."""
         if sp.slot + SLOT <= datetime.now(UTC):
             return "Past"
-        status = await self.central.send_profile(sp.device, 1, slot_profile(sp.slot, max(kwh_to_wh(sp.kwh), 0)))
+        # OCPP 1.6J carries charging rates only: a discharge set-point becomes "do not charge", and the
+        # acknowledgement says what was applied (0), never the discharge that was asked for
+        applied = max(sp.kwh, Decimal(0))
+        if sp.kwh < 0:
+            log.warning("%s: a discharge set-point (%s kWh) cannot be sent over OCPP 1.6J; sending 0", sp.device,
+                        sp.kwh)
+        status = await self.central.send_profile(sp.device, 1, slot_profile(sp.slot, kwh_to_wh(applied)))
         if status == "Accepted":
             self.outbox.put_nowait(Outgoing(energy.DISPATCH_ACKS, DispatchAcknowledged(
-                device=sp.device, participant=sp.participant, slot=sp.slot, kwh_applied=sp.kwh)))
+                device=sp.device, participant=sp.participant, slot=sp.slot, kwh_applied=applied)))
         elif status in ("Offline", "Timeout"):
             self.pending[(sp.device, sp.slot)] = sp
             self._report_out(sp.device, "not connected")

@@ -113,6 +113,7 @@ class Site:
     limit_wh: np.ndarray
     pv_wh: np.ndarray
     soft_wh: np.ndarray
+    bidirectional: bool = True  # its chargers can feed a car's energy back (V2G); the plan discharges only there
 
 
 @dataclass(frozen=True)

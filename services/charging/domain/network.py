@@ -85,7 +85,8 @@ def _cells(fleet: Fleet, allowed: np.ndarray | None = None) -> Cells:
     forced = np.where(mode == Mode.OFF.value, 0, forced)
     dis_car = np.array([kw_to_wh_per_slot(veh.max_discharge_w / 1000) if veh.v2g else 0
                         for veh in fleet.vehicles], dtype=np.int64)
-    charger = np.array([kw_to_wh_per_slot(site.charger_w / 1000) for site in fleet.sites], dtype=np.int64)
+    charger = np.array([kw_to_wh_per_slot(site.charger_w / 1000) if site.bidirectional else 0
+                        for site in fleet.sites], dtype=np.int64)
     discharge = np.where(mode == Mode.DEPARTURE.value, np.minimum(dis_car[v], charger[s]) if len(v) else 0, 0)
     return Cells(v, t, s, rate, forced.astype(np.int64), discharge.astype(np.int64), continuing, age, stay)
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from services.charging.adapters.charger_gateway import ChargerGateway
+from services.charging.domain.profiles import limit_w
 from shared.contracts import energy
 from shared.contracts.base import Envelope
 from shared.contracts.codec import encode
@@ -92,3 +93,24 @@ def test_a_wrong_key_is_dead_lettered_and_a_set_point_for_another_device_is_only
     assert dict(producer.sent[0][3])["x-dlq-source-offset"] == b"2"
     assert consumer.log == [("read", 1), ("commit",), ("read", 2), ("sent", "energy.dispatch.dlq"), ("commit",)]
     assert _dead_lettered(gateway) == 1
+
+
+def test_a_discharge_set_point_is_sent_as_no_charging_and_acknowledged_as_zero():
+    """OCPP 1.6J has no discharge: the charger is told 0 W and the acknowledgement says 0 kWh was applied,
+    never the -2 kWh that was asked for (metering and billing follow what the charger really does)."""
+    gateway = ChargerGateway("unused:9092", {"office-park/cp-01"})
+    sent: list[dict] = []
+
+    class Central:
+        async def send_profile(self, charger_id: str, connector_id: int, profile: dict) -> str:
+            sent.append(profile)
+            return "Accepted"
+
+    gateway.central = Central()  # type: ignore[assignment]
+    slot = (datetime.now(UTC) + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    status = asyncio.run(gateway.apply(DispatchSetpoint(device="office-park/cp-01", participant="ev-1", slot=slot,
+                                                        kwh=Decimal("-2.000"))))
+    assert status == "Accepted"
+    assert limit_w(sent[0]) == 0
+    ack = gateway.outbox.get_nowait()
+    assert ack.payload.kwh_applied == 0

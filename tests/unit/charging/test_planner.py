@@ -182,3 +182,16 @@ def test_a_full_v2g_car_never_holds_more_than_its_battery_to_sell_it_back():
     assert p.problems() == []
     assert p.soc_wh.max() <= 40_000
     assert soc_at_departure(p, "full") == 40_000  # driver first: it still leaves full
+
+
+def test_a_v2g_car_never_discharges_where_the_chargers_only_charge():
+    """The same dear slot to sell in: a bidirectional site lets the car feed back, a one-way site does not."""
+    horizon = 4
+    car_ = car("v", 0, horizon, need_wh=0, soc_wh=30_000, preference=Preference.CHEAP, v2g=True,
+               max_discharge_w=5000)
+    for bidirectional, sells in ((True, True), (False, False)):
+        s = dataclasses.replace(site(1, horizon=horizon), bidirectional=bidirectional)
+        f = fleet([s], [car_], horizon=horizon, sell=3000)
+        p = plan(f)
+        assert p.problems() == []
+        assert (p.discharge_wh.sum() > 0) == sells
