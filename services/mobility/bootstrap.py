@@ -26,7 +26,12 @@ def build_mobility(network: RoadNetwork, config: MobilityConfig | None = None, *
     scale = config.time_scale
     # Re-plan once a simulated minute, but not more often than every two seconds of wall time.
     tuned = MobilitySettings(reopt_interval_s=max(2.0, 60.0 / scale))
-    return build_service(network, tuned, clock=clock or scaled_clock(scale, config.clock_start))
+    groups = None
+    if config.coowned_groups is not None:
+        from services.mobility.coowned import load_groups
+
+        groups = load_groups(config.coowned_groups)
+    return build_service(network, tuned, clock=clock or scaled_clock(scale, config.clock_start), groups=groups)
 
 
 def open_mobility(settings: Settings, config: MobilityConfig | None = None) -> Service:

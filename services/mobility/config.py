@@ -4,11 +4,15 @@
   demos and end-to-end tests, where a 10-minute ride then takes seconds).
 - ``CITYMATCH_MOBILITY_CLOCK_START`` (unset): ``HH:MM``, Japan time: its clock starts today at this time instead of
   now (a fast demo or test then runs in the fleet's working hours, whatever the hour it is started at).
+- ``CITYMATCH_MOBILITY_COOWNED_GROUPS`` (unset): a JSON file of co-owning groups (members with their shares,
+  cars with instalment and insurance, prices; see ``services.mobility.coowned.load_groups``); unset: the Ebina
+  group of the co-owned report.
 """
 
 from __future__ import annotations
 
 from datetime import time
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -21,3 +25,4 @@ class MobilityConfig(EnvConfig):
 
     time_scale: int = Field(1, ge=1)
     clock_start: time | None = None
+    coowned_groups: Path | None = None

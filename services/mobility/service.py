@@ -20,14 +20,22 @@ from datetime import datetime, time, timedelta
 
 import numpy as np
 
+from services.mobility.coowned import CoownedGroups, GroupSpec, default_groups
 from services.mobility.domain.dispatcher import Answer, Dispatcher, Promise
 from services.mobility.domain.fleet import DROPOFF, RideRequest, Stop, Vehicle, shift_on_duty, simulate
 from services.mobility.domain.reopt import reoptimise
 from services.mobility.settings import TOKYO, MobilitySettings
+from shared.contracts import charging as ev
 from shared.contracts.base import Envelope, utcnow
+from shared.contracts.charging import ChargingSessionMetered
 from shared.contracts.mobility import (
     ASSIGNMENTS,
+    COOWNED,
     REQUESTS,
+    CoownedBookingAnswered,
+    CoownedBookingRequested,
+    CoownedPeriodClosed,
+    CoownedUsageRecorded,
     PlannedStop,
     RideAnswered,
     RideCompleted,
@@ -230,8 +238,13 @@ def scaled_clock(scale: int, start_at: time | None = None) -> Callable[[], datet
 
 
 def build_service(network: RoadNetwork, settings: MobilitySettings | None = None,
-                  clock: Callable[[], datetime] | None = None) -> Service:
+                  clock: Callable[[], datetime] | None = None, groups: Iterable[GroupSpec] | None = None) -> Service:
+    """Ride dispatch and the co-owned groups' books (``groups``: the Ebina group by default)."""
     svc = MobilityService(network, settings, clock)
+    coowned = CoownedGroups(default_groups() if groups is None else groups)
+
+    def on_completed(envelope: Envelope, payload: RideCompleted) -> list[Outgoing]:
+        return [*svc.on_completed(envelope, payload), *coowned.on_ride(envelope, payload)]
 
     def locked(fn):
         def run(*args):
@@ -242,6 +255,12 @@ def build_service(network: RoadNetwork, settings: MobilitySettings | None = None
     return Service(name="mobility", handlers={REQUESTS: {RideRequested: locked(svc.on_request)},
                                               ASSIGNMENTS: {RideAnswered: locked(svc.on_answer),
                                                             VehiclePlanned: locked(svc.on_plan),
-                                                            RideCompleted: locked(svc.on_completed)}},
+                                                            RideCompleted: locked(on_completed)},
+                                              COOWNED: {CoownedBookingRequested: locked(coowned.on_booking),
+                                                        CoownedBookingAnswered: locked(coowned.on_answer),
+                                                        CoownedUsageRecorded: locked(coowned.on_usage),
+                                                        CoownedPeriodClosed: locked(coowned.on_close)},
+                                              ev.SESSIONS: {ChargingSessionMetered: locked(coowned.on_session)}},
                    timers=[Timer(svc.settings.reopt_interval_s, locked(svc.tick))],
-                   replay={ASSIGNMENTS: timedelta(days=1)})
+                   # a group's months are rebuilt from its own topic: bookings are taken months ahead
+                   replay={ASSIGNMENTS: timedelta(days=1), COOWNED: timedelta(days=400)})

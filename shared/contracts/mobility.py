@@ -2,8 +2,9 @@
 
 Topics: ``mobility.requests`` (RideRequested, keyed by request), ``mobility.assignments`` (RideAnswered for
 the rider, VehiclePlanned for the driver, RideCompleted for settlement; keyed by request or vehicle),
-``mobility.cost_shares`` (CostShareSettled: a co-owning group's period split and each member's bill, for
-settlement; keyed by group).
+``mobility.coowned`` (a co-owning group's bookings and their answers, and the close of a period; keyed by
+group), ``mobility.cost_shares`` (CostShareSettled: a co-owning group's period split and each member's bill,
+for settlement; keyed by group).
 Times are timezone-aware datetimes on the wire; the dispatcher works in seconds of the service day.
 """
 
@@ -178,6 +179,92 @@ class CostShareSettled(Payload):
         return self.group
 
 
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class CoownedBookingRequested(Payload):
+    """A member of a co-owning group books one of the group's cars (``car``: the one they prefer, any free car
+    otherwise) for a trip; members book first, the fleet gets the hours they leave."""
+
+    event_type: ClassVar[str] = "mobility.coowned.booking.requested"
+    booking_id: str = Field(min_length=1, max_length=64)
+    group: str = Field(min_length=1, max_length=64)
+    member: str = Field(min_length=1, max_length=64)
+    car: str | None = Field(default=None, max_length=64)
+    start: datetime
+    end: datetime
+    distance_m: int = Field(default=0, ge=0, le=2_000_000)
+
+    _tz = field_validator("start", "end")(_aware)
+
+    @model_validator(mode="after")
+    def _order(self) -> CoownedBookingRequested:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+    def key(self) -> str:
+        return self.group
+
+
+class CoownedBookingAnswered(Payload):
+    """The member's answer: the car held for them, or why not and which cars are free then."""
+
+    event_type: ClassVar[str] = "mobility.coowned.booking.answered"
+    booking_id: str
+    group: str
+    member: str
+    accepted: bool
+    car: str | None = None
+    start: datetime
+    end: datetime
+    period: str
+    reason: str = ""
+    free_cars: tuple[str, ...] = ()
+
+    def key(self) -> str:
+        return self.group
+
+
+class CoownedUsageRecorded(Payload):
+    """What a group car did outside its members' bookings that the month's split needs: energy it was charged
+    (``wh``, from the charging service's meter) or a fare it earned as a ride vehicle (``credit_sen``, the
+    payout). ``ref`` names the source (a charging transaction or a ride), so a record counts once."""
+
+    event_type: ClassVar[str] = "mobility.coowned.usage.recorded"
+    group: str = Field(min_length=1, max_length=64)
+    period: str = Field(pattern=PERIOD_PATTERN)
+    ref: str = Field(min_length=1, max_length=160)
+    car: str = Field(min_length=1, max_length=64)
+    at: datetime
+    wh: int = Field(default=0, ge=0)
+    pv_wh: int = Field(default=0, ge=0)
+    credit_sen: int = Field(default=0, ge=0)
+
+    _tz = field_validator("at")(_aware)
+
+    @model_validator(mode="after")
+    def _pv(self) -> CoownedUsageRecorded:
+        if self.pv_wh > self.wh:
+            raise ValueError("pv_wh must not exceed wh")
+        return self
+
+    def key(self) -> str:
+        return self.group
+
+
+class CoownedPeriodClosed(Payload):
+    """An operator closes a group's period (a calendar month, Japan time): its costs are split and billed,
+    and the period takes no more bookings."""
+
+    event_type: ClassVar[str] = "mobility.coowned.period.closed"
+    group: str = Field(min_length=1, max_length=64)
+    period: str = Field(pattern=PERIOD_PATTERN, description="the month, e.g. 2026-11")
+
+    def key(self) -> str:
+        return self.group
+
+
 REQUESTS: Topic[RideRequested] = Topic("mobility.requests", key="request", payloads=(RideRequested,))
 # Answers and completions are keyed by request, plans by vehicle: one topic, the latest plan per vehicle wins.
 ASSIGNMENTS: Topic[RideAnswered | VehiclePlanned | RideCompleted] = Topic(
@@ -187,4 +274,10 @@ ASSIGNMENTS: Topic[RideAnswered | VehiclePlanned | RideCompleted] = Topic(
 COST_SHARES: Topic[CostShareSettled] = Topic("mobility.cost_shares", key="group", payloads=(CostShareSettled,),
                                              retention_ms=None)
 
-TOPICS: tuple[AnyTopic, ...] = (REQUESTS, ASSIGNMENTS, COST_SHARES)
+# The group's book is rebuilt from this topic after a restart (requests, answers and closes are kept).
+COOWNED: Topic[CoownedBookingRequested | CoownedBookingAnswered | CoownedUsageRecorded | CoownedPeriodClosed] = Topic(
+    "mobility.coowned", key="group",
+    payloads=(CoownedBookingRequested, CoownedBookingAnswered, CoownedUsageRecorded, CoownedPeriodClosed),
+    retention_ms=None)
+
+TOPICS: tuple[AnyTopic, ...] = (REQUESTS, ASSIGNMENTS, COST_SHARES, COOWNED)

@@ -11,13 +11,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from services.mobility.coowned import cost_share_event
 from services.mobility.domain.coownership.split import CostSplit, MemberBill, Prices, split_costs
 from services.settlement.domain.chain import ChainHead, Entry, append
 from services.settlement.domain.kinds.cost_share import NAME, CostShare
 from services.settlement.domain.kinds.payments import payment_draft
 from services.settlement.domain.signing import Signer
 from services.settlement.domain.verify import verify
-from shared.contracts.mobility import CostShareSettled, MemberCostShare
+from shared.contracts.mobility import CostShareSettled
 from simulator.coowned.config import GroupConfig
 from simulator.coowned.synthetic import GroupMonth, prices_sen, simulate
 from simulator.energy.weather import WEATHER_ATTRIBUTION, days_in
@@ -55,17 +56,9 @@ def period_label(config: GroupConfig, days: int) -> str:
 
 
 def to_event(config: GroupConfig, month: GroupMonth, split: CostSplit) -> CostShareSettled:
-    """The split as the event settlement books from ``mobility.cost_shares`` (the members' own energy apart
-    from the fleet's); the contract re-checks that every column sums to the group's total."""
-    members = tuple(MemberCostShare(
-        member=m.member, use_min=m.use_min, distance_m=m.distance_m, wh=m.wh, renewable_wh=m.renewable_wh,
-        instalment_sen=m.instalment_sen, insurance_sen=m.insurance_sen, energy_sen=m.energy_sen,
-        fleet_energy_sen=m.fleet_energy_sen, credit_sen=m.credit_sen) for m in split.members)
-    return CostShareSettled(
-        group=config.group, period=period_label(config, month.days), period_end=month.end,
-        instalment_sen=split.instalment_sen, insurance_sen=split.insurance_sen,
-        energy_sen=split.energy_sen - split.fleet_energy_sen, fleet_energy_sen=split.fleet_energy_sen,
-        credit_sen=split.revenue_sen, members=members)
+    """The split as the event settlement books from ``mobility.cost_shares``, exactly as the live service
+    publishes it when an operator closes a month."""
+    return cost_share_event(config.group, period_label(config, month.days), month.end, split)
 
 
 def build(config: GroupConfig) -> CoownedReport:

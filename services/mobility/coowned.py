@@ -1,0 +1,222 @@
+"""Co-owned EVs on the bus: members book the group's cars, the period's costs are split and billed.
+
+A member's ``CoownedBookingRequested`` is answered at once (the car held, or why not and which cars are free
+then) from the group's book of that month (``domain.coownership.bookings``: members first, a turnaround after
+each booking). The group's cars are also metered by the charging service (``ev.sessions``: what each car
+took, counted when its transaction ends) and may earn fares as ride vehicles (``RideCompleted``: the payout
+is the fleet's credit for the cars' remaining hours); both become ``CoownedUsageRecorded`` on the group's
+topic, and only those records change the month. An operator's ``CoownedPeriodClosed`` splits the month
+(``domain.coownership.split``) and publishes ``CostShareSettled``, which settlement books as each member's
+bill; a closed month takes no more bookings.
+
+Why everything is kept on ``mobility.coowned``: replaying it (``Service.replay``) rebuilds each book exactly
+(the same requests in the same order get the same answers), so a restart loses and doubles nothing. A
+redelivered request gets its first answer again; a redelivered close republishes the same split.
+
+The meter does not say which of a charge's kWh were local PV, so live charges count as grid energy (the
+renewable share of a live bill is 0 until the charging service reports the PV part per session).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from services.mobility.domain.coownership.bookings import Booking, BookingBook, Car, CoownershipError
+from services.mobility.domain.coownership.energy import Charge
+from services.mobility.domain.coownership.split import CostSplit, Prices, split_costs
+from services.mobility.settings import TOKYO
+from shared.contracts.base import Envelope
+from shared.contracts.charging import ChargingSessionMetered
+from shared.contracts.mobility import (
+    COOWNED,
+    COST_SHARES,
+    CoownedBookingAnswered,
+    CoownedBookingRequested,
+    CoownedPeriodClosed,
+    CoownedUsageRecorded,
+    CostShareSettled,
+    MemberCostShare,
+    RideCompleted,
+)
+from shared.errors import DomainError
+from shared.runtime import Outgoing
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """A co-owning group: its members with their ownership units, its cars, and the energy prices it pays."""
+
+    id: str
+    shares: dict[str, int]
+    cars: tuple[Car, ...]
+    prices: Prices = field(default_factory=Prices)
+    turnaround_min: int = 15
+
+    def __post_init__(self) -> None:
+        if not self.id or not self.shares or not self.cars:
+            raise CoownershipError(f"group {self.id!r}: id, members and cars must not be empty")
+
+
+def default_groups() -> tuple[GroupSpec, ...]:
+    """The Ebina group of the co-owned report (``citymatch report co-owned``): five members, two EVs."""
+    cars = (Car("ev-leaf", 40_000, 150, 6_850_000, 620_000), Car("ev-sakura", 20_000, 125, 4_230_000, 480_000))
+    return (GroupSpec("ebina-kashiwa-ev", {"aoki": 2, "baba": 1, "chiba": 2, "doi": 1, "endo": 1}, cars,
+                      Prices(1500, 2620)),)
+
+
+def load_groups(path: Path) -> tuple[GroupSpec, ...]:
+    """Groups from a JSON file: ``[{"id", "shares": {member: units}, "cars": [{"id", "battery_kwh", "wh_per_km",
+    "instalment_yen", "insurance_yen"}], "pv_yen_per_kwh", "grid_yen_per_kwh"}]``."""
+    groups = []
+    for g in json.loads(path.read_text(encoding="utf-8")):
+        cars = tuple(Car(c["id"], int(c["battery_kwh"]) * 1000, int(c["wh_per_km"]), int(c["instalment_yen"]) * 100,
+                         int(c["insurance_yen"]) * 100) for c in g["cars"])
+        prices = Prices(round(float(g.get("pv_yen_per_kwh", 15)) * 100), round(float(g.get("grid_yen_per_kwh", 26.2))
+                                                                             * 100))
+        groups.append(GroupSpec(g["id"], {str(m): int(u) for m, u in g["shares"].items()}, cars, prices))
+    return tuple(groups)
+
+
+def month_of(moment: datetime) -> tuple[str, datetime, datetime]:
+    """The period (``YYYY-MM``, Japan time) a moment falls in, with its start and end."""
+    local = moment.astimezone(TOKYO)
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return f"{start:%Y-%m}", start, end
+
+
+def period_bounds(period: str) -> tuple[datetime, datetime]:
+    year, month = (int(x) for x in period.split("-"))
+    _, start, end = month_of(datetime(year, month, 15, 12, tzinfo=TOKYO))
+    return start, end
+
+
+def cost_share_event(group: str, period: str, period_end: datetime, split: CostSplit) -> CostShareSettled:
+    """The split as settlement books it (the members' own energy apart from the fleet's); the contract
+    re-checks that every column sums to the group's total."""
+    members = tuple(MemberCostShare(
+        member=m.member, use_min=m.use_min, distance_m=m.distance_m, wh=m.wh, renewable_wh=m.renewable_wh,
+        instalment_sen=m.instalment_sen, insurance_sen=m.insurance_sen, energy_sen=m.energy_sen,
+        fleet_energy_sen=m.fleet_energy_sen, credit_sen=m.credit_sen) for m in split.members)
+    return CostShareSettled(
+        group=group, period=period, period_end=period_end, instalment_sen=split.instalment_sen,
+        insurance_sen=split.insurance_sen, energy_sen=split.energy_sen - split.fleet_energy_sen,
+        fleet_energy_sen=split.fleet_energy_sen, credit_sen=split.revenue_sen, members=members)
+
+
+@dataclass
+class _Month:
+    book: BookingBook
+    start: datetime
+    end: datetime
+    charges: dict[str, Charge] = field(default_factory=dict)   # by charger/transaction
+    credit_sen: dict[str, int] = field(default_factory=dict)   # by ride request
+    settled: CostShareSettled | None = None
+
+
+class CoownedGroups:
+    """Every group's month books and answers; handlers return what to publish."""
+
+    def __init__(self, groups: Iterable[GroupSpec]) -> None:
+        self.groups = {g.id: g for g in groups}
+        self.car_group = {c.id: g.id for g in self.groups.values() for c in g.cars}
+        self.months: dict[tuple[str, str], _Month] = {}
+        self.answers: dict[str, CoownedBookingAnswered] = {}
+
+    def _month(self, group: GroupSpec, period: str) -> _Month:
+        key = (group.id, period)
+        if key not in self.months:
+            start, end = period_bounds(period)
+            book = BookingBook(group.cars, group.shares, int((end - start).total_seconds() // 60),
+                               group.turnaround_min)
+            self.months[key] = _Month(book, start, end)
+        return self.months[key]
+
+    def on_booking(self, envelope: Envelope, p: CoownedBookingRequested) -> list[Outgoing]:
+        if p.booking_id in self.answers:
+            return [Outgoing(COOWNED, self.answers[p.booking_id])]
+        period, start, end = month_of(p.start)
+        answer = self._decide(p, period, start, end)
+        self.answers[p.booking_id] = answer
+        return [Outgoing(COOWNED, answer)]
+
+    def _decide(self, p: CoownedBookingRequested, period: str, start: datetime, end: datetime
+                ) -> CoownedBookingAnswered:
+        def no(reason: str, free: tuple[str, ...] = ()) -> CoownedBookingAnswered:
+            return CoownedBookingAnswered(booking_id=p.booking_id, group=p.group, member=p.member, accepted=False,
+                                          start=p.start, end=p.end, period=period, reason=reason, free_cars=free)
+
+        group = self.groups.get(p.group)
+        if group is None:
+            return no(f"no co-owning group {p.group!r}")
+        if p.member not in group.shares:
+            return no(f"{p.member} is not a member of {p.group}")
+        if p.end > end:
+            return no(f"a booking must end in the month it starts (by {end:%Y-%m-%d %H:%M} Japan time): book the "
+                      "rest as a second booking")
+        month = self._month(group, period)
+        if month.settled is not None:
+            return no(f"{period} is closed: its costs are already split")
+        a, b = int((p.start - start).total_seconds() // 60), -(-int((p.end - start).total_seconds()) // 60)
+        cars = [p.car] if p.car else []
+        cars += [c.id for c in group.cars if c.id not in cars]
+        if p.car and p.car not in {c.id for c in group.cars}:
+            return no(f"{p.car} is not one of {p.group}'s cars ({', '.join(c.id for c in group.cars)})")
+        first = None
+        for car in cars:  # the car asked for, then any other that is free (the answer says which)
+            refusal = month.book.book(Booking(p.booking_id, p.member, car, a, b, p.distance_m))
+            if refusal is None:
+                return CoownedBookingAnswered(booking_id=p.booking_id, group=p.group, member=p.member, accepted=True,
+                                              car=car, start=p.start, end=p.end, period=period)
+            first = first or refusal
+        return no(first.reason if first else "no car is free then", tuple(month.book.free_cars(a, b)))
+
+    def on_answer(self, envelope: Envelope, p: CoownedBookingAnswered) -> list[Outgoing]:
+        self.answers.setdefault(p.booking_id, p)  # our own answers, read back on replay
+        return []
+
+    def on_session(self, envelope: Envelope, p: ChargingSessionMetered) -> list[Outgoing]:
+        """A group car's finished charging transaction, recorded in the month it ended in."""
+        gid = self.car_group.get(p.vehicle)
+        if gid is None or not p.final:
+            return []
+        return [Outgoing(COOWNED, CoownedUsageRecorded(
+            group=gid, period=month_of(p.read_at)[0], ref=f"charge:{p.charger}/{p.transaction_id}", car=p.vehicle,
+            at=p.read_at, wh=int(p.kwh * 1000)))]
+
+    def on_ride(self, envelope: Envelope, p: RideCompleted) -> list[Outgoing]:
+        """A fare a group car earned as a ride vehicle: its payout is the owners' credit for that month."""
+        gid = self.car_group.get(p.vehicle)
+        if gid is None:
+            return []
+        return [Outgoing(COOWNED, CoownedUsageRecorded(
+            group=gid, period=month_of(p.dropped_off_at)[0], ref=f"ride:{p.request_id}", car=p.vehicle,
+            at=p.dropped_off_at, credit_sen=p.payout_yen * 100))]
+
+    def on_usage(self, envelope: Envelope, p: CoownedUsageRecorded) -> list[Outgoing]:
+        group = self.groups.get(p.group)
+        if group is None:
+            return []
+        month = self._month(group, p.period)
+        if month.settled is not None:
+            return []  # recorded after the close: the split is final (the record stays on the topic)
+        if p.wh:
+            month.charges[p.ref] = Charge(p.car, int((p.at - month.start).total_seconds() // 60), p.wh, p.pv_wh)
+        if p.credit_sen:
+            month.credit_sen[p.ref] = p.credit_sen
+        return []
+
+    def on_close(self, envelope: Envelope, p: CoownedPeriodClosed) -> list[Outgoing]:
+        group = self.groups.get(p.group)
+        if group is None:
+            raise DomainError(f"group: no co-owning group {p.group!r}")
+        month = self._month(group, p.period)
+        if month.settled is None:
+            split = split_costs(month.book, group.shares, month.charges.values(), group.prices,
+                                sum(month.credit_sen.values()))
+            month.settled = cost_share_event(group.id, p.period, month.end, split)
+        return [Outgoing(COST_SHARES, month.settled)]
