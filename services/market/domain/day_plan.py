@@ -14,7 +14,7 @@ energy ``e_t`` within the minimum and maximum state of charge:
 
 maximising the money of the trades, less a small wear cost per kWh moved (so a flat forecast leaves the
 battery idle rather than at an arbitrary vertex), plus what the energy left at the end is worth (by
-default the mean expected sale price: energy kept is worth what it fetches on an average slot). A car
+default the mean buy-back price: what it surely fetches; a book's bids are a forecast, not a promise). A car
 that must leave with a given charge gets a floor on its stored energy at the end of the horizon.
 
 The dual of the first slot's energy balance is what one more stored kWh is worth to the rest of the
@@ -32,6 +32,11 @@ from ortools.linear_solver.python import model_builder as mb
 
 SLOT_H = 0.5
 WEAR_YEN_PER_KWH = 0.01  # tie-break only: well under a sen per kWh moved
+# Ties between slots of equal price, far below a sen. A deeper book is likelier to take the kWh (so among
+# equal bids a sale goes to the load's peak, not to midnight); and sooner is surer, so a rolling re-plan does
+# not put off to the next day forever a sale it could make today at the same price.
+DEPTH_YEN_PER_KWH = 1e-3  # times the level's share of the horizon's deepest level
+SOONER_YEN_PER_KWH_SLOT = 1e-6
 
 
 class PlanError(ValueError):
@@ -112,14 +117,18 @@ def plan_day(storage: Storage, prices: Sequence[SlotPrice], net_load: Sequence[f
     buy = [model.new_num_var(0.0, math.inf, f"b{t}") for t in range(n)]
     sell = [model.new_num_var(0.0, math.inf, f"s{t}") for t in range(n)]
     money: list[mb.LinearExpr] = []
+    deepest = max([q for p in prices for q, _ in (*p.bids, *p.asks)], default=1.0) or 1.0
     for t, p in enumerate(prices):
         to_bids = [model.new_num_var(0.0, max(0.0, q), f"sb{t}_{j}") for j, (q, _) in enumerate(p.bids)]
         from_asks = [model.new_num_var(0.0, max(0.0, q), f"ba{t}_{j}") for j, (q, _) in enumerate(p.asks)]
         to_grid, from_grid = model.new_num_var(0.0, math.inf, f"sg{t}"), model.new_num_var(0.0, math.inf, f"bg{t}")
         model.add(sell[t] - to_grid - sum(to_bids) == 0)
         model.add(buy[t] - from_grid - sum(from_asks) == 0)
-        money.append(p.sell * to_grid + sum(y * x for (_, y), x in zip(p.bids, to_bids, strict=True))
-                     - p.buy * from_grid - sum(y * x for (_, y), x in zip(p.asks, from_asks, strict=True)))
+        bonus = [DEPTH_YEN_PER_KWH * q / deepest for q, _ in (*p.bids, *p.asks)]
+        money.append(p.sell * to_grid - p.buy * from_grid
+                     + sum((y + b) * x for (_, y), b, x in zip(p.bids, bonus, to_bids, strict=False))
+                     - sum((y - b) * x for (_, y), b, x in zip(p.asks, bonus[len(p.bids):], from_asks, strict=True))
+                     - SOONER_YEN_PER_KWH_SLOT * t * (sell[t] + buy[t]))
     # Stored energy after each slot; a start outside the limits may only move towards them.
     stored = [model.new_num_var(min(e_min, e0), max(e_max, e0), f"e{t}") for t in range(n)]
     balances = []
