@@ -166,3 +166,21 @@ def test_community_file_opts_a_profile_into_planning():
                           "battery": {"capacity_kwh": 100, "power_kw": 50}}]})
     assert community.profiles["store"].plans and not community.profiles["plain"].plans
     assert community.profiles["planned"].plans and not community.profiles["economy"].plans
+
+
+def test_station_battery_of_the_demo_keeps_its_charge_for_the_evening_and_earns_more():
+    """The Ebina demo day: by its table the station battery sells at midnight; planning, it sells nothing before
+    16:00, sells in the afternoon and evening peak, and earns more than the table for every kWh it gives up."""
+    from datetime import date
+
+    from services.market.adapters.community_yaml import load_community
+    from services.market.storage_day import storage_day, with_planning
+
+    ebina = load_community("ebina")
+    table = storage_day(with_planning(ebina, "station-battery", False), "station-battery", date(2026, 5, 20), 0.8)
+    planned = storage_day(with_planning(ebina, "station-battery", True), "station-battery", date(2026, 5, 20), 0.8)
+    assert any(t.startswith("00:00 sold") for t in table["trades"])
+    assert planned["trades"] and all("16:00" <= t[:5] < "21:00" and " sold " in t for t in planned["trades"])
+    assert D(planned["soc_18:00_pct"]) < D(planned["soc_00:00_pct"]) == D("75.0")
+    per_kwh = D(planned["net_yen"]) / D(planned["sold_kwh"])
+    assert per_kwh > D(table["net_yen"]) / D(table["sold_kwh"])
