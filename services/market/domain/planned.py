@@ -19,7 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from services.market.domain.agents import AgentInput, EvState, Intent, StorageState, _q
-from services.market.domain.day_plan import Storage, plan_day
+from services.market.domain.day_plan import PlanError, Storage, plan_day
 
 _YEN = Decimal("0.01")
 
@@ -34,10 +34,13 @@ def decide_planned(a: AgentInput) -> list[Intent] | None:
     horizon = min(horizon, len(forecast.prices))
     net = a.load_kwh - a.pv_kwh
     later = list(forecast.net_load[1:horizon]) + [0.0] * max(0, horizon - len(forecast.net_load))
-    plan = plan_day(
-        Storage(float(state.capacity_kwh), float(state.power_kw), float(state.soc_pct), float(state.min_soc_pct),
-                float(state.max_soc_pct), end_floor_kwh=floor),
-        forecast.prices[:horizon], [float(net), *later[:horizon - 1]])
+    try:
+        plan = plan_day(
+            Storage(float(state.capacity_kwh), float(state.power_kw), float(state.soc_pct),
+                    float(state.min_soc_pct), float(state.max_soc_pct), end_floor_kwh=floor),
+            forecast.prices[:horizon], [float(net), *later[:horizon - 1]])
+    except PlanError:  # a forecast the plan cannot use (e.g. selling above buying): the table decides
+        return None
     charge = min(_q(Decimal(str(plan.charge[0]))), state.charge_room())
     discharge = min(_q(Decimal(str(plan.discharge[0]))), state.discharge_room())
     value = Decimal(str(plan.value_after_first)).quantize(_YEN)

@@ -184,3 +184,20 @@ def test_station_battery_of_the_demo_keeps_its_charge_for_the_evening_and_earns_
     assert D(planned["soc_18:00_pct"]) < D(planned["soc_00:00_pct"]) == D("75.0")
     per_kwh = D(planned["net_yen"]) / D(planned["sold_kwh"])
     assert per_kwh > D(table["net_yen"]) / D(table["sold_kwh"])
+
+
+def test_home_battery_stores_its_pv_surplus_for_the_evening_and_offers_what_it_cannot_take():
+    """A home at noon with 3 kWh of PV surplus and a 4 kW battery at 20 %: the plan stores 2 kWh (its power for
+    half an hour) for buyers in the evening and offers the other 1 kWh at the buy-back price, as renewable."""
+    prices = tuple(SlotPrice(RETAIL, BUYBACK, ((50.0, 19.0),) if 12 <= k < 18 else ()) for k in range(48))
+    home = AgentInput("home-pv-bat-01", PLANNED, D("26.2"), D("7"), load_kwh=D("0.5"), pv_kwh=D("3.5"),
+                      battery=StorageState(D(12), D(4), D(20)), forecast=Forecast(prices, (-3.0,) * 4))
+    [sell] = decide(home)
+    assert (sell.side, sell.kwh, sell.limit_price, sell.renewable) == ("sell", D("1.000"), D("7"), True)
+
+
+def test_an_unusable_forecast_falls_back_to_the_table():
+    """A forecast whose slot sells above its buy price is not planned on: the agent bids by its table."""
+    bad = tuple(SlotPrice(10.0, 12.0) for _ in range(48))
+    a = _station(prices=bad)
+    assert decide(a) == decide(dataclasses.replace(a, profile=ECONOMY, forecast=None))
