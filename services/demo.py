@@ -18,7 +18,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -69,7 +69,7 @@ class BusClearing:
 def run_energy_day(out: Path, day: date, weather: float) -> dict:
     from services.market.adapters.community_yaml import load_community
     from services.market.bootstrap import build_market
-    from services.market.simulate import simulate_day
+    from services.market.simulate import market_memory, simulate_day
     from services.settlement.anchor_file import AnchorFile
     from services.settlement.bootstrap import build_settlement
     from services.settlement.export import export_lines
@@ -90,7 +90,12 @@ def run_energy_day(out: Path, day: date, weather: float) -> dict:
                         build_settlement(ledger, anchor_file=anchors)])
     clearing = BusClearing(bus, clock)
     t0 = time.perf_counter()
-    report = simulate_day(community, day, weather_factor=weather, clear=clearing)
+    # A member whose profile plans its day forecasts from the market's memory: the day before, cleared by the
+    # market core directly (not on the bus, so not in the ledger), gives it the book of each half-hour.
+    memory = market_memory(community)
+    if any(community.profiles[m.profile].plans for m in community.members):
+        simulate_day(community, day - timedelta(days=1), weather_factor=weather, memory=memory)
+    report = simulate_day(community, day, weather_factor=weather, clear=clearing, memory=memory)
     seconds = time.perf_counter() - t0
     bus.tick()  # settlement's timer anchors the day's slots (Merkle roots on ledger.anchors)
     bus.run_until_idle()
@@ -199,6 +204,7 @@ def _storage_days(community, trades: list[TradeMatched]) -> dict[str, dict[str, 
             "bought_kwh": str(kwh_bought), "sold_when": _slot_ranges([t.slot for t in sold]),
             "bought_when": _slot_ranges([t.slot for t in bought]),
             "sold_to": sorted({t.buyer for t in sold}), "evening_peak_sold_kwh": str(evening),
+            "plans": community.profiles[m.profile].plans,
         }
     return out
 
@@ -215,12 +221,14 @@ def _storage_lines(storage: dict[str, dict[str, object]]) -> list[tuple[str, str
         bought = f"bought {_kwh(s['bought_kwh'])}" + (f" at {s['bought_when']}" if s["bought_when"] else "")
         rows.append((pid, f"{_kwh(s['capacity_kwh'])}, {s['soc_start_pct']} % charged at 00:00 -> "
                           f"{s['soc_end_pct']} % at 24:00; {sold}; {bought}"))
+        how = ("it plans its day from the market's book of the day before" if s.get("plans") else
+               f"its bids follow its charge level only (it offers above {MID_SOC} % charge and bids below it at "
+               "its own table price), not the time of day")
         if Decimal(str(s["evening_peak_sold_kwh"])) == 0:
-            rows.append(("", f"nothing left for the evening peak ({lo}:00-{hi}:00): its bids follow its charge "
-                             f"level only (it offers above {MID_SOC} % charge and bids below it at its own table "
-                             "price), not the time of day"))
+            rows.append(("", f"nothing sold in the evening peak ({lo}:00-{hi}:00): {how}"))
         else:
-            rows.append(("", f"{_kwh(s['evening_peak_sold_kwh'])} of it in the evening peak ({lo}:00-{hi}:00)"))
+            rows.append(("", f"{_kwh(s['evening_peak_sold_kwh'])} of it in the evening peak ({lo}:00-{hi}:00): "
+                             f"{how}"))
     return rows
 
 

@@ -157,7 +157,7 @@ class DemoCity:
         from services.market.adapters.community_yaml import load_community
         from services.market.bootstrap import build_market
         from services.market.config import MarketConfig
-        from services.market.simulate import initial_soc
+        from services.market.simulate import initial_soc, market_memory, simulate_day
         from services.settlement.bootstrap import build_settlement
         from simulator.bootstrap import build_city_monitor
         from simulator.live import baselines_from_simulation
@@ -171,6 +171,11 @@ class DemoCity:
         self.app_users = set(app_users)
         self.community = load_community(COMMUNITY)
         self.soc = initial_soc(self.community)
+        # The market's book per half-hour, from which a member whose profile plans forecasts its day: seeded by
+        # the day before (cleared by the market core directly), then every live slot's orders and trades.
+        self.memory = market_memory(self.community)
+        if any(self.community.profiles[m.profile].plans for m in self.community.members):
+            simulate_day(self.community, day - timedelta(days=1), weather_factor=0.8, memory=self.memory)
         scenario = load_scenario(SCENARIO)
         scenario = scenario.with_overrides(seed=scenario.seed + seed)
         midnight = self.now.replace(hour=0)
@@ -198,7 +203,8 @@ class DemoCity:
         self.totals = Totals()
         self._published = 0
         self.plan: DayPlan | None = None
-        self._pending: tuple[datetime, list[Any]] | None = None  # the slot whose trades move the storage next
+        # the slot whose trades move the storage next, its agents' inputs and its orders
+        self._pending: tuple[datetime, list[Any], list[energy.EnergyOrderPlaced]] | None = None
         self._trades: list[energy.TradeMatched] = []
         self._redemptions: dict[datetime, list[incentives.RedemptionRequested]] = {}
         self._coupons: dict[str, int] = {}  # coupons redeemed per shop today
@@ -360,13 +366,15 @@ class DemoCity:
         assert self.plan is not None
         slot = slot.astimezone(UTC)
         if self._pending is not None:
-            done, inputs = self._pending
-            follow_contracts(self.community, inputs, [t for t in self._trades if t.slot == done], self.soc, done)
+            done, inputs, placed = self._pending
+            traded = [t for t in self._trades if t.slot == done]
+            follow_contracts(self.community, inputs, traded, self.soc, done)
+            self.memory.record(done, placed, traded)
         self._trades = [t for t in self._trades if t.slot >= slot]
-        inputs, orders = slot_orders(self.community, slot, self.plan.weather, self.soc, self.now)
+        inputs, orders = slot_orders(self.community, slot, self.plan.weather, self.soc, self.now, self.memory)
         for order in orders:
             self._publish(energy.ORDERS, order, producer="device-agent")
-        self._pending = (slot, inputs)
+        self._pending = (slot, inputs, orders)
 
     def _shop_history(self, first_day: date) -> None:
         """The shops' ordinary days before the first simulated one (what their anomalies are judged on)."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from services.market.domain.agents import AgentInput, decide, to_orders
 from services.market.domain.community import Community
+from services.market.domain.price_memory import PriceMemory
 from services.market.domain.solar import slot_of_day
 from services.market.market_slot import GRID_PARTICIPANT, clear_orders
 from shared.contracts.energy import EnergyOrderPlaced, TradeMatched
@@ -65,21 +66,28 @@ class DayReport:
 
 
 def simulate_day(community: Community, day: date, weather_factor: float = 1.0,
-                 gate_lead: timedelta = timedelta(minutes=30), clear: ClearSlot | None = None) -> DayReport:
+                 gate_lead: timedelta = timedelta(minutes=30), clear: ClearSlot | None = None,
+                 memory: PriceMemory | None = None, soc: dict[str, Decimal] | None = None) -> DayReport:
     """Run the 48 slots of the local ``day``; orders are placed ``gate_lead`` before each slot.
 
     ``clear(slot, orders, settings)`` returns the slot's trades; by default the market core is called
     directly. The embedded demo passes one that sends the orders through the market service on a bus.
+    Each cleared slot is recorded in ``memory`` (a fresh one by default), from which planning members
+    forecast their coming day: pass the memory of the day before to start with its prices. ``soc`` (updated
+    in place) carries the storage charge over from an earlier day; by default each device starts as its
+    community file says.
     """
     clear = clear or (lambda slot, orders, settings: clear_orders(slot, orders, settings)[0])
     settings = community.market_settings()
-    soc = initial_soc(community)
+    memory = memory if memory is not None else market_memory(community)
+    soc = soc if soc is not None else initial_soc(community)
     report = DayReport(community.name, day, retail_price=community.retail_price,
                        buyback_price=community.buyback_price)
     for index in range(48):
         slot = slot_of_day(day, index, community.location.tz)
-        inputs, orders = slot_orders(community, slot, weather_factor, soc, slot - gate_lead)
+        inputs, orders = slot_orders(community, slot, weather_factor, soc, slot - gate_lead, memory)
         trades = clear(slot, orders, settings)
+        memory.record(slot, orders, trades)
         _account(report, trades)
         report.slots += 1
         report.orders += len(orders)
@@ -98,11 +106,18 @@ def initial_soc(community: Community) -> dict[str, Decimal]:
     return soc
 
 
+def market_memory(community: Community) -> PriceMemory:
+    """An empty memory of the community's market (its time zone and wheeling fee)."""
+    return PriceMemory(community.location.tz, float(community.wheeling_fee))
+
+
 def slot_orders(community: Community, slot: datetime, weather_factor: float, soc: dict[str, Decimal],
-                placed_at: datetime) -> tuple[list[AgentInput], list[EnergyOrderPlaced]]:
+                placed_at: datetime, memory: PriceMemory | None = None,
+                ) -> tuple[list[AgentInput], list[EnergyOrderPlaced]]:
     """What each member's agent knows of ``slot`` and the orders it places for it at ``placed_at`` (a live
-    run places them slot by slot, then hands the slot's trades to :func:`follow_contracts`)."""
-    inputs = community.agent_inputs(slot, weather_factor, soc)
+    run places them slot by slot, then hands the slot's trades to :func:`follow_contracts`). Planning
+    members plan from ``memory``; without one they bid by their tables."""
+    inputs = community.agent_inputs(slot, weather_factor, soc, memory)
     return inputs, [o for a in inputs for o in to_orders(a, slot, decide(a), placed_at)]
 
 

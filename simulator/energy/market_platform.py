@@ -39,11 +39,13 @@ from services.charging.domain.fleet import (
 from services.charging.domain.fleet import Site as ChargingSite
 from services.charging.domain.planner import plan
 from services.market.domain.agents import AgentInput, StorageState, decide, to_orders
+from services.market.domain.day_plan import Forecast
+from services.market.domain.price_memory import PriceMemory
 from services.market.domain.profiles import BUILTIN_PROFILES
 from services.market.market_slot import GRID_PARTICIPANT, clear_orders
 from services.market.settings import MarketSettings
 from shared.contracts.energy import EnergyOrderPlaced, TradeMatched
-from simulator.energy.community import AWAY, SLOT_H, SLOTS_PER_DAY, CommunityDays
+from simulator.energy.community import AWAY, SLOT_H, SLOTS_PER_DAY, TZ, CommunityDays
 from simulator.energy.outcome import Account, Outcome
 
 PLAN_SLOTS = 2 * SLOTS_PER_DAY
@@ -76,6 +78,17 @@ def expected_prices(community: CommunityDays) -> ExpectedPrices:
     p = community.params
     ask = float(BUILTIN_PROFILES["price_first"].sell_price(_MID_SOC_ASK_PCT))
     return ExpectedPrices(p.home_retail, (p.buyback + community.tariffs()) / 2, (ask + p.home_retail) / 2)
+
+
+def _forecast(c: CommunityDays, memory: PriceMemory, s: int, t: int, load: np.ndarray,
+              pv: np.ndarray) -> Forecast:
+    """Site s's next day from slot t: the market's book of each half-hour, its own load and PV (the month's,
+    as a perfect forecast; past the month's end, the same slot a day earlier)."""
+    site, p = c.sites[s], c.params
+    ahead = [u if u < c.horizon else u - SLOTS_PER_DAY for u in range(t, t + SLOTS_PER_DAY)]
+    prices = memory.forecast(site.id, site.id, [c.slot_time(u) for u in range(t, t + SLOTS_PER_DAY)],
+                             Decimal(str(site.tariff)), Decimal(str(p.buyback)))
+    return Forecast(prices, tuple(float(load[s, u] - pv[s, u]) for u in ahead))
 
 
 def market_settings(community: CommunityDays) -> MarketSettings:
@@ -157,6 +170,7 @@ def run_market(community: CommunityDays) -> Outcome:
     trades: list[TradeMatched] = []
     site_of = {s.id: k for k, s in enumerate(c.sites)}
     planned = np.zeros((len(c.cars), 0))
+    memory = PriceMemory(TZ, p.wheeling_fee)  # the book of each half-hour, for a site whose profile plans
     planned_out = planned
     for t in range(c.horizon):
         if t % SLOTS_PER_DAY == 0:
@@ -170,9 +184,11 @@ def run_market(community: CommunityDays) -> Outcome:
             if site.battery_kwh > 0:
                 battery = StorageState(Decimal(str(site.battery_kwh)), Decimal(str(site.battery_kw)),
                                        Decimal(str(round(out.battery_soc[s, t] / site.battery_kwh * 100, 2))))
-            agent = AgentInput(site.id, BUILTIN_PROFILES[site.profile], Decimal(str(site.tariff)),
+            profile = BUILTIN_PROFILES[site.profile]
+            forecast = _forecast(c, memory, s, t, load, pv) if profile.plans and battery is not None else None
+            agent = AgentInput(site.id, profile, Decimal(str(site.tariff)),
                                Decimal(str(p.buyback)), load_kwh=_d(load[s, t]), pv_kwh=_d(pv[s, t]),
-                               battery=battery, site=site.id)
+                               battery=battery, site=site.id, forecast=forecast)
             orders += to_orders(agent, slot, decide(agent), placed)
         car_buy = np.zeros(len(c.cars))
         car_sell = np.zeros(len(c.cars))
@@ -196,6 +212,7 @@ def run_market(community: CommunityDays) -> Outcome:
                     order_id=f"{car.id}-{stamp}-0", participant=car.id, side="sell", slot=slot,
                     kwh=_d(car_sell[v]), limit_price=ask, site=c.sites[s].id, placed_at=placed))
         cleared = clear_orders(slot, orders, settings)[0] if orders else []
+        memory.record(slot, orders, cleared)
         trades += cleared
         bought: dict[str, float] = {}
         sold: dict[str, float] = {}

@@ -1,10 +1,10 @@
 """Read a community YAML file into a validated :class:`Community`, with errors that name the field.
 
 Schema (see ``services/market/communities/*.yaml``): ``name``, ``location``, ``market`` (wheeling fee,
-gate closure, pricing), ``tariffs`` (retail, buy-back), ``profiles`` (bid tables; the built-in economy,
-green and price_first are always there), ``sites`` (id, optional line capacity) and ``participants``.
-A participant entry with ``count: n`` stands for n members whose ids are formatted from ``id`` with
-``{i}`` (1..n), e.g. ``home-{i:02d}``.
+gate closure, pricing), ``tariffs`` (retail, buy-back), ``profiles`` (bid tables, ``plan: true`` for one
+whose battery plans its day; the built-in economy, green, price_first and planned are always there),
+``sites`` (id, optional line capacity) and ``participants``. A participant entry with ``count: n`` stands
+for n members whose ids are formatted from ``id`` with ``{i}`` (1..n), e.g. ``home-{i:02d}``.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ class TariffSpec(_Strict):
 class ProfileSpec(_Strict):
     table: list[tuple[Decimal, Decimal]] = Field(min_length=1)
     green_premium: Decimal = Field(default=Decimal("0"), ge=0, decimal_places=2)
+    plan: bool = False  # the battery plans its day from a price forecast (services.market.domain.day_plan)
 
 
 class SiteSpec(_Strict):
@@ -165,7 +166,8 @@ def _build(spec: CommunitySpec) -> Community:
     profiles: dict[str, Profile] = dict(BUILTIN_PROFILES)
     for name, ps in spec.profiles.items():
         try:
-            profiles[name] = Profile(name, BidTable(tuple((s, p) for s, p in ps.table)), ps.green_premium)
+            profiles[name] = Profile(name, BidTable(tuple((s, p) for s, p in ps.table)), ps.green_premium,
+                                     plans=ps.plan)
         except ValueError as exc:
             raise ValueError(f"profiles.{name}: {exc}") from None
     site_ids = [s.id for s in spec.sites]

@@ -11,6 +11,7 @@ parts are present. The reasoning per slot, with net = load - PV:
 - PV surplus that storage cannot take is offered at the grid's buy-back price, the alternative.
 - Spare storage is traded by the profile's mood: below 60 % state of charge it bids to charge, above it
   offers to discharge. Green owners add their premium, which applies to renewable kWh only.
+- A planning profile given a forecast follows its plan of the day instead (:mod:`.planned`).
 
 A participant nets its position into one side per slot (the book's rule), so orders are all buys or
 all sells; several orders on the same side carry different prices.
@@ -23,6 +24,7 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Literal
 
+from services.market.domain.day_plan import Forecast
 from services.market.domain.profiles import Profile
 from shared.contracts.energy import EnergyOrderPlaced
 from shared.units import KWH_Q
@@ -79,6 +81,7 @@ class AgentInput:
     ev: EvState | None = None
     site: str | None = None
     preferred_partners: tuple[str, ...] = ()
+    forecast: Forecast | None = None  # only a planning profile's agent is given one
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,12 @@ def _q(kwh: Decimal) -> Decimal:
 
 def decide(a: AgentInput) -> list[Intent]:
     """The orders (as intents) of one participant for one slot; empty when it has nothing to trade."""
+    if a.profile.plans and a.forecast is not None:
+        from services.market.domain.planned import decide_planned  # it builds on this module's types
+
+        planned = decide_planned(a)
+        if planned is not None:
+            return planned
     storage = [s for s in (a.battery, a.ev) if s is not None and (not isinstance(s, EvState) or s.plugged)]
     soc = _mean_soc(storage)
     value = a.profile.buy_price(soc) if storage else None

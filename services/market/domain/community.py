@@ -15,11 +15,16 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from services.market.domain.agents import AgentInput, EvState, StorageState, decide, to_orders
+from services.market.domain.day_plan import Forecast
 from services.market.domain.load import load_kwh
+from services.market.domain.price_memory import PriceMemory
 from services.market.domain.profiles import Profile
 from services.market.domain.registry import Device, Participant
 from services.market.domain.solar import SiteLocation, pv_kwh
 from shared.contracts.energy import EnergyOrderPlaced
+from shared.units import SLOT
+
+PLAN_SLOTS = 48  # a planning member looks one day ahead from every slot (no cliff at midnight)
 
 if TYPE_CHECKING:
     from services.market.settings import MarketSettings
@@ -125,8 +130,9 @@ class Community:
         return MarketSettings(**values)
 
     def agent_inputs(self, slot: datetime, weather_factor: float = 1.0,
-                     soc: Mapping[str, Decimal] | None = None) -> list[AgentInput]:
-        """What each member's agent knows about ``slot``: forecast load and PV, storage states."""
+                     soc: Mapping[str, Decimal] | None = None, memory: PriceMemory | None = None) -> list[AgentInput]:
+        """What each member's agent knows about ``slot``: forecast load and PV, storage states; a planning
+        member with storage also gets the coming day's forecast when ``memory`` of the market is given."""
         soc = soc or {}
         local = slot.astimezone(ZoneInfo(self.location.tz))
         out = []
@@ -145,11 +151,27 @@ class Community:
                 load_kwh=load_kwh(slot, m.daily_load_kwh, m.load_shape, self.location.tz) if m.daily_load_kwh else
                 Decimal(0),
                 pv_kwh=pv_kwh(slot, m.pv_kwp, weather_factor, location=self.location) if m.pv_kwp else Decimal(0),
-                battery=battery, ev=ev, site=m.site, preferred_partners=m.preferred_partners))
+                battery=battery, ev=ev, site=m.site, preferred_partners=m.preferred_partners,
+                forecast=self._forecast(m, slot, weather_factor, memory) if battery or ev else None))
         return out
 
+    def _forecast(self, m: Member, slot: datetime, weather_factor: float,
+                  memory: PriceMemory | None) -> Forecast | None:
+        """The next day (PLAN_SLOTS from ``slot``) as a planning member sees it: prices from the market's
+        memory, its own load and PV from the same models as its present slot."""
+        if memory is None or not self.profiles[m.profile].plans:
+            return None
+        slots = [slot + k * SLOT for k in range(PLAN_SLOTS)]
+        net = tuple(
+            float((load_kwh(s, m.daily_load_kwh, m.load_shape, self.location.tz) if m.daily_load_kwh else 0)
+                  - (pv_kwh(s, m.pv_kwp, weather_factor, location=self.location) if m.pv_kwp else 0))
+            for s in slots)
+        prices = memory.forecast(m.participant_id, m.site, slots, m.retail_price or self.retail_price,
+                                 self.buyback_price)
+        return Forecast(prices, net)
+
     def orders(self, slots: list[datetime], placed_at: datetime, weather_factor: float = 1.0,
-               soc: Mapping[str, Decimal] | None = None) -> list[EnergyOrderPlaced]:
+               soc: Mapping[str, Decimal] | None = None, memory: PriceMemory | None = None) -> list[EnergyOrderPlaced]:
         """Every member's orders for the coming ``slots`` (its agent run once per slot)."""
-        return [order for slot in slots for a in self.agent_inputs(slot, weather_factor, soc)
+        return [order for slot in slots for a in self.agent_inputs(slot, weather_factor, soc, memory)
                 for order in to_orders(a, slot, decide(a), placed_at)]

@@ -3,6 +3,10 @@
 A table is a few (state of charge %, yen/kWh) points, interpolated linearly between them and flat beyond
 the ends. The price is the agent's value of one more stored kWh: it bids up to that price to buy and
 asks at least that price to sell. A green profile adds a premium that applies only to renewable kWh.
+
+A profile that ``plans`` (opt-in; the built-in ``planned`` one, or ``plan: true`` in a community file) lets
+its battery follow a plan of the day from a price forecast instead (:mod:`services.market.domain.day_plan`);
+its table still prices everything the plan does not cover and every slot without a forecast.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ class Profile:
     name: str
     table: BidTable
     green_premium: Decimal = Decimal("0")
+    plans: bool = False
 
     def buy_price(self, soc_pct: Decimal | float) -> Decimal:
         return self.table.price_at(soc_pct)
@@ -68,4 +73,5 @@ class Profile:
 ECONOMY = Profile("economy", BidTable.of((20, 20), (60, 15), (80, 10)))
 GREEN = Profile("green", ECONOMY.table, green_premium=Decimal("5"))
 PRICE_FIRST = Profile("price_first", BidTable.of((20, 20), (60, 10), (80, 10)))
-BUILTIN_PROFILES: dict[str, Profile] = {p.name: p for p in (ECONOMY, GREEN, PRICE_FIRST)}
+PLANNED = Profile("planned", ECONOMY.table, plans=True)
+BUILTIN_PROFILES: dict[str, Profile] = {p.name: p for p in (ECONOMY, GREEN, PRICE_FIRST, PLANNED)}
