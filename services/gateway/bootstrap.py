@@ -101,8 +101,13 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
     from services.gateway.publisher import KafkaPublisher
     from services.gateway.rejections import KafkaRejectionFeed
     from services.gateway.rides import KafkaRideFeed
+    from shared.contracts.energy import ORDERS
+    from shared.contracts.ledger import RETIREMENTS
+    from shared.contracts.mobility import COOWNED
 
-    publisher = KafkaPublisher(settings.kafka_bootstrap)
+    # Partitions learnt at start for the busiest topics and for the co-owned bookings, whose members wait for
+    # the answer on the page.
+    publisher = KafkaPublisher(settings.kafka_bootstrap, topics=(ORDERS, RETIREMENTS, COOWNED))
     accounts = open_accounts(settings)
 
     def readiness() -> dict[str, bool]:

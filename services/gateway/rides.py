@@ -1,10 +1,12 @@
-"""A read model of each app user's rides and deliveries, for the app's "My rides and deliveries".
+"""A read model of each app user's rides, deliveries and co-owned car bookings, for the app's "My rides and
+deliveries".
 
 Rides: the rider's requests (``mobility.requests``) with the dispatcher's answer (accepted with a pick-up window
 and a fare, or declined with the reason and the nearest alternative) and the completion (``mobility.assignments``).
 Deliveries: the parcels the user sent (``logistics.requests``, ``sender``) with their latest assignment, hand-over,
-failure or return (``logistics.assignments``). Rows are keyed by request or parcel; a user only ever sees rows
-whose request named them.
+failure or return (``logistics.assignments``). Co-owned car bookings: the member's bookings of their group's cars
+(``mobility.coowned``) with the answer (the car held, or why not and which cars are free then). Rows are keyed by
+request, parcel or booking; a user only ever sees rows whose request named them.
 """
 
 from __future__ import annotations
@@ -27,9 +29,16 @@ from shared.contracts.logistics import (
     ParcelReturned,
     ParcelUndeliverable,
 )
-from shared.contracts.mobility import RideAnswered, RideCompleted, RideRequested
+from shared.contracts.mobility import (
+    CoownedBookingAnswered,
+    CoownedBookingRequested,
+    RideAnswered,
+    RideCompleted,
+    RideRequested,
+)
 
-TOPICS: tuple[AnyTopic, ...] = (mobility.REQUESTS, mobility.ASSIGNMENTS, logistics.REQUESTS, logistics.ASSIGNMENTS)
+TOPICS: tuple[AnyTopic, ...] = (mobility.REQUESTS, mobility.ASSIGNMENTS, logistics.REQUESTS, logistics.ASSIGNMENTS,
+                                mobility.COOWNED)
 KEEP_PER_USER = 50
 
 
@@ -40,6 +49,10 @@ class RideReader(Protocol):
 
     def deliveries_for(self, sender: str) -> list[dict[str, Any]]:
         """The parcels the user sent, newest first."""
+        ...
+
+    def bookings_for(self, member: str) -> list[dict[str, Any]]:
+        """The member's co-owned car bookings, newest first."""
         ...
 
     def close(self) -> None: ...
@@ -63,6 +76,12 @@ def _parcel(p: ParcelRequested) -> dict[str, Any]:
             "deliver_from": _iso(p.deliver_from), "deliver_until": _iso(p.deliver_until),
             "weight_kg": p.weight_kg, "courier": None, "planned_at": None, "fee_yen": None, "reason": "",
             "delivered_at": None}
+
+
+def _booking(b: CoownedBookingRequested) -> dict[str, Any]:
+    return {"booking_id": b.booking_id, "state": "requested", "group": b.group, "asked_car": b.car,
+            "start": _iso(b.start), "end": _iso(b.end), "distance_m": b.distance_m, "car": None, "period": None,
+            "reason": "", "free_cars": []}
 
 
 def _answered(row: dict[str, Any], a: RideAnswered) -> None:
@@ -96,6 +115,8 @@ class RideBook:
         self._parcels: dict[str, OrderedDict[str, dict[str, Any]]] = {}
         self._rider: dict[str, str] = {}   # request -> rider
         self._sender: dict[str, str] = {}  # parcel -> sender
+        self._bookings: dict[str, OrderedDict[str, dict[str, Any]]] = {}
+        self._member: dict[str, str] = {}  # booking -> member
 
     def _keep_newest(self, rows: OrderedDict[str, dict[str, Any]], owners: dict[str, str]) -> None:
         while len(rows) > self._keep:
@@ -132,6 +153,19 @@ class RideBook:
                 sender = self._sender.get(payload.parcel_id)
                 if sender is not None:
                     _parcel_moved(self._parcels[sender][payload.parcel_id], payload)
+            elif isinstance(payload, CoownedBookingRequested):
+                if payload.booking_id in self._member:
+                    return  # a redelivered booking keeps its row and its answer
+                bookings = self._bookings.setdefault(payload.member, OrderedDict())
+                bookings[payload.booking_id] = _booking(payload)
+                self._member[payload.booking_id] = payload.member
+                self._keep_newest(bookings, self._member)
+            elif isinstance(payload, CoownedBookingAnswered):
+                if self._member.get(payload.booking_id) != payload.member:
+                    return  # an answer naming another member never reaches this member's row
+                self._bookings[payload.member][payload.booking_id].update(
+                    state="accepted" if payload.accepted else "declined", car=payload.car, period=payload.period,
+                    reason=payload.reason, free_cars=list(payload.free_cars))
 
     def _ride_row(self, request_id: str, rider: str) -> dict[str, Any] | None:
         """The request's row, only when the answer names the rider who asked (never another user's row)."""
@@ -146,6 +180,10 @@ class RideBook:
     def deliveries_for(self, sender: str) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(p) for p in reversed(self._parcels.get(sender, {}).values())]
+
+    def bookings_for(self, member: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{**b, "free_cars": list(b["free_cars"])} for b in reversed(self._bookings.get(member, {}).values())]
 
     def close(self) -> None:
         return None
@@ -167,6 +205,9 @@ class KafkaRideFeed(KafkaTopicFeed):
     def deliveries_for(self, sender: str) -> list[dict[str, Any]]:
         return self.book.deliveries_for(sender)
 
+    def bookings_for(self, member: str) -> list[dict[str, Any]]:
+        return self.book.bookings_for(member)
+
 
 class BusRides(RideBook):
     """The book over the in-process bus (demo, browser tests): catches up with the bus's log when read."""
@@ -182,3 +223,7 @@ class BusRides(RideBook):
     def deliveries_for(self, sender: str) -> list[dict[str, Any]]:
         self._catch_up()
         return super().deliveries_for(sender)
+
+    def bookings_for(self, member: str) -> list[dict[str, Any]]:
+        self._catch_up()
+        return super().bookings_for(member)

@@ -10,6 +10,7 @@ from services.gateway.routers import (
     auth,
     campaigns,
     cars,
+    coowned,
     energy,
     ledger,
     ledger_proofs,
@@ -29,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     ledger.router,
     ledger_proofs.router,
     operator.router,
+    coowned.operator_router,
     auth.router,
     accounts.router,
     preferences.router,
@@ -38,5 +40,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     planner.router,
     live.router,
     rides.router,
+    coowned.router,
     web.router,
 )

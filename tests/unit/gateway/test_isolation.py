@@ -31,8 +31,8 @@ from shared.contracts.energy import ORDERS, REJECTIONS, OrderRejected, TradeMatc
 from shared.contracts.incentives import OFFERS, RESPONSES, IncentiveOfferMade
 from shared.contracts.logistics import REQUESTS as PARCEL_REQUESTS
 from shared.contracts.logistics import ParcelRequested
+from shared.contracts.mobility import COOWNED, CoownedBookingRequested, RideRequested
 from shared.contracts.mobility import REQUESTS as RIDE_REQUESTS
-from shared.contracts.mobility import RideRequested
 from shared.units import slot_start
 
 from .conftest import SETTINGS
@@ -69,6 +69,9 @@ def world(tmp_path):
     bus.publish(PARCEL_REQUESTS, ParcelRequested(
         parcel_id="parcel-of-hanako", sender=hanako.subject, depot="lalaport", lat=35.45, lon=139.39,
         deliver_from=SLOT, deliver_until=SLOT + timedelta(hours=2), weight_kg=1.0, size_l=5.0))
+    bus.publish(COOWNED, CoownedBookingRequested(
+        booking_id="booking-of-hanako", group="ebina-kashiwa-ev", member=hanako.subject, car="ev-leaf", start=SLOT,
+        end=SLOT + timedelta(hours=2)))
     app = create_app(SETTINGS, BusPublisher(bus), LedgerReader(ledger), rejections=BusRejections(bus),
                      accounts=accounts, offers=BusOffers(bus), cars=BusCars(bus), rides=BusRides(bus))
     client = TestClient(app)
@@ -129,6 +132,10 @@ ATTEMPTS = {
                                                     "earliest_pickup": future_slot(),
                                                     "latest_arrival": future_slot()}, expect={422}),
     ("GET", "/v1/app/deliveries"): lambda h: dict(expect={200}),
+    ("GET", "/v1/app/coowned/bookings"): lambda h: dict(expect={200}),
+    ("POST", "/v1/app/coowned/bookings"): lambda h: dict(json={"group": "ebina-kashiwa-ev", "member": h,
+                                                               "start": future_slot(), "end": future_slot()},
+                                                         expect={422}),
     ("GET", "/v1/app/offers/stream"): lambda h: dict(params={"seconds": "0.5"}, expect={200}),
     ("PATCH", "/v1/app/preferences"): lambda h: dict(json={"notifications": True, "account_id": h}, expect={422}),
 }
@@ -146,14 +153,14 @@ def test_another_users_ids_get_404_or_nothing_of_theirs(world):
     client, bus, hanako, taro, headers = world
     secrets_of_hanako = [hanako.account_id, hanako.username, "t-hanako", HANAKO_CERT, "o-hanako", "hanako-home-area",
                          "hanako-shop", "HANAKO-CODE", "hanako-home-site", "ride-of-hanako",
-                         "parcel-of-hanako"]
+                         "parcel-of-hanako", "booking-of-hanako"]
     for (method, template), make in ATTEMPTS.items():
         spec = make(hanako.subject)
         expect = spec.pop("expect")
         path = spec.pop("path", template)
         r = client.request(method, path, headers=headers, **spec)
         assert r.status_code in expect, (method, template, r.status_code, r.text)
-        naming = ("participant", "user", "redeemer", "account_id", "rider")
+        naming = ("participant", "user", "redeemer", "account_id", "rider", "member")
         sent = [hanako.subject] if any(k in str(spec) for k in naming) else []
         shown = r.text
         for value in secrets_of_hanako:
@@ -165,6 +172,7 @@ def test_another_users_ids_get_404_or_nothing_of_theirs(world):
     # Everything Taro's requests put on the bus speaks for Taro, never for Hanako.
     assert len(bus.events(PLANS)) == 1  # Hanako's own plan only: Taro's mode change for her car went nowhere
     assert len(bus.events(RIDE_REQUESTS)) == 1  # Hanako's own request only: Taro's naming her was refused
+    assert len(bus.events(COOWNED)) == 1  # Hanako's own booking only
     for topic in (ORDERS, RESPONSES):
         for event in bus.events(topic):
             who = getattr(event, "participant", None) or getattr(event, "user", None)
