@@ -8,9 +8,11 @@ function bookingSummary(b) {
     return t("coowned_accepted").replace("{car}", b.car || "—").replace("{period}", b.period || "—");
   }
   if (b.state === "declined") {
+    // Which cars are free matters only when the car was taken; the service's English reason says it already
+    const clash = (b.reason || "").includes("booked by");
     const free = b.free_cars.length ? t("coowned_free").replace("{cars}", b.free_cars.join(", "))
-      : t("coowned_none_free");
-    return `${t("coowned_declined")}: ${b.reason || "—"}. ${free}`;
+      : clash && currentLanguage !== "en" ? t("coowned_none_free") : "";
+    return `${t("coowned_declined")}: ${b.reason || "—"}. ${free}`.trim();
   }
   return t("coowned_waiting");
 }
