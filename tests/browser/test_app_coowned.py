@@ -135,3 +135,36 @@ def test_a_member_books_a_co_owned_car_and_sees_the_answer(site, browser):
     assert "No car is free then." not in english  # said once, by the reason itself
     assert strays == [] and csp == []
     context.close()
+
+
+def test_an_operator_closes_the_month_from_the_dashboard_and_the_split_follows(site, browser):
+    """The operator's card: the month is closed on the bus and the mobility service answers with the split of
+    that month's bookings (by booked hours), once however often it is closed."""
+    base, bus, accounts = site
+    accounts.create("ops-coowned", PASSWORD, "operator")
+    month = f"{datetime.now(TOKYO) + timedelta(days=1):%Y-%m}"  # the month of the first test's bookings
+    context = _phone(browser)
+    page = context.new_page()
+    strays, csp = _watch(page, base), _csp_violations(page)
+    page.goto(f"{base}/dashboard/")
+    assert not page.locator("#coowned-card").is_visible()
+    page.fill("#dash-username", "ops-coowned")
+    page.fill("#dash-password", PASSWORD)
+    page.click("#dash-signin-form button[type='submit']")
+    page.wait_for_selector("body[data-role='operator']", timeout=15_000)
+    assert page.locator("#coowned-card").is_visible()
+    page.fill("#coclose-period", month)
+    for _ in range(2):  # closing twice: the same split
+        page.click("#coclose-form button[type='submit']")
+        page.wait_for_selector("#coclose-message.ok", timeout=15_000)
+        page.evaluate("() => { document.getElementById('coclose-message').className = ''; }")
+    assert f"ebina-kashiwa-ev の {month} を締めました" in page.locator("#coclose-message").text_content()
+    splits = [e for e in bus.events(mobility.COST_SHARES) if e.group == "ebina-kashiwa-ev" and e.period == month]
+    assert len(splits) == 2 and splits[0] == splits[1]
+    booked = {}
+    for a in _answers(bus):
+        if a.accepted and a.period == month:
+            booked[a.member] = booked.get(a.member, 0) + int((a.end - a.start).total_seconds() // 60)
+    assert {m.member: m.use_min for m in splits[0].members if m.use_min} == booked
+    assert strays == [] and csp == []
+    context.close()
