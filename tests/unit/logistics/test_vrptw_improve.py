@@ -9,7 +9,16 @@ import pytest
 
 from services.logistics.domain.check import check_routes
 from services.logistics.domain.vrptw import VrptwSolution, route_cost
-from services.logistics.domain.vrptw_improve import ImproveConfig, improve, relatedness_order, shaw_removal
+from services.logistics.domain.vrptw_improve import (
+    ImproveConfig,
+    _Inserter,
+    improve,
+    nearest_order,
+    relatedness_order,
+    route_removal,
+    shaw_removal,
+    string_removal,
+)
 from tests.unit.logistics.test_vrptw import brute_force, tiny
 
 
@@ -82,6 +91,60 @@ def test_improve_never_returns_a_worse_plan_than_its_start():
     start = one_route_each(problem)
     assert check_routes(problem, start.routes).feasible
     assert improve(problem, start, 0.0).routes == start.routes
-    found = improve(problem, start, 0.5, ImproveConfig(removed=(1, 3), step_s=0.05, temperature=0.5))
-    assert found.cost <= start.cost and found.unserved == ()
+    for polish in (False, True):
+        config = ImproveConfig(removed=(1, 3), step_s=0.05, temperature=0.5, polish=polish)
+        found = improve(problem, start, 0.5, config)
+        assert found.cost <= start.cost and found.unserved == ()
+        assert check_routes(problem, found.routes).feasible
+
+
+def test_string_removal_cuts_consecutive_customers_from_distinct_routes():
+    """Every removed set is, route by route, one run of consecutive customers, and comes back the same
+    for the same seed."""
+    problem = tiny(5, n=12, vehicles=4)
+    routes = ((1, 2, 3, 4), (5, 6, 7), (8, 9, 10, 11, 12))
+    near = nearest_order(problem)
+    for seed in range(20):
+        removed = string_removal(routes, near, 4.0, 3, np.random.default_rng(seed))
+        assert removed and removed == string_removal(routes, near, 4.0, 3, np.random.default_rng(seed))
+        for route in routes:
+            at = [i for i, c in enumerate(route) if c in removed]
+            assert at == list(range(at[0], at[0] + len(at))) if at else True
+            assert len(at) <= 3
+
+
+def test_route_removal_takes_one_whole_route():
+    routes = ((1, 2, 3, 4), (5,), (6, 7))
+    for seed in range(10):
+        assert route_removal(routes, np.random.default_rng(seed)) in ({1, 2, 3, 4}, {5}, {6, 7})
+
+
+def test_inserter_puts_customers_back_only_where_windows_and_capacity_allow():
+    """Customers taken out of a feasible plan are put back into a plan the checker accepts, none lost."""
+    problem = tiny(7, n=8, vehicles=4)
+    inserter = _Inserter(problem)
+    rng = np.random.default_rng(3)
+    routes: list[list[int]] = []
+    left = inserter.insert(routes, list(range(1, 9)), 0.0, rng)
+    assert left == []
+    verdict = check_routes(problem, [tuple(r) for r in routes])
+    assert verdict.feasible, verdict.violations
+    for seed in range(5):
+        again = [list(r) for r in routes]
+        removed = set(map(int, np.random.default_rng(seed).choice(np.arange(1, 9), 4, replace=False)))
+        again = [[c for c in r if c not in removed] for r in again]
+        assert inserter.insert(again, sorted(removed), 0.1, rng, open_routes=False) == []
+        verdict = check_routes(problem, [tuple(r) for r in again if r])
+        assert verdict.feasible, verdict.violations
+
+
+def test_improve_serves_a_customer_its_start_left_out_when_it_fits():
+    """A start that leaves a servable customer out (as when dropping is allowed) gets it back."""
+    problem = tiny(2)
+    full = worst_plan(problem)
+    out = full.routes[0][0]
+    routes = tuple(r for r in ((tuple(c for c in route if c != out)) for route in full.routes) if r)
+    start = VrptwSolution(routes=routes, cost=route_cost(problem, routes), unserved=(out,), status="solved")
+    found = improve(problem, start, 0.3, ImproveConfig(removed=(1, 2)))
+    assert found.unserved == ()
     assert check_routes(problem, found.routes).feasible
