@@ -29,6 +29,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from services.logistics.domain.vrptw import DROP_PENALTY, VrptwProblem, VrptwSolution, route_cost
 
 Routes = tuple[tuple[int, ...], ...]
+_NEVER = np.iinfo(np.int64).max  # the extra cost of a position a customer cannot take
 
 
 @dataclass(frozen=True)
@@ -84,17 +85,23 @@ def nearest_order(problem: VrptwProblem) -> np.ndarray:
     return np.argsort(dist, axis=1, kind="stable")[:, : len(problem.demand) - 1]
 
 
-def shaw_removal(order: np.ndarray, k: int, greediness: float, rng: np.random.Generator) -> set[int]:
+def shaw_removal(order: np.ndarray | list[list[int]], k: int, greediness: float,
+                 rng: np.random.Generator) -> set[int]:
     """``k`` customers: a random one, then repeatedly one related to a random already-removed one, picked
     near the top of its order (position ``u ** greediness`` of the remaining ones, u uniform)."""
-    n_customers = order.shape[0] - 1
+    n_customers = len(order) - 1
     k = min(k, n_customers)
     removed = [int(rng.integers(1, n_customers + 1))]
     taken = set(removed)
     while len(removed) < k:
         ref = removed[int(rng.integers(len(removed)))]
-        free = [int(x) for x in order[ref] if int(x) not in taken]
-        pick = free[int(len(free) * rng.random() ** greediness)]
+        skip = int((n_customers - len(taken)) * rng.random() ** greediness)  # among the ones not out yet
+        for x in order[ref]:
+            if x not in taken:
+                if skip == 0:
+                    pick = int(x)
+                    break
+                skip -= 1
         removed.append(pick)
         taken.add(pick)
     return taken
@@ -154,10 +161,19 @@ class _Inserter:
         self._transit = self.transit.tolist()
         self._ready = self.ready.tolist()
         self._due = self.due.tolist()
+        self._cache: dict[tuple[int, ...], np.ndarray] = {}
+        self.cost_to = np.ascontiguousarray(self.cost.T)  # row c: the cost of reaching c from each node
+        self.transit_to = np.ascontiguousarray(self.transit.T)
 
-    def _positions(self, route: list[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """For each gap of ``[0, *route, 0]``: the stop before, the stop after, the earliest service start
-        before and the latest one after."""
+    def _positions(self, route: list[int]) -> np.ndarray:
+        """For each gap of ``[0, *route, 0]`` (columns): the stop before, the stop after, the earliest
+        service start before and the latest one after (rows); remembered per route."""
+        key = tuple(route)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        if len(self._cache) > 20000:
+            self._cache.clear()
         transit, ready, due = self._transit, self._ready, self._due
         path = [0, *route, 0]
         m = len(path)
@@ -167,8 +183,9 @@ class _Inserter:
         late = [due[0]] * m
         for k in range(m - 2, -1, -1):
             late[k] = min(due[path[k]], late[k + 1] - transit[path[k]][path[k + 1]])
-        return (np.array(path[:-1], np.int64), np.array(path[1:], np.int64), np.array(early[:-1], np.int64),
-                np.array(late[1:], np.int64))
+        out = np.array([path[:-1], path[1:], early[:-1], late[1:]], np.int64)
+        self._cache[key] = out
+        return out
 
     def insert(self, routes: list[list[int]], customers: list[int], blink: float,
                rng: np.random.Generator, open_routes: bool = True) -> list[int]:
@@ -177,7 +194,9 @@ class _Inserter:
         ``open_routes``; else only when the customer fits nowhere). Returns the customers that fit
         nowhere."""
         problem = self.problem
-        cost, transit, ready, due, demand = self.cost, self.transit, self.ready, self.due, self.demand
+        cost, transit, demand = self.cost, self.transit, self.demand
+        cost_to, transit_to = self.cost_to, self.transit_to
+        ready, due = self._ready, self._due
         capacity = int(problem.capacity)
         gaps = [self._positions(r) for r in routes]
         loads = [int(demand[r].sum()) if r else 0 for r in routes]
@@ -185,29 +204,28 @@ class _Inserter:
         stale = True
         for c in customers:
             if stale:
-                pred = np.concatenate([g[0] for g in gaps]) if gaps else np.zeros(0, np.int64)
-                succ = np.concatenate([g[1] for g in gaps]) if gaps else np.zeros(0, np.int64)
-                early = np.concatenate([g[2] for g in gaps]) if gaps else np.zeros(0, np.int64)
-                late = np.concatenate([g[3] for g in gaps]) if gaps else np.zeros(0, np.int64)
-                owner = np.repeat(np.arange(len(gaps)), [len(g[0]) for g in gaps])
-                first = np.concatenate([[0], np.cumsum([len(g[0]) for g in gaps])]).astype(int)
+                pred, succ, early, late = np.concatenate(gaps, axis=1) if gaps else np.zeros((4, 0), np.int64)
+                sizes = [g.shape[1] for g in gaps]
+                owner = np.repeat(np.arange(len(gaps)), sizes)
+                first = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+                room = (capacity - np.asarray(loads, np.int64))[owner]
                 base = cost[pred, succ]
                 stale = False
             best_extra, best_route, best_at = None, -1, 0
             if len(pred):
-                start = np.maximum(ready[c], early + transit[pred, c])
-                ok = (start <= due[c]) & (start + transit[c, succ] <= late)
-                ok &= np.asarray(loads, np.int64)[owner] + demand[c] <= capacity
+                start = np.maximum(early + transit_to[c][pred], ready[c])
+                ok = (start <= due[c]) & (start + transit[c][succ] <= late) & (room >= demand[c])
                 if blink > 0:
                     ok &= rng.random(len(ok)) >= blink
                 if ok.any():
-                    extra = np.where(ok, cost[pred, c] + cost[c, succ] - base, np.iinfo(np.int64).max)
+                    extra = cost_to[c][pred] + cost[c][succ] - base
+                    extra[~ok] = _NEVER
                     at = int(np.argmin(extra))
                     best_extra, best_route = int(extra[at]), int(owner[at])
                     best_at = at - int(first[best_route])
             if len(routes) < problem.vehicles and (open_routes or best_extra is None):
-                start0 = max(int(ready[c]), int(ready[0] + transit[0, c]))
-                if start0 <= due[c] and start0 + transit[c, 0] <= due[0]:
+                start0 = max(ready[c], ready[0] + int(transit[0, c]))
+                if start0 <= due[c] and start0 + int(transit[c, 0]) <= due[0]:
                     extra0 = int(cost[0, c] + cost[c, 0]) + int(problem.fixed_cost)
                     if best_extra is None or extra0 < best_extra:
                         best_extra, best_route, best_at = extra0, len(routes), 0
@@ -217,7 +235,7 @@ class _Inserter:
             if best_route == len(routes):
                 routes.append([])
                 loads.append(0)
-                gaps.append(self._positions([]))
+                gaps.append(self._positions([]))  # replaced just below
             routes[best_route].insert(best_at, c)
             loads[best_route] += int(demand[c])
             gaps[best_route] = self._positions(routes[best_route])
@@ -306,7 +324,7 @@ def improve(problem: VrptwProblem, start: VrptwSolution, seconds: float,
     if problem.n_customers < 2 or not start.routes:
         return start
     rng = np.random.default_rng(config.seed)
-    order = relatedness_order(problem)
+    order = relatedness_order(problem).tolist()
     near = nearest_order(problem)
     repairer: _Repairer | None = None  # built on first use: only ``polish`` needs OR-Tools here
     inserter = _Inserter(problem)
