@@ -148,3 +148,14 @@ def test_improve_serves_a_customer_its_start_left_out_when_it_fits():
     found = improve(problem, start, 0.3, ImproveConfig(removed=(1, 2)))
     assert found.unserved == ()
     assert check_routes(problem, found.routes).feasible
+
+
+def test_improve_reports_the_cost_of_its_routes_with_fixed_costs():
+    """With a cost per vehicle used, the returned cost is route_cost of the returned routes, and a plan
+    on fewer vehicles is found from one route per customer."""
+    base = tiny(4, n=6, vehicles=6)
+    problem = type(base)(**{**base.__dict__, "fixed_cost": 500})
+    start = one_route_each(problem)
+    found = improve(problem, start, 0.3, ImproveConfig(removed=(1, 3)))
+    assert found.cost == route_cost(problem, found.routes) < start.cost
+    assert len(found.routes) < len(start.routes)
