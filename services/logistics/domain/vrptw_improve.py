@@ -1,7 +1,7 @@
 """Ruin and recreate for VRPTW: improves a plan by removing related customers and putting them back.
 
 Guided local search from one start stalls in its first basin (see ``vrptw``); this phase leaves it. Each
-step removes 10 to 30 customers from the current plan by Shaw removal (a random customer, then ones
+step removes 5 to 20 customers from the current plan by Shaw removal (a random customer, then ones
 related to those already out: near in space, in time window and in demand; randomised); string removal
 (runs of consecutive customers cut from the routes nearest a random customer, as in slack induction by
 string removals) and emptying one short route are options that measured no better on Solomon R1 and RC1.
@@ -42,7 +42,7 @@ class ImproveConfig:
     at the deadline. ``blink`` is the chance to skip a feasible position when putting a customer back.
     ``polish`` runs OR-Tools' greedy descent on each rebuilt plan, for at most ``step_s``."""
 
-    removed: tuple[int, int] = (10, 30)
+    removed: tuple[int, int] = (5, 20)
     step_s: float = 0.3
     temperature: float = 0.002
     greediness: float = 6.0
