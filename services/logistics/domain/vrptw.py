@@ -105,8 +105,8 @@ class SearchConfig:
     """The OR-Tools knobs this project tuned for VRPTW (see bench/routing.py for what they reach).
 
     ``starts`` (strategy, share of the time) are tried in order when every one gets at least
-    ``min_start_s``; otherwise only ``first_solution`` runs, for all of it. Parallel cheapest insertion gets
-    the most: it alone reaches the optimum of most C1 instances, given a few seconds. The time the starts
+    ``min_start_s``; otherwise only ``first_solution`` runs, for all of it. Each start gets a tenth of the
+    time: ruin and recreate from the best of them did better than longer starts. The time the starts
     leave goes to ruin and recreate from the best plan when ``improve`` (randomised by ``seed``), else to
     guided local search continued from it. (OR-Tools' iterated local search is not offered: the wheels this
     project pins accept its parameters but do not run it, not even with a ruin strategy given.)"""
