@@ -112,7 +112,7 @@ def test_problem_refuses_inconsistent_input():
 
 
 def test_search_from_several_starts_keeps_a_feasible_near_optimal_plan(c101):
-    """With time for every start (and the continuation from the best) C101 stays feasible and within 2 %."""
+    """With time for every start (and the ruin and recreate from the best) C101 stays feasible, within 2 %."""
     config = SearchConfig(min_start_s=0.4)
     solution = solve(c101, seconds=3.0, config=config)
     verdict = check_routes(c101, solution.routes)
