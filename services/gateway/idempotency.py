@@ -40,6 +40,14 @@ def order_id_for(participant: str, key: str) -> str:
     return "k-" + hashlib.sha256(f"{participant}\x00{key}".encode()).hexdigest()[:30]
 
 
+def app_request_id(prefix: str, user: str, given: str | None) -> str:
+    """The id of an app request (a ride, a co-owned booking): the app's own id made unique across users, so a
+    retry with it is the same request; a fresh one when the app chose none."""
+    if given:
+        return prefix + hashlib.sha256(f"{user}\x00{given}".encode()).hexdigest()[:30]
+    return prefix + uuid.uuid4().hex
+
+
 def event_id_for(participant: str, order_id: str, body_fingerprint: str) -> str:
     """The event id of an order: the same participant, id and content always give the same event."""
     return str(uuid.uuid5(_NAMESPACE, f"{participant}\x00{order_id}\x00{body_fingerprint}"))

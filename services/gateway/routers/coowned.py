@@ -9,8 +9,6 @@ and month is always the same event.
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -18,7 +16,7 @@ from fastapi import APIRouter, Path
 
 from services.gateway.deps import Bus, Operator, ParticipantReader
 from services.gateway.errors import FieldRuleError
-from services.gateway.idempotency import event_id_for, fingerprint
+from services.gateway.idempotency import app_request_id, event_id_for, fingerprint
 from services.gateway.routers.rides import Rides
 from services.gateway.schemas.common import error_responses
 from services.gateway.schemas.coowned import (
@@ -57,10 +55,7 @@ async def book_car(body: BookingBody, member: ParticipantReader, bus: Bus) -> Bo
     """Book a car of one's co-owning group; the answer follows on ``GET /v1/app/coowned/bookings``. 503: the
     broker did not confirm, send the same booking (with its booking_id) again."""
     check_booking(body, utcnow())
-    if body.booking_id:  # the member's own id, made unique across members
-        booking_id = "b-" + hashlib.sha256(f"{member}\x00{body.booking_id}".encode()).hexdigest()[:30]
-    else:
-        booking_id = "b-" + uuid.uuid4().hex
+    booking_id = app_request_id("b-", member, body.booking_id)
     event = CoownedBookingRequested(booking_id=booking_id, group=body.group, member=member, car=body.car,
                                     start=body.start, end=body.end,
                                     distance_m=round((body.distance_km or 0) * 1000))

@@ -8,8 +8,6 @@ chose makes a retry the same request (the same id and the same event), never a s
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -17,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 
 from services.gateway.deps import Bus, ParticipantReader, gateway
 from services.gateway.errors import FieldRuleError
-from services.gateway.idempotency import event_id_for, fingerprint
+from services.gateway.idempotency import app_request_id, event_id_for, fingerprint
 from services.gateway.ride_points import RIDE_POINTS
 from services.gateway.rides import RideReader
 from services.gateway.schemas.common import error_responses
@@ -68,10 +66,7 @@ async def request_ride(body: RideBody, rider: ParticipantReader, bus: Bus) -> Ri
     same request (with its request_id) again."""
     check_ride(body, utcnow())
     origin, destination = RIDE_POINTS[body.origin], RIDE_POINTS[body.destination]
-    if body.request_id:  # the rider's own id, made unique across riders
-        request_id = "r-" + hashlib.sha256(f"{rider}\x00{body.request_id}".encode()).hexdigest()[:30]
-    else:
-        request_id = "r-" + uuid.uuid4().hex
+    request_id = app_request_id("r-", rider, body.request_id)
     event = RideRequested(request_id=request_id, rider=rider, origin_lat=origin.lat, origin_lon=origin.lon,
                           destination_lat=destination.lat, destination_lon=destination.lon,
                           earliest_pickup=body.earliest_pickup, latest_arrival=body.latest_arrival,
