@@ -50,7 +50,7 @@ class ImproveConfig:
 
     removed: tuple[int, int] = (5, 20)
     step_s: float = 0.3
-    temperature: float = 0.002
+    temperature: float = 0.005
     greediness: float = 6.0
     seed: int = 0
     polish: bool = False
