@@ -4,14 +4,17 @@ Guided local search from one start stalls in its first basin (see ``vrptw``); th
 step removes 5 to 20 customers from the current plan by Shaw removal (a random customer, then ones
 related to those already out: near in space, in time window and in demand; randomised); string removal
 (runs of consecutive customers cut from the routes nearest a random customer, as in slack induction by
-string removals) and emptying one short route are options that measured no better on Solomon R1 and RC1.
-It then puts them back one by one where each adds the least cost (in one of four orders drawn at random,
-each position skipped with a small probability), checking time windows and capacity in O(1) per
-position, all positions of all routes at once in numpy. A step's plan replaces the current one when it
-serves as many customers and is cheaper, or, with a probability that falls as the search nears its
-deadline, when it is a little worse (simulated annealing); the best plan is kept. A step costs about a
-millisecond for 100 customers, so 10 s give thousands of them: far more than polishing each one with
-OR-Tools' local search (``polish``) allows, which measured worse at equal time.
+string removals) is an option that measured no better on Solomon R1 and RC1. One step in fifty empties a
+short route instead and puts its customers back into the other routes only, keeping the plan whatever it
+costs when all of them fit: a vehicle less, which cheaper steps alone rarely reach. A step then puts the
+removed back one by one where each adds the least cost (in one of four orders drawn at random, each position
+skipped with a small probability), checking time windows and capacity in O(1) per position, all positions
+of all routes at once in numpy, and reorders each route it changed by or-opt (runs of one to three
+customers moved, or reversed, within their route, checked the same way). A step's plan replaces the
+current one when it serves as many customers and is cheaper, or, with a probability that falls as the
+search nears its deadline, when it is a little worse (simulated annealing); the best plan is kept. A step
+costs about a millisecond for 100 customers, so 10 s give thousands of them: far more than polishing each
+one with OR-Tools' local search (``polish``) allows, which measured worse at equal time.
 
 Randomness comes from ``seed`` alone; what a run returns also depends on how many steps fit in the
 time given, as for every time-limited search here.
@@ -19,6 +22,7 @@ time given, as for every time-limited search here.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time as _time
 from dataclasses import dataclass
@@ -35,16 +39,18 @@ _NEVER = np.iinfo(np.int64).max  # the extra cost of a position a customer canno
 @dataclass(frozen=True)
 class ImproveConfig:
     """``removed`` bounds how many customers Shaw removal takes out (at most all), ``greediness`` > 1
-    makes it stick to the most related (its exponent); string removal (``ruin="strings"``, or half of the
-    steps with ``"mixed"``) takes about ``avg_removed`` in runs of at most ``max_string``; a share
-    ``route_removal`` of the steps empties one short route instead. A worse plan is accepted with
-    probability exp(-extra / T), T falling linearly from ``temperature`` times the best cost so far to 0
-    at the deadline. ``blink`` is the chance to skip a feasible position when putting a customer back.
-    ``polish`` runs OR-Tools' greedy descent on each rebuilt plan, for at most ``step_s``."""
+    makes it stick to the most related (its exponent); string removal (``ruin="strings"``, or half of
+    the steps with ``"mixed"``) takes about ``avg_removed`` in runs of at most ``max_string``; a share
+    ``route_removal`` of the steps empties one short route instead (kept when its customers all fit in
+    the other routes). ``reorder`` is the longest run or-opt moves within each changed route (0: none).
+    A worse plan is accepted with probability exp(-extra / T), T falling linearly from ``temperature``
+    times the best cost so far to 0 at the deadline. ``blink`` is the chance to skip a feasible position
+    when putting a customer back. ``polish`` runs OR-Tools' greedy descent on each rebuilt plan, for at
+    most ``step_s``."""
 
     removed: tuple[int, int] = (5, 20)
     step_s: float = 0.3
-    temperature: float = 0.002
+    temperature: float = 0.005
     greediness: float = 6.0
     seed: int = 0
     polish: bool = False
@@ -52,7 +58,8 @@ class ImproveConfig:
     ruin: str = "shaw"
     avg_removed: float = 10.0
     max_string: int = 10
-    route_removal: float = 0.0
+    route_removal: float = 0.02
+    reorder: int = 3
 
 
 def relatedness_order(problem: VrptwProblem) -> np.ndarray:
@@ -161,7 +168,9 @@ class _Inserter:
         self._transit = self.transit.tolist()
         self._ready = self.ready.tolist()
         self._due = self.due.tolist()
+        self._cost = self.cost.tolist()
         self._cache: dict[tuple[int, ...], np.ndarray] = {}
+        self._reordered: dict[tuple[int, ...], tuple[int, ...]] = {}
         self.cost_to = np.ascontiguousarray(self.cost.T)  # row c: the cost of reaching c from each node
         self.transit_to = np.ascontiguousarray(self.transit.T)
 
@@ -188,7 +197,8 @@ class _Inserter:
         return out
 
     def insert(self, routes: list[list[int]], customers: list[int], blink: float,
-               rng: np.random.Generator, open_routes: bool = True) -> list[int]:
+               rng: np.random.Generator, open_routes: bool = True,
+               max_routes: int | None = None) -> list[int]:
         """Puts each of ``customers`` (in that order) where it adds least cost, skipping each position
         with probability ``blink``; opens a route when a vehicle is free and that is cheaper (with
         ``open_routes``; else only when the customer fits nowhere). Returns the customers that fit
@@ -223,7 +233,8 @@ class _Inserter:
                     at = int(np.argmin(extra))
                     best_extra, best_route = int(extra[at]), int(owner[at])
                     best_at = at - int(first[best_route])
-            if len(routes) < problem.vehicles and (open_routes or best_extra is None):
+            limit = problem.vehicles if max_routes is None else min(max_routes, problem.vehicles)
+            if len(routes) < limit and (open_routes or best_extra is None):
                 start0 = max(ready[c], ready[0] + int(transit[0, c]))
                 if start0 <= due[c] and start0 + int(transit[c, 0]) <= due[0]:
                     extra0 = int(cost[0, c] + cost[c, 0]) + int(problem.fixed_cost)
@@ -241,6 +252,59 @@ class _Inserter:
             gaps[best_route] = self._positions(routes[best_route])
             stale = True
         return left
+
+
+    def reorder(self, route: list[int] | tuple[int, ...], max_segment: int = 3) -> tuple[int, ...]:
+        """``route`` with its stops reordered by or-opt until no move pays: a run of up to
+        ``max_segment`` consecutive customers, kept or reversed, moved to the gap of the rest of the
+        route where the route costs least and keeps every window (the same O(1) check per gap as
+        ``insert``, all gaps at once); remembered per route."""
+        key = tuple(route)
+        hit = self._reordered.get(key)
+        if hit is not None:
+            return hit
+        if len(self._reordered) > 20000:
+            self._reordered.clear()
+        cost, transit, ready, due = self._cost, self._transit, self._ready, self._due
+        transit_to, cost_to = self.transit_to, self.cost_to
+        current = list(key)
+        while len(current) > 1:
+            path = [0, *current, 0]
+            best_gain, best_route = 0, None
+            for length in range(1, min(max_segment, len(current) - 1) + 1):
+                for i in range(1, len(path) - length):
+                    segment = path[i:i + length]
+                    before, after = path[i - 1], path[i + length]
+                    inner = sum(cost[a][b] for a, b in itertools.pairwise(segment))
+                    gain = cost[before][segment[0]] + cost[segment[-1]][after] + inner - cost[before][after]
+                    rest = current[:i - 1] + current[i - 1 + length:]
+                    pred, succ, early, late = self._positions(rest)
+                    base = self.cost[pred, succ]
+                    for seq in (segment, segment[::-1]) if length > 1 else (segment,):
+                        inner_seq = sum(cost[a][b] for a, b in itertools.pairwise(seq))
+                        extra = cost_to[seq[0]][pred] + self.cost[seq[-1]][succ] - base + inner_seq
+                        delta = extra - gain
+                        ok = delta < -best_gain
+                        if not ok.any():
+                            continue
+                        t = np.maximum(early + transit_to[seq[0]][pred], ready[seq[0]])
+                        ok &= t <= due[seq[0]]
+                        for a, b in itertools.pairwise(seq):
+                            t = np.maximum(t + transit[a][b], ready[b])
+                            ok &= t <= due[b]
+                        ok &= t + self.transit[seq[-1]][succ] <= late
+                        if not ok.any():
+                            continue
+                        delta = np.where(ok, delta, _NEVER)
+                        at = int(np.argmin(delta))
+                        best_gain = -int(delta[at])
+                        best_route = rest[:at] + list(seq) + rest[at:]
+            if best_route is None:
+                break
+            current = best_route
+        out = tuple(current)
+        self._reordered[key] = out
+        return out
 
 
 class _Repairer:
@@ -349,10 +413,10 @@ def improve(problem: VrptwProblem, start: VrptwSolution, seconds: float,
     current_rank = best_rank = rank(start.routes)
     lo, hi = config.removed
     while (now := _time.perf_counter()) < deadline - 0.02:
-        open_routes = True
+        open_routes, eliminating = True, False
         if config.route_removal > 0 and len(current) > 1 and rng.random() < config.route_removal:
             removed = route_removal(current, rng)
-            open_routes = False
+            open_routes, eliminating = False, True
         elif config.ruin == "strings" or (config.ruin == "mixed" and rng.random() < 0.5):
             removed = string_removal(current, near, config.avg_removed, config.max_string, rng)
         else:
@@ -361,7 +425,14 @@ def improve(problem: VrptwProblem, start: VrptwSolution, seconds: float,
             removed |= everyone - {c for r in current for c in r}
         rebuilt = [[c for c in route if c not in removed] for route in current]
         rebuilt = [r for r in rebuilt if r]
-        inserter.insert(rebuilt, _insertion_order(problem, removed, rng), config.blink, rng, open_routes)
+        left = inserter.insert(rebuilt, _insertion_order(problem, removed, rng), config.blink, rng, open_routes,
+                               len(rebuilt) if eliminating else None)
+        if eliminating and left:
+            continue
+        if config.reorder:
+            kept_routes = set(current)
+            rebuilt = [r if tuple(r) in kept_routes else list(inserter.reorder(r, config.reorder))
+                       for r in rebuilt]
         found: Routes | None = tuple(tuple(r) for r in rebuilt if r)
         if config.polish and found is not None:
             repairer = repairer or _Repairer(problem, config.step_s)
@@ -372,8 +443,9 @@ def improve(problem: VrptwProblem, start: VrptwSolution, seconds: float,
         if found_rank[0] > current_rank[0]:
             continue
         temperature = config.temperature * best_rank[1] * (deadline - now) / seconds
-        if found_rank < current_rank or (temperature > 0 and found_rank[0] == current_rank[0] and (
-                rng.random() < math.exp(-(found_rank[1] - current_rank[1]) / temperature))):
+        if found_rank < current_rank or (eliminating and found_rank[0] == current_rank[0]) or (
+                temperature > 0 and found_rank[0] == current_rank[0]
+                and rng.random() < math.exp(-(found_rank[1] - current_rank[1]) / temperature)):
             current, current_rank = found, found_rank
             if current_rank < best_rank:
                 best, best_rank = current, current_rank

@@ -162,3 +162,56 @@ def test_improve_reports_the_cost_of_its_routes_with_fixed_costs():
     found = improve(problem, start, 0.3, ImproveConfig(removed=(1, 3)))
     assert found.cost == route_cost(problem, found.routes) < start.cost
     assert len(found.routes) < len(start.routes)
+
+
+def test_reorder_untangles_a_route_that_zigzags_along_a_line():
+    """Customers on a line served out of order: or-opt puts them in order, which is optimal here."""
+    xy = np.array([[0, 0], [10, 0], [20, 0], [30, 0], [40, 0], [50, 0]])
+    travel = np.rint(np.sqrt(((xy[:, None] - xy[None]) ** 2).sum(-1))).astype(np.int64)
+    base = tiny(1, n=5)
+    problem = type(base)(**{**base.__dict__, "travel": travel, "ready": np.zeros(6, np.int64),
+                            "due": np.full(6, 1000), "demand": np.array([0, 1, 1, 1, 1, 1])})
+    bad = (3, 1, 5, 2, 4)
+    better = _Inserter(problem).reorder(bad)
+    assert sorted(better) == [1, 2, 3, 4, 5]
+    assert route_cost(problem, (better,)) == 100 < route_cost(problem, (bad,))
+    assert check_routes(problem, (better,)).feasible
+
+
+def test_reorder_keeps_every_window_and_never_costs_more():
+    """On random windowed routes a reordered route stays feasible, serves the same customers and costs
+    no more; where windows force the order it is left as it is."""
+    improved = 0
+    for seed in range(30):
+        problem = tiny(seed, n=7, vehicles=1)
+        problem = type(problem)(**{**problem.__dict__, "capacity": 100})
+        inserter = _Inserter(problem)
+        for perm in itertools.islice(itertools.permutations(range(1, 8)), 0, 5040, 97):
+            if not check_routes(problem, (perm,)).feasible:
+                continue
+            out = inserter.reorder(perm)
+            assert sorted(out) == sorted(perm)
+            assert check_routes(problem, (out,)).feasible
+            assert route_cost(problem, (out,)) <= route_cost(problem, (perm,))
+            improved += route_cost(problem, (out,)) < route_cost(problem, (perm,))
+    assert improved > 0
+
+
+def test_route_elimination_sheds_vehicles_and_keeps_windows():
+    """From one route per customer, steps that only empty a route and refill the others merge routes:
+    the plan ends with fewer of them, every customer served and every window kept."""
+    problem = tiny(3, n=8, vehicles=8)
+    problem = type(problem)(**{**problem.__dict__, "due": np.concatenate([[2000], np.full(8, 1500)]),
+                               "capacity": 100})
+    start = one_route_each(problem)
+    out = improve(problem, start, 0.3, ImproveConfig(route_removal=1.0, reorder=0, seed=4))
+    assert len(out.routes) < len(start.routes) and not out.unserved
+    assert check_routes(problem, out.routes).feasible
+
+
+def test_insert_opens_no_route_beyond_max_routes():
+    problem = tiny(3, n=8, vehicles=8)
+    routes = [[1]]
+    left = _Inserter(problem).insert(routes, [2, 3, 4, 5, 6, 7, 8], 0.0, np.random.default_rng(0),
+                                     open_routes=False, max_routes=1)
+    assert len(routes) == 1 and set(left) | set(routes[0]) == set(range(1, 9))
