@@ -1,18 +1,18 @@
 """How the gateway hands events to the bus: Kafka in production and tests, the in-process bus in the demo.
 
-Which Kafka client does what: the gateway publishes with aiokafka, on its own event loop. Each request's
-sends go into the producer's batches and the request awaits the broker's acknowledgement without a thread,
-a lock or a callback hop per event (kafka-python's producer cost the gateway a thread handover per send:
-measured, it was about 40 % of the gateway's CPU in ``make bench-pipeline``). A short ``linger_ms`` lets the
-sends of concurrent requests share one produce request. The readiness probe and the read-side feeds
-(rejections, offers, replay) use kafka-python, where a blocking client in a thread is simplest; the Faust
-workers use aiokafka under Faust.
+Which Kafka client does what: the gateway publishes with kafka-python (the producer the platform's design
+names), and never waits on it with a thread per request. The producer's own I/O thread talks to the broker;
+``publish`` turns the producer's future into an asyncio future and awaits it, so the event loop serves other
+requests meanwhile. The Faust workers use aiokafka under Faust; provisioning, replay and the rejection feed
+use kafka-python.
 
 A publish is confirmed when the broker has the event (acks=all, idempotent producer) or refused with
-:class:`BrokerUnavailable` after ``confirm_timeout_s``. The producer's request timeout is below that bound,
-so an event that was refused is normally expired rather than sent later behind the client's back (if the
-broker stored it and only its answer was lost, the order id, derived from the client's Idempotency-Key,
-makes a retry of such an order the same order).
+:class:`BrokerUnavailable` after ``confirm_timeout_s``. The producer's delivery timeout is the same bound, so
+an event that was refused is not sent later behind the client's back (unless the broker stored it and only
+its answer was lost; the order id, derived from the client's Idempotency-Key, makes a retry of such an order
+the same order). Why not aiokafka here, although it costs the gateway less CPU per send: it has no delivery
+timeout, so an event answered 503 during an outage stays queued and is delivered once the broker is back; a
+client that retries without an id would then be served twice (seen under `make up` with the broker killed).
 """
 
 from __future__ import annotations
@@ -48,44 +48,55 @@ class Publisher(Protocol):
     def close(self) -> None: ...
 
 
-class KafkaPublisher:
-    """Publishes with aiokafka; each call awaits the broker's acknowledgement on the event loop.
+def _bridge(loop: asyncio.AbstractEventLoop, kafka_future: Any) -> asyncio.Future[Any]:
+    """An asyncio future that completes when the producer's future does (callbacks run on its I/O thread)."""
+    done: asyncio.Future[Any] = loop.create_future()
 
-    The producer connects in the background, retried until the broker answers; until then every publish is a
-    prompt :class:`BrokerUnavailable` and /ready is false. Once connected, aiokafka reconnects by itself after
-    an outage; a publish meanwhile fails after ``confirm_timeout_s``.
+    def settle(value: Any, failed: bool) -> None:
+        if done.done():
+            return
+        if failed:
+            done.set_exception(value)
+        else:
+            done.set_result(value)
+
+    kafka_future.add_callback(lambda md: loop.call_soon_threadsafe(settle, md, False))
+    kafka_future.add_errback(lambda exc: loop.call_soon_threadsafe(settle, exc, True))
+    return done
+
+
+class KafkaPublisher:
+    """Publishes with kafka-python; each call awaits the broker's acknowledgement without a worker thread.
+
+    The producer is made in the background (kafka-python connects while it is constructed), retried until the
+    broker answers; until then every publish is a prompt :class:`BrokerUnavailable` and /ready is false.
     """
 
     def __init__(self, bootstrap: str, producer_name: str = "gateway", confirm_timeout_s: float = 3.0,
                  topics: Iterable[Topic] = (energy.ORDERS, ledger.RETIREMENTS),
-                 probe_timeout_s: float = 1.0, retry_s: float = 1.0, linger_ms: int = 2) -> None:
+                 probe_timeout_s: float = 1.0, retry_s: float = 1.0) -> None:
         self._bootstrap = bootstrap
         self._name = producer_name
         self._timeout = confirm_timeout_s
         self._probe_timeout = probe_timeout_s
         self._retry_s = retry_s
-        self._linger_ms = linger_ms
         self._topics = tuple(t.name for t in topics)
         self._producer: Any = None
         self._probe: Any = None
         self._probe_lock = asyncio.Lock()
         self._connecting: asyncio.Task[None] | None = None
 
-    async def _make_producer(self) -> Any:
-        from aiokafka import AIOKafkaProducer
+    def _make_producer(self) -> Any:
+        from kafka import KafkaProducer
 
         timeout_ms = int(self._timeout * 1000)
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=True, linger_ms=self._linger_ms,
-            request_timeout_ms=max(500, timeout_ms - 200), retry_backoff_ms=100,
+        producer = KafkaProducer(
+            bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=True, linger_ms=0,
+            request_timeout_ms=max(500, timeout_ms - 200), delivery_timeout_ms=timeout_ms, max_block_ms=timeout_ms,
+            reconnect_backoff_max_ms=500, retry_backoff_ms=100, bootstrap_timeout_ms=timeout_ms,
             client_id=f"citymatch-{self._name}")
-        try:
-            await producer.start()
-            for name in self._topics:  # learn partitions now, so no request waits for metadata later
-                await producer.partitions_for(name)
-        except BaseException:
-            await producer.stop()
-            raise
+        for name in self._topics:  # learn partitions now, so no request waits for metadata later
+            producer.partitions_for(name)
         return producer
 
     async def start(self) -> None:
@@ -96,28 +107,32 @@ class KafkaPublisher:
     async def _connect(self) -> None:
         while self._producer is None:
             try:
-                self._producer = await asyncio.wait_for(self._make_producer(), self._timeout * 2)
+                self._producer = await asyncio.to_thread(self._make_producer)
                 log.info("gateway producer connected to %s", self._bootstrap)
             except Exception as exc:  # the broker is down: try again, /ready says not ready meanwhile
                 log.warning("Kafka not reachable at %s (%s); retrying in %.1f s", self._bootstrap,
                             exc.__class__.__name__, self._retry_s)
                 await asyncio.sleep(self._retry_s)
 
+    def _known(self, topic: str) -> bool:
+        return self._producer._metadata.partitions_for_topic(topic) is not None
+
     async def publish(self, topic: Topic, payload: Payload, *, event_id: str | None = None) -> Envelope:
-        from aiokafka.errors import KafkaError
+        from kafka.errors import KafkaError
 
         Outgoing(topic, payload)  # the topic must carry the payload's type
         envelope = Envelope.wrap(payload, self._name, event_id=event_id)
         if self._producer is None:
             raise BrokerUnavailable(f"the gateway has no connection to the broker at {self._bootstrap} yet")
         key, value = envelope.key.encode(), encode(envelope)
+        loop = asyncio.get_running_loop()
         try:
-            # send() returns once the event is in a batch (it waits only for a topic's metadata or for room in
-            # the buffer); the future it gives resolves when the broker has acknowledged the batch. One timeout
-            # over both (no task per await, as wait_for would make; aiokafka ignores a cancelled future).
-            async with asyncio.timeout(self._timeout):
-                delivery = await self._producer.send(topic.name, value=value, key=key)
-                await delivery
+            if self._known(topic.name):
+                kafka_future = self._producer.send(topic.name, key=key, value=value)
+            else:  # a topic not learnt at start: send() would block while it asks for its metadata
+                kafka_future = await asyncio.wait_for(
+                    asyncio.to_thread(self._producer.send, topic.name, key=key, value=value), self._timeout)
+            await asyncio.wait_for(_bridge(loop, kafka_future), self._timeout)
         except (TimeoutError, KafkaError) as exc:
             log.warning("broker did not confirm %s on %s: %r", envelope.event_id, topic.name, exc)
             raise BrokerUnavailable(f"the broker did not confirm within {self._timeout:g} s") from None
@@ -155,17 +170,14 @@ class KafkaPublisher:
                 log.debug("closing the readiness probe failed", exc_info=True)
 
     async def stop(self) -> None:
-        """Flush what is queued (bounded by the confirm timeout) and disconnect; on the loop that started it."""
-        if self._connecting is not None:
-            self._connecting.cancel()
-        producer, self._producer = self._producer, None
-        if producer is not None:
-            try:
-                await asyncio.wait_for(producer.stop(), self._timeout + 2)
-            except Exception:  # shutting down: a broker that is gone cannot take the last batch either
-                log.warning("the gateway producer did not stop cleanly", exc_info=True)
+        """Nothing to do on the loop: ``close`` flushes and closes the producer (its own thread)."""
+        return None
 
     def close(self) -> None:
+        if self._connecting is not None:
+            self._connecting.cancel()
+        if self._producer is not None:
+            self._producer.close(timeout=5)
         self._drop_probe()
 
 
