@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from shared.bus.inprocess import InProcessBus
@@ -43,25 +44,39 @@ class BrokerUnavailable(CitymatchError):
 class Publisher(Protocol):
     async def start(self) -> None: ...
     async def publish(self, topic: Topic, payload: Payload, *, event_id: str | None = None) -> Envelope: ...
+    async def publish_many(self, topic: Topic, items: Sequence[tuple[Payload, str | None]]) -> list[Envelope]: ...
     async def ready(self) -> bool: ...
     async def stop(self) -> None: ...
     def close(self) -> None: ...
 
 
-def _bridge(loop: asyncio.AbstractEventLoop, kafka_future: Any) -> asyncio.Future[Any]:
-    """An asyncio future that completes when the producer's future does (callbacks run on its I/O thread)."""
-    done: asyncio.Future[Any] = loop.create_future()
+def _bridge_all(loop: asyncio.AbstractEventLoop, kafka_futures: Sequence[Any]) -> asyncio.Future[None]:
+    """One asyncio future for many producer futures: done when all are, failed as soon as one fails. One wake-up
+    of the event loop per batch instead of one per event (callbacks run on the producer's I/O thread)."""
+    done: asyncio.Future[None] = loop.create_future()
+    left = [len(kafka_futures)]
+    lock = threading.Lock()
 
-    def settle(value: Any, failed: bool) -> None:
+    def settle(exc: BaseException | None) -> None:
         if done.done():
             return
-        if failed:
-            done.set_exception(value)
+        if exc is None:
+            done.set_result(None)
         else:
-            done.set_result(value)
+            done.set_exception(exc)
 
-    kafka_future.add_callback(lambda md: loop.call_soon_threadsafe(settle, md, False))
-    kafka_future.add_errback(lambda exc: loop.call_soon_threadsafe(settle, exc, True))
+    def one_done(_md: Any) -> None:
+        with lock:
+            left[0] -= 1
+            last = left[0] == 0
+        if last:
+            loop.call_soon_threadsafe(settle, None)
+
+    for f in kafka_futures:
+        f.add_callback(one_done)
+        f.add_errback(lambda exc: loop.call_soon_threadsafe(settle, exc))
+    if not kafka_futures:
+        settle(None)
     return done
 
 
@@ -118,25 +133,35 @@ class KafkaPublisher:
         return self._producer._metadata.partitions_for_topic(topic) is not None
 
     async def publish(self, topic: Topic, payload: Payload, *, event_id: str | None = None) -> Envelope:
+        [envelope] = await self.publish_many(topic, [(payload, event_id)])
+        return envelope
+
+    async def publish_many(self, topic: Topic, items: Sequence[tuple[Payload, str | None]]) -> list[Envelope]:
+        """Publish ``(payload, event_id)`` pairs on ``topic``: all are sent before any acknowledgement is awaited
+        (they share the broker's requests), and the call returns once the broker has every one of them, or
+        raises :class:`BrokerUnavailable` (some may have been stored: each event id makes a retry harmless)."""
         from kafka.errors import KafkaError
 
-        Outgoing(topic, payload)  # the topic must carry the payload's type
-        envelope = Envelope.wrap(payload, self._name, event_id=event_id)
+        envelopes = []
+        for payload, event_id in items:
+            Outgoing(topic, payload)  # the topic must carry the payload's type
+            envelopes.append(Envelope.wrap(payload, self._name, event_id=event_id))
         if self._producer is None:
             raise BrokerUnavailable(f"the gateway has no connection to the broker at {self._bootstrap} yet")
-        key, value = envelope.key.encode(), encode(envelope)
         loop = asyncio.get_running_loop()
         try:
             if self._known(topic.name):
-                kafka_future = self._producer.send(topic.name, key=key, value=value)
+                futures = [self._producer.send(topic.name, key=e.key.encode(), value=encode(e)) for e in envelopes]
             else:  # a topic not learnt at start: send() would block while it asks for its metadata
-                kafka_future = await asyncio.wait_for(
-                    asyncio.to_thread(self._producer.send, topic.name, key=key, value=value), self._timeout)
-            await asyncio.wait_for(_bridge(loop, kafka_future), self._timeout)
+                futures = await asyncio.wait_for(asyncio.to_thread(
+                    lambda: [self._producer.send(topic.name, key=e.key.encode(), value=encode(e))
+                             for e in envelopes]), self._timeout)
+            await asyncio.wait_for(_bridge_all(loop, futures), self._timeout)
         except (TimeoutError, KafkaError) as exc:
-            log.warning("broker did not confirm %s on %s: %r", envelope.event_id, topic.name, exc)
+            log.warning("broker did not confirm %d event(s) on %s (first %s): %r", len(envelopes), topic.name,
+                        envelopes[0].event_id if envelopes else "-", exc)
             raise BrokerUnavailable(f"the broker did not confirm within {self._timeout:g} s") from None
-        return envelope
+        return envelopes
 
     async def ready(self) -> bool:
         """Ready when the producer is connected and the broker answers a metadata request within the probe's
@@ -199,6 +224,9 @@ class BusPublisher:
         self.bus.publish_raw(topic.name, encode(envelope))
         self.bus.run_until_idle()
         return envelope
+
+    async def publish_many(self, topic: Topic, items: Sequence[tuple[Payload, str | None]]) -> list[Envelope]:
+        return [await self.publish(topic, payload, event_id=event_id) for payload, event_id in items]
 
     async def ready(self) -> bool:
         return True

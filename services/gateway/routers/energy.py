@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Annotated, Any
 
@@ -74,11 +73,10 @@ async def place_orders(batch: OrderBatch, participant: Participant, gw: GatewayD
                                  f"order_id {order.order_id!r} appears twice in this batch")
         seen.add(order.order_id)
     events = [EnergyOrderPlaced(participant=participant, **order.model_dump()) for order in batch.orders]
-    # Every send is queued before any acknowledgement is awaited, so the orders share the broker's requests.
-    envelopes = await asyncio.gather(*(
-        bus.publish(ORDERS, event, event_id=event_id_for(
-            participant, event.order_id, fingerprint(order.model_dump(mode="json", exclude={"order_id"}))))
-        for event, order in zip(events, batch.orders, strict=True)))
+    envelopes = await bus.publish_many(ORDERS, [
+        (event, event_id_for(participant, event.order_id,
+                             fingerprint(order.model_dump(mode="json", exclude={"order_id"}))))
+        for event, order in zip(events, batch.orders, strict=True)])
     return BatchAccepted(orders=[
         OrderAccepted(order_id=e.order_id, participant=participant, slot=e.slot, event_id=env.event_id)
         for e, env in zip(events, envelopes, strict=True)])
