@@ -7,6 +7,8 @@ what changed: ``ev.bookings`` EvBooked per car, ``energy.orders`` EnergyOrderPla
 (the market's own contract, one buy order per car and slot, at the car's charger site so on-site PV
 matches first) and ``energy.dispatch`` DispatchSetpoint per charger and slot. Order ids are hashes of car,
 slot and energy, so a re-plan that keeps a booking re-sends nothing and a redelivered order is a no-op.
+A finished transaction is billed on ``ev.bills`` with the PV part of what the plans booked for it
+(``domain.booked_energy``); the service reads its own ``ev.bookings`` back so that history survives a restart.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from decimal import Decimal
 import numpy as np
 
 from services.charging.domain.answers import override_costs, shortfalls
+from services.charging.domain.booked_energy import BookedCell, BookedEnergy
 from services.charging.domain.planner import Plan, plan
 from services.charging.fleet_builder import Frame, build_frame, yen
 from services.charging.settings import ChargingSettings
@@ -62,6 +65,7 @@ class ChargingService:
         self.orders: dict[tuple[str, datetime], tuple[str, int, str]] = {}   # (car, slot) -> (id, Wh, who)
         self.setpoints: dict[tuple[str, datetime], tuple[int, str]] = {}      # (charger, slot) -> (Wh, who)
         self.booked: dict[str, EvBooked] = {}
+        self.history = BookedEnergy()      # what every plan booked, kept after its slots pass (PV of a bill)
         self.last_plan: Plan | None = None
         self.last_frame: Frame | None = None
         self._t0: datetime | None = None
@@ -100,10 +104,22 @@ class ChargingService:
             log.warning("charging transaction %s on %s: no %s known, not billed", reading.transaction_id,
                         reading.charger, "site" if site is None else f"owner of {reading.vehicle}")
             return []
+        pv_wh = self.history.renewable_wh(reading.vehicle, reading.charger, reading.started_at, reading.read_at,
+                                          kwh_to_wh(reading.kwh))
         return [Outgoing(ev.BILLS, ChargingBilled(
             charger=reading.charger, transaction_id=reading.transaction_id, vehicle=reading.vehicle,
-            participant=plan.participant, site=site.id, kwh=reading.kwh, fee_yen_per_kwh=site.fee_yen_per_kwh,
-            stopped_at=reading.read_at))]
+            participant=plan.participant, site=site.id, kwh=reading.kwh, renewable_kwh=wh_to_kwh(pv_wh),
+            fee_yen_per_kwh=site.fee_yen_per_kwh, stopped_at=reading.read_at))]
+
+    def on_booked(self, envelope: Envelope, payload: EvBooked) -> Iterable[Outgoing]:
+        """Our own plans read back: after a restart the slots already passed are known again, so a transaction
+        that ends later is billed with the PV its plan booked (live, the record is already there)."""
+        self._remember(payload)
+        return []
+
+    def _remember(self, booked: EvBooked) -> None:
+        self.history.record(booked.vehicle, booked.planned_at, (
+            BookedCell(b.charger, b.slot, kwh_to_wh(b.kwh), kwh_to_wh(b.renewable_kwh)) for b in booked.bookings))
 
     def on_charger(self, envelope: Envelope, payload: ChargerAvailability) -> Iterable[Outgoing]:
         was = payload.charger in self.unavailable
@@ -175,6 +191,7 @@ class ChargingService:
                     exclude={"planned_at"}):
                 out.append(Outgoing(ev.BOOKINGS, booked))
             self.booked[veh.id] = booked
+            self._remember(booked)
         return out
 
     def _orders(self, frame: Frame, result: Plan, trigger: str) -> list[Outgoing]:
@@ -242,9 +259,11 @@ def build_service(settings: ChargingSettings | None = None, clock: Callable[[], 
         handlers={ev.PLANS: {EvPlanSubmitted: charging.on_plan},
                   energy.FORECASTS: {SiteForecast: charging.on_forecast},
                   ev.SESSIONS: {ChargingSessionMetered: charging.on_session},
-                  ev.CHARGERS: {ChargerAvailability: charging.on_charger}},
+                  ev.CHARGERS: {ChargerAvailability: charging.on_charger},
+                  ev.BOOKINGS: {EvBooked: charging.on_booked}},
         timers=[Timer(interval_s=charging.settings.timer_interval_s, tick=charging.tick)],
-        replay={ev.PLANS: window, energy.FORECASTS: window, ev.SESSIONS: window, ev.CHARGERS: window},
+        replay={ev.PLANS: window, energy.FORECASTS: window, ev.SESSIONS: window, ev.CHARGERS: window,
+                ev.BOOKINGS: window},
     )
     service.charging = charging  # type: ignore[attr-defined]
     return service

@@ -13,8 +13,10 @@ Why everything is kept on ``mobility.coowned``: replaying it (``Service.replay``
 (the same requests in the same order get the same answers), so a restart loses and doubles nothing. A
 redelivered request gets its first answer again; a redelivered close republishes the same split.
 
-The meter does not say which of a charge's kWh were local PV, so live charges count as grid energy (the
-renewable share of a live bill is 0 until the charging service reports the PV part per session).
+The meter does not say which of a charge's kWh were local PV; the charging service's bill does
+(``ev.bills``: the PV share of what its plan booked for the transaction). Both are recorded under the same
+``ref``, and the record keeps the PV part whichever of the two comes first, so a car charged through the
+planner pays the PV price for its PV kWh, and one charged with no plan pays the grid's.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from services.mobility.domain.coownership.energy import Charge
 from services.mobility.domain.coownership.split import CostSplit, Prices, split_costs
 from services.mobility.settings import TOKYO
 from shared.contracts.base import Envelope
-from shared.contracts.charging import ChargingSessionMetered
+from shared.contracts.charging import ChargingBilled, ChargingSessionMetered
 from shared.contracts.mobility import (
     COOWNED,
     COST_SHARES,
@@ -188,6 +190,15 @@ class CoownedGroups:
             group=gid, period=month_of(p.read_at)[0], ref=f"charge:{p.charger}/{p.transaction_id}", car=p.vehicle,
             at=p.read_at, wh=int(p.kwh * 1000)))]
 
+    def on_bill(self, envelope: Envelope, p: ChargingBilled) -> list[Outgoing]:
+        """A group car's charging bill: the same transaction as its metered session, with its PV part."""
+        gid = self.car_group.get(p.vehicle)
+        if gid is None:
+            return []
+        return [Outgoing(COOWNED, CoownedUsageRecorded(
+            group=gid, period=month_of(p.stopped_at)[0], ref=f"charge:{p.charger}/{p.transaction_id}",
+            car=p.vehicle, at=p.stopped_at, wh=int(p.kwh * 1000), pv_wh=int(p.renewable_kwh * 1000)))]
+
     def on_ride(self, envelope: Envelope, p: RideCompleted) -> list[Outgoing]:
         """A fare a group car earned as a ride vehicle: its payout is the owners' credit for that month."""
         gid = self.car_group.get(p.vehicle)
@@ -205,7 +216,9 @@ class CoownedGroups:
         if month.settled is not None:
             return []  # recorded after the close: the split is final (the record stays on the topic)
         if p.wh:
-            month.charges[p.ref] = Charge(p.car, int((p.at - month.start).total_seconds() // 60), p.wh, p.pv_wh)
+            earlier = month.charges.get(p.ref)   # the meter's record and the bill name one transaction
+            pv_wh = min(p.wh, max(p.pv_wh, earlier.pv_wh if earlier else 0))
+            month.charges[p.ref] = Charge(p.car, int((p.at - month.start).total_seconds() // 60), p.wh, pv_wh)
         if p.credit_sen:
             month.credit_sen[p.ref] = p.credit_sen
         return []

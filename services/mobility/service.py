@@ -27,7 +27,7 @@ from services.mobility.domain.reopt import reoptimise
 from services.mobility.settings import TOKYO, MobilitySettings
 from shared.contracts import charging as ev
 from shared.contracts.base import Envelope, utcnow
-from shared.contracts.charging import ChargingSessionMetered
+from shared.contracts.charging import ChargingBilled, ChargingSessionMetered
 from shared.contracts.mobility import (
     ASSIGNMENTS,
     COOWNED,
@@ -260,7 +260,8 @@ def build_service(network: RoadNetwork, settings: MobilitySettings | None = None
                                                         CoownedBookingAnswered: locked(coowned.on_answer),
                                                         CoownedUsageRecorded: locked(coowned.on_usage),
                                                         CoownedPeriodClosed: locked(coowned.on_close)},
-                                              ev.SESSIONS: {ChargingSessionMetered: locked(coowned.on_session)}},
+                                              ev.SESSIONS: {ChargingSessionMetered: locked(coowned.on_session)},
+                                              ev.BILLS: {ChargingBilled: locked(coowned.on_bill)}},
                    timers=[Timer(svc.settings.reopt_interval_s, locked(svc.tick))],
                    # a group's months are rebuilt from its own topic: bookings are taken months ahead
                    replay={ASSIGNMENTS: timedelta(days=1), COOWNED: timedelta(days=400)})

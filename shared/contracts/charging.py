@@ -130,7 +130,9 @@ class ChargingBilled(Payload):
     """A finished charging transaction billed on what the meter delivered, at the site's charging fee.
 
     The energy itself is bought on the market by the car's own orders; this is the site's fee for the
-    charger's service, owed by the car's owner (``participant``) to the site."""
+    charger's service, owed by the car's owner (``participant``) to the site. ``renewable_kwh`` is the part of
+    the metered energy that was on-site PV: the PV share of what the plan booked for the car on that charger
+    in the slots the transaction ran (0 where nothing was booked)."""
 
     event_type: ClassVar[str] = "ev.session.billed"
     charger: str
@@ -139,8 +141,15 @@ class ChargingBilled(Payload):
     participant: str
     site: str
     kwh: Decimal = Kwh0
+    renewable_kwh: Decimal = Field(default=Decimal("0"), ge=0, max_digits=9, decimal_places=3)
     fee_yen_per_kwh: Decimal = Field(ge=0, le=1000, decimal_places=2)
     stopped_at: datetime
+
+    @model_validator(mode="after")
+    def _renewable_within_metered(self) -> ChargingBilled:
+        if self.renewable_kwh > self.kwh:
+            raise ValueError(f"renewable_kwh ({self.renewable_kwh}) must not exceed kwh ({self.kwh})")
+        return self
 
     def key(self) -> str:
         return self.participant

@@ -25,6 +25,7 @@ from shared.contracts import energy
 from shared.contracts.base import Envelope, Topic
 from shared.contracts.charging import (
     ChargerAvailability,
+    ChargingBilled,
     ChargingSessionMetered,
     EvBooked,
     EvPlanSubmitted,
@@ -107,7 +108,7 @@ def test_plans_to_chargers_to_settled_energy(stack, charging):
     cars = [f"ev-{tag}-a", f"ev-{tag}-b"]
     owners = {car: f"owner-{car}" for car in cars}
     topics = Topics(stack.kafka, [t.name for t in (ev.BOOKINGS, energy.ORDERS, energy.DISPATCH, energy.DISPATCH_ACKS,
-                                                   ev.SESSIONS, ev.CHARGERS, energy.REJECTIONS)])
+                                                   ev.SESSIONS, ev.CHARGERS, energy.REJECTIONS, ev.BILLS)])
     loop = Loop()
     good = SimulatedChargePoint(f"{SITE}/cp-01", ocpp_url, time_scale=3600)
     stubborn = SimulatedChargePoint(f"{SITE}/cp-02", ocpp_url, refuse_profiles=True)
@@ -198,6 +199,9 @@ def test_plans_to_chargers_to_settled_energy(stack, charging):
 
         bill = wait_until(billed, 60, "the charging bill on the ledger").body["fact"]
         assert (bill["owner"], bill["site"], bill["wh"]) == (owners[cars[0]], SITE, int(final.kwh * 1000))
+        # the car charged now, before the first slot its plan booked: nothing of it was booked PV
+        [sent] = topics.of(ChargingBilled, lambda b: b.transaction_id == final.transaction_id)
+        assert (sent.kwh, sent.renewable_kwh) == (final.kwh, 0)
     finally:
         for cp in (good, stubborn):
             with contextlib.suppress(Exception):  # already gone

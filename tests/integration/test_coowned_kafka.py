@@ -1,6 +1,7 @@
 """Co-owned EVs over the real broker and database: members' bookings answered by the mobility worker, a group
-car's metered charging recorded, the worker killed and restarted (its books rebuilt from mobility.coowned),
-and an operator's close, sent twice, booked by settlement as one cost_share entry with each member's bill."""
+car's metered charging and its bill's PV part recorded, the worker killed and restarted (its books rebuilt from
+mobility.coowned), and an operator's close, sent twice, booked by settlement as one cost_share entry with each
+member's bill."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from services.localstack import LocalStack
 from services.settlement.read_model import open_read_model
 from shared.contracts import charging as ev
 from shared.contracts.base import Envelope, utcnow
-from shared.contracts.charging import ChargingSessionMetered
+from shared.contracts.charging import ChargingBilled, ChargingSessionMetered
 from shared.contracts.codec import encode
 from shared.contracts.mobility import (
     COOWNED,
@@ -94,6 +95,14 @@ def test_bookings_charging_a_restart_and_a_close_end_as_one_bill_per_member(grou
     assert not third.accepted and "booked by" in third.reason and third.free_cars == ()
     again = booking("b1", "aoki", 8, 3)
     send(producer, COOWNED.name, again)  # a redelivered request: its first answer, no second booking
+    # the charging service's bill for the same transaction says 4 of its 10 kWh were PV
+    send(producer, ev.BILLS.name, ChargingBilled(
+        charger="carport/cp-1", transaction_id=41, vehicle=f"{group}-leaf", participant=group, site="carport",
+        kwh=Decimal("10.000"), renewable_kwh=Decimal("4.000"), fee_yen_per_kwh=Decimal("0.50"),
+        stopped_at=day + timedelta(hours=14)))
+    wait_until(lambda: [p for p in read_topic(kafka_bootstrap, COOWNED.name)
+                        if isinstance(p, CoownedUsageRecorded) and p.group == group and p.pv_wh], 60,
+               "the bill's PV part recorded")
     close = CoownedPeriodClosed(group=group, period=period)
     send(producer, COOWNED.name, close)
     send(producer, COOWNED.name, close)  # an operator's retry
@@ -114,7 +123,8 @@ def test_bookings_charging_a_restart_and_a_close_end_as_one_bill_per_member(grou
     assert by["aoki"]["use_min"] == 180 and by["baba"]["use_min"] == 60
     assert by["aoki"]["instalment_sen"] == 3 * by["baba"]["instalment_sen"]  # by booked hours
     assert fact["instalment_sen"] == 6_850_000 + 4_230_000
-    assert fact["energy_sen"] + fact["fleet_energy_sen"] == 10_000 * 2620 // 1000  # the metered 10 kWh at grid
+    # the metered 10 kWh: 4 at the PV price (the bill, after the restart), 6 at the grid's
+    assert fact["energy_sen"] + fact["fleet_energy_sen"] == 6_000 * 2620 // 1000 + 4_000 * 1500 // 1000
     splits = [p for p in read_topic(kafka_bootstrap, COST_SHARES.name)
               if isinstance(p, CostShareSettled) and p.group == group]
     assert len(splits) == 2 and splits[0] == splits[1]  # the close twice: the same split twice

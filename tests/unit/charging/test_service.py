@@ -150,3 +150,39 @@ def test_a_finished_transaction_is_billed_on_what_the_meter_delivered():
         "owner-ev-1", "office", D("7.345"), D("5"), 4)
     stranger = final.model_copy(update={"vehicle": "ev-unknown", "transaction_id": 5})
     assert of(send(svc, ev.SESSIONS, stranger), ChargingBilled) == []
+
+
+def test_a_bill_carries_the_pv_its_plan_booked_for_the_transaction_also_after_a_restart():
+    """PV forecast for the first two hours: the plan books PV on one charger; two hours on (the plan has moved
+    on past those slots) the transaction ends and its bill says how many of its kWh were PV. A service restarted
+    then knows it only from its own ``ev.bookings`` read back: without them the same bill would say 0."""
+    clock = Clock()
+    svc = service(clock)
+    forecast = SiteForecast(site="office", start=FIRST, pv_kwh=tuple([D("2")] * 4))
+    plan = ev_plan("ev-1", "20", 6)
+    send(svc, energy.FORECASTS, forecast)
+    published = of(send(svc, ev.PLANS, plan), EvBooked, ev.BOOKINGS)
+    first = published[0].bookings[0]
+    end = FIRST + timedelta(hours=2)
+    mine = [b for b in published[0].bookings if b.charger == first.charger and b.slot < end]
+    booked, pv = sum(b.kwh for b in mine), sum(b.renewable_kwh for b in mine)
+    assert D("0") < pv <= booked
+    clock.now = NOW + timedelta(hours=2)
+    published += of(list(svc.timers[0].tick()), EvBooked, ev.BOOKINGS)
+    assert all(b.slot >= end for b in published[-1].bookings)
+    final = ChargingSessionMetered(charger=first.charger, vehicle="ev-1", transaction_id=9, kwh=booked,
+                                   started_at=FIRST, read_at=end, final=True)
+    [bill] = of(send(svc, ev.SESSIONS, final), ChargingBilled)
+    assert bill.kwh == booked and bill.renewable_kwh == pv
+
+    def restarted(read_back: bool) -> ChargingBilled:
+        fresh = service(clock)
+        send(fresh, energy.FORECASTS, forecast)
+        send(fresh, ev.PLANS, plan)
+        for b in published if read_back else []:
+            assert send(fresh, ev.BOOKINGS, b) == []
+        [again] = of(send(fresh, ev.SESSIONS, final), ChargingBilled)
+        return again
+
+    assert restarted(read_back=True) == bill
+    assert restarted(read_back=False).renewable_kwh == 0

@@ -11,7 +11,7 @@ import pytest
 from services.mobility.coowned import CoownedGroups, default_groups
 from services.mobility.settings import TOKYO
 from shared.contracts.base import Envelope
-from shared.contracts.charging import ChargingSessionMetered
+from shared.contracts.charging import ChargingBilled, ChargingSessionMetered
 from shared.contracts.mobility import (
     COOWNED,
     COST_SHARES,
@@ -115,6 +115,27 @@ def test_the_close_splits_bookings_charging_and_fares_into_bills_once_and_then_t
     late = book(groups, "b3", "chiba", 20, 1)
     assert not late.accepted and "2026-11 is closed" in late.reason
     assert book(groups, "b4", "chiba", 20, 1, day=datetime(2026, 12, 2, tzinfo=TOKYO)).accepted
+
+
+@pytest.mark.parametrize("bill_first", [False, True])
+def test_the_bill_gives_a_metered_charge_its_pv_part_whichever_comes_first(bill_first):
+    """The meter's record counts the kWh, the charging bill says 5 of the 12.5 were the carport's PV: the
+    month pays 5 kWh at the PV price and 7.5 at the grid's, once, in either order (and a redelivery)."""
+    groups = CoownedGroups(default_groups())
+    book(groups, "b1", "aoki", 8, 3)
+    session = ChargingSessionMetered(charger="carport/cp-1", vehicle="ev-leaf", transaction_id=7,
+                                     kwh=Decimal("12.500"), started_at=DAY + timedelta(hours=12),
+                                     read_at=DAY + timedelta(hours=15), final=True)
+    bill = ChargingBilled(charger="carport/cp-1", transaction_id=7, vehicle="ev-leaf", participant="aoki",
+                          site="carport", kwh=Decimal("12.500"), renewable_kwh=Decimal("5.000"),
+                          fee_yen_per_kwh=Decimal("0"), stopped_at=DAY + timedelta(hours=15))
+    metered, billed = groups.on_session(env(session), session), groups.on_bill(env(bill), bill)
+    assert [o.payload.pv_wh for o in billed] == [5_000] and [o.payload.pv_wh for o in metered] == [0]
+    feed_usage(groups, billed + metered + billed if bill_first else metered + billed + metered)
+    split = close(groups)
+    assert split.energy_sen + split.fleet_energy_sen == 7_500 * 2620 // 1000 + 5_000 * 1500 // 1000
+    stranger = bill.model_copy(update={"vehicle": "taxi-1"})
+    assert groups.on_bill(env(stranger), stranger) == []
 
 
 def test_the_groups_topic_alone_rebuilds_the_same_split():
