@@ -9,6 +9,9 @@ topic, and only those records change the month. An operator's ``CoownedPeriodClo
 (``domain.coownership.split``) and publishes ``CostShareSettled``, which settlement books as each member's
 bill; a closed month takes no more bookings.
 
+The cars are also ride vehicles in the hours members left free: the dispatcher asks ``windows`` for them and
+books each ride's trip with ``hold`` as the fleet's booking, published here like a member's answer.
+
 Why everything is kept on ``mobility.coowned``: replaying it (``Service.replay``) rebuilds each book exactly
 (the same requests in the same order get the same answers), so a restart loses and doubles nothing. A
 redelivered request gets its first answer again; a redelivered close republishes the same split.

@@ -6,7 +6,8 @@ accepted request keeps its promised pick-up window, latest arrival and maximum r
 with no way to drop it. The search starts from the current plans, so it can only keep or improve them;
 the result is adopted only if every vehicle's earliest-start schedule is feasible (what the vehicles will
 drive) and every open request is still planned. Otherwise the old plans stay: a promise is never traded
-for a shorter route.
+for a shorter route. Co-owned cars are left out: each of their trips is already a booking in their
+members' book, so their plans stay as they are.
 """
 
 from __future__ import annotations
