@@ -9,6 +9,9 @@ topic, and only those records change the month. An operator's ``CoownedPeriodClo
 (``domain.coownership.split``) and publishes ``CostShareSettled``, which settlement books as each member's
 bill; a closed month takes no more bookings.
 
+The cars are also ride vehicles in the hours members left free: the dispatcher asks ``windows`` for them and
+books each ride's trip with ``hold`` as the fleet's booking, published here like a member's answer.
+
 Why everything is kept on ``mobility.coowned``: replaying it (``Service.replay``) rebuilds each book exactly
 (the same requests in the same order get the same answers), so a restart loses and doubles nothing. A
 redelivered request gets its first answer again; a redelivered close republishes the same split.
@@ -22,12 +25,13 @@ planner pays the PV price for its PV kWh, and one charged with no plan pays the 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from services.mobility.domain.coownership.bookings import Booking, BookingBook, Car, CoownershipError
+from services.mobility.domain.coownership.bookings import FLEET, Booking, BookingBook, Car, CoownershipError
 from services.mobility.domain.coownership.energy import Charge
 from services.mobility.domain.coownership.split import CostSplit, Prices, split_costs
 from services.mobility.settings import TOKYO
@@ -46,6 +50,8 @@ from shared.contracts.mobility import (
 )
 from shared.errors import DomainError
 from shared.runtime import Outgoing
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,11 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _minutes(period_start: datetime, start: datetime, end: datetime) -> tuple[int, int]:
+    """A booking's minutes of its period: the start rounded down, the end up (it holds every minute it touches)."""
+    return int((start - period_start).total_seconds() // 60), -(-int((end - period_start).total_seconds()) // 60)
+
+
 def cost_share_event(group: str, period: str, period_end: datetime, split: CostSplit) -> CostShareSettled:
     """The split as settlement books it (the members' own energy apart from the fleet's); the contract
     re-checks that every column sums to the group's total."""
@@ -128,6 +139,7 @@ class CoownedGroups:
         self.car_group = {c.id: g.id for g in self.groups.values() for c in g.cars}
         self.months: dict[tuple[str, str], _Month] = {}
         self.answers: dict[str, CoownedBookingAnswered] = {}
+        self.published: set[str] = set()  # booking ids whose answer was read back from the topic
 
     def _month(self, group: GroupSpec, period: str) -> _Month:
         key = (group.id, period)
@@ -163,7 +175,7 @@ class CoownedGroups:
         month = self._month(group, period)
         if month.settled is not None:
             return no(f"{period} is closed: its costs are already split")
-        a, b = int((p.start - start).total_seconds() // 60), -(-int((p.end - start).total_seconds()) // 60)
+        a, b = _minutes(start, p.start, p.end)
         cars = [p.car] if p.car else []
         cars += [c.id for c in group.cars if c.id not in cars]
         if p.car and p.car not in {c.id for c in group.cars}:
@@ -178,8 +190,81 @@ class CoownedGroups:
         return no(first.reason if first else "no car is free then", tuple(month.book.free_cars(a, b)))
 
     def on_answer(self, envelope: Envelope, p: CoownedBookingAnswered) -> list[Outgoing]:
-        self.answers.setdefault(p.booking_id, p)  # our own answers, read back on replay
+        """Our own answers (and the fleet's holds), read back. Live they agree with the book already. On replay
+        they are what was decided: a member's request re-decided in topic order can meet another book than it
+        did live (a ride's hold taken while the request still waited on the topic), so the book is made to hold
+        exactly the published answers; a booking only the replay accepted gives way to a published one."""
+        self.answers[p.booking_id] = p
+        self.published.add(p.booking_id)
+        group = self.groups.get(p.group)
+        if group is None:
+            return []
+        month = self._month(group, p.period)
+        held = month.book.get(p.booking_id)
+        if not p.accepted or p.car is None:
+            if held is not None:
+                month.book.cancel(p.booking_id)
+            return []
+        a, b = _minutes(month.start, p.start, p.end)
+        if held is not None and (held.car, held.start, held.end) == (p.car, a, b):
+            return []
+        if held is not None:
+            month.book.cancel(p.booking_id)
+        booking = Booking(p.booking_id, p.member, p.car, a, b, held.distance_m if held else p.distance_m)
+        for other in month.book.clashes(booking):
+            if other.id not in self.published:
+                month.book.cancel(other.id)
+        refusal = month.book.book(booking)
+        if refusal is not None:
+            log.error("published booking %s does not fit the rebuilt book: %s", p.booking_id, refusal.reason)
         return []
+
+    # ------------------------------------------------------------------ the ride fleet's side
+    def windows(self, car: str, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+        """The hours ``car``'s members left free (``BookingBook.remaining_windows``) that overlap ``since`` to
+        ``until``; none for a car of no group or in a closed month."""
+        gid = self.car_group.get(car)
+        if gid is None:
+            return []
+        out: list[tuple[datetime, datetime]] = []
+        moment = since
+        while moment < until:
+            period, start, end = month_of(moment)
+            month = self._month(self.groups[gid], period)
+            if month.settled is None:
+                for w in month.book.remaining_windows():
+                    lo, hi = start + timedelta(minutes=w.start), start + timedelta(minutes=w.end)
+                    if w.car == car and lo < until and hi > since:
+                        out.append((lo, hi))
+            moment = end
+        return out
+
+    def hold(self, car: str, booking_id: str, start: datetime, end: datetime, distance_m: int = 0
+             ) -> CoownedBookingAnswered | str:
+        """Book a ride's trip on a group car for the fleet: the answer to publish on the group's topic, or why
+        the book refused it (then the ride must not have the car). The same hold again gets its first answer."""
+        gid = self.car_group.get(car)
+        if gid is None:
+            return f"{car} is none of the groups' cars"
+        previous = self.answers.get(booking_id)
+        if previous is not None and previous.accepted and previous.car == car:
+            return previous
+        period, m_start, m_end = month_of(start)
+        if end > m_end:
+            return f"a trip must end in the month it starts (by {m_end:%Y-%m-%d %H:%M})"
+        month = self._month(self.groups[gid], period)
+        if month.settled is not None:
+            return f"{period} is closed: its costs are already split"
+        a, b = _minutes(m_start, start, end)
+        refusal = month.book.book(Booking(booking_id, FLEET, car, a, b, distance_m))
+        if refusal is not None:
+            return refusal.reason
+        answer = CoownedBookingAnswered(
+            booking_id=booking_id, group=gid, member=FLEET, accepted=True, car=car,
+            start=m_start + timedelta(minutes=a), end=m_start + timedelta(minutes=b), period=period,
+            distance_m=distance_m)
+        self.answers[booking_id] = answer
+        return answer
 
     def on_session(self, envelope: Envelope, p: ChargingSessionMetered) -> list[Outgoing]:
         """A group car's finished charging transaction, recorded in the month it ended in."""

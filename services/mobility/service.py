@@ -6,6 +6,10 @@ nodes, the dispatcher decides, the answer goes back as events. A timer moves the
 the open plan without breaking a promise. A redelivered request gets its first answer again, never a
 second seat.
 
+The group's co-owned cars are vehicles too, planned only inside their members' free hours: a ride accepted on
+one has its trip held in the group's book in the same call (``CoownedGroups.hold``), published on
+``mobility.coowned``, so no member can take those minutes back.
+
 State survives a restart through the bus: each VehiclePlanned is the vehicle's whole state (position,
 riders aboard, stops with their promised windows), and RideAnswered keeps the promises, so replaying
 ``mobility.assignments`` rebuilds the fleet exactly as it was published (``Service.replay``).
@@ -17,14 +21,24 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, time, timedelta
+from itertools import pairwise
 
 import numpy as np
 
 from services.mobility.coowned import CoownedGroups, GroupSpec, default_groups
 from services.mobility.domain.dispatcher import Answer, Dispatcher, Promise
-from services.mobility.domain.fleet import DROPOFF, RideRequest, Stop, Vehicle, shift_on_duty, simulate
+from services.mobility.domain.fleet import (
+    DAY,
+    DROPOFF,
+    PICKUP,
+    RideRequest,
+    Stop,
+    Vehicle,
+    shift_on_duty,
+    simulate,
+)
 from services.mobility.domain.reopt import reoptimise
-from services.mobility.settings import TOKYO, MobilitySettings
+from services.mobility.settings import COOWNED_KIND, TOKYO, MobilitySettings
 from shared.contracts import charging as ev
 from shared.contracts.base import Envelope, utcnow
 from shared.contracts.charging import ChargingBilled, ChargingSessionMetered
@@ -48,12 +62,18 @@ from shared.runtime import Outgoing, Service, Timer
 log = logging.getLogger(__name__)
 
 
+def hold_id(request_id: str) -> str:
+    """The id of the fleet's booking that holds a co-owned car for a ride."""
+    return f"ride:{request_id}"
+
+
 class MobilityService:
     """Fleet state and handlers; :func:`build_service` wraps it into a transport-free Service."""
 
     def __init__(self, network: RoadNetwork, settings: MobilitySettings | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None, coowned: CoownedGroups | None = None) -> None:
         self.settings = s = settings or MobilitySettings()
+        self.coowned = coowned  # the groups' books; without them a co-owned car is never planned
         self.net = network
         self.clock = clock or utcnow
         start = self.clock().astimezone(TOKYO)
@@ -63,8 +83,14 @@ class MobilityService:
         self.operators = {v.id: v.operator for v in s.fleet}
         fleet = []
         for v in s.fleet:
+            place = self._node_tagged(*v.start_tag)
+            if v.kind == COOWNED_KIND:  # out whenever its members leave it free: its windows, not a shift
+                on, off = shift_on_duty((0, DAY), self._secs(start))
+                fleet.append(Vehicle(v.id, place, self._secs(start), v.capacity, off, v.wheelchair, v.kind,
+                                     hours=(0, DAY), home=place, turnaround=self._turnaround(v.id)))
+                continue
             on, off = shift_on_duty(v.shift, self._secs(start))
-            fleet.append(Vehicle(v.id, self._node_tagged(*v.start_tag), max(on, self._secs(start)), v.capacity, off,
+            fleet.append(Vehicle(v.id, place, max(on, self._secs(start)), v.capacity, off,
                                  v.wheelchair, v.kind, hours=v.shift))
         self.dispatcher = Dispatcher(fleet, travel, network.metres(places), s.limits, budget_s=s.answer_budget_s)
         self.revision = dict.fromkeys(self.operators, 0)
@@ -91,25 +117,101 @@ class MobilityService:
     def now(self) -> int:
         return self._secs(self.clock())
 
+    # ------------------------------------------------------------------ co-owned cars
+    def _turnaround(self, car: str) -> int:
+        gid = self.coowned.car_group.get(car) if self.coowned else None
+        return self.coowned.groups[gid].turnaround_min * 60 if self.coowned and gid else 0
+
+    def _coowned_cars(self) -> list[Vehicle]:
+        return [v for v in self.dispatcher.fleet if v.home is not None]
+
+    def _refresh_windows(self, now: int) -> None:
+        """Each co-owned car's windows from its members' book as it is now (a member's new booking shrinks
+        them at once), over the next day."""
+        for v in self._coowned_cars():
+            found = self.coowned.windows(v.id, self._time(now), self._time(now + DAY)) if self.coowned else []
+            v.windows = tuple((self._secs(lo), self._secs(hi)) for lo, hi in found)
+
+    def _hold(self, request_id: str, vehicle: Vehicle) -> CoownedBookingAnswered | str:
+        """Book the trip of ``request_id`` on co-owned ``vehicle`` (carport to pick-up, drop-off and back) for
+        the fleet in its group's book."""
+        if self.coowned is None:
+            return "no co-owning groups"
+        sched = simulate(vehicle, vehicle.stops, self.dispatcher.travel, self.dispatcher.max_ride)
+        at = {s.kind: (t, s.place) for s, t in zip(vehicle.stops, sched.times, strict=False)
+              if s.request == request_id}
+        if PICKUP not in at or DROPOFF not in at:
+            return f"{request_id} is not planned on {vehicle.id}"
+        trip = next(((lo, hi) for lo, hi in sched.trips if lo <= at[PICKUP][0] <= hi), None)
+        if not sched.feasible or trip is None:
+            return f"{vehicle.id} has no trip for {request_id} ({sched.reason})"
+        metres = 0
+        if self.dispatcher.distance_m is not None and vehicle.home is not None:
+            legs = (vehicle.home, at[PICKUP][1], at[DROPOFF][1], vehicle.home)
+            metres = int(sum(self.dispatcher.distance_m[a, b] for a, b in pairwise(legs)))
+        return self.coowned.hold(vehicle.id, hold_id(request_id), self._time(trip[0]), self._time(trip[1]), metres)
+
+    def _decide_held(self, req: RideRequest, now: int) -> tuple[Answer, list[Outgoing]]:
+        """Decide a ride; on a co-owned car it stands only once its trip is held in the car's book. If the book
+        refuses (it knew of a booking the car's windows did not yet show), the acceptance is withdrawn and the
+        ride decided again without that car."""
+        self._refresh_windows(now)
+        answer = self.dispatcher.decide(req, now)
+        vehicles = {v.id: v for v in self.dispatcher.fleet}
+        refused: set[str] = set()
+        try:
+            while answer.accepted and answer.vehicle is not None and vehicles[answer.vehicle].home is not None:
+                car = vehicles[answer.vehicle]
+                hold = self._hold(req.id, car) if car.id not in refused else f"{car.id} was refused already"
+                if not isinstance(hold, str):
+                    return answer, [Outgoing(COOWNED, hold)]
+                log.warning("%s not planned on %s: %s", req.id, car.id, hold)
+                self.dispatcher.withdraw(req.id)
+                if car.id in refused:  # never loop: the ride is declined rather than planned without its hold
+                    return Answer(req.id, False, reason="no vehicle can pick you up within your time window"), []
+                refused.add(car.id)
+                car.windows = ()  # for this decision only
+                answer = self.dispatcher.decide(req, now)
+            return answer, []
+        finally:
+            self._refresh_windows(now)
+
+    def _held_again(self, answer: RideAnswered) -> list[Outgoing]:
+        """A redelivered ride on a co-owned car: its hold again (booked now if it never reached the topic)."""
+        car = next((v for v in self._coowned_cars() if v.id == answer.vehicle), None)
+        if not answer.accepted or car is None or self.coowned is None:
+            return []
+        hold = self.coowned.answers.get(hold_id(answer.request_id))
+        if hold is None:
+            self._refresh_windows(self.now())
+            booked = self._hold(answer.request_id, car)
+            if isinstance(booked, str):
+                log.error("ride %s on %s has no hold: %s", answer.request_id, car.id, booked)
+                return []
+            hold = booked
+        return [Outgoing(COOWNED, hold)]
+
     # ------------------------------------------------------------------ handlers
     def on_request(self, envelope: Envelope, payload: RideRequested) -> Iterable[Outgoing]:
         if payload.request_id in self.answers:
-            return [Outgoing(ASSIGNMENTS, self.answers[payload.request_id])]
+            first = self.answers[payload.request_id]
+            return [Outgoing(ASSIGNMENTS, first), *self._held_again(first)]
         p = payload
         origin, dest = self.net.nearest(p.origin_lat, p.origin_lon), self.net.nearest(p.destination_lat,
                                                                                       p.destination_lon)
         req = RideRequest(p.request_id, origin, dest, self._secs(p.earliest_pickup), self._secs(p.latest_arrival),
                           p.party, p.wheelchair)
+        holds: list[Outgoing] = []
         if origin == dest:
             answer = Answer(p.request_id, False, reason="origin and destination are the same place")
         else:
-            answer = self.dispatcher.decide(req, max(self.now(), 0))
+            answer, holds = self._decide_held(req, max(self.now(), 0))
         out = [Outgoing(ASSIGNMENTS, self._answered(p, answer, origin, dest))]
         if answer.accepted:
             self.riders[p.request_id] = p.rider
             self.fares[p.request_id] = int(answer.fare_yen or 0)
             out.append(self._plan_of(answer.vehicle or "", "insertion"))
-        return out
+        return out + holds
 
     # Our own published state, read back on replay after a restart (and ignored when already known).
     def on_answer(self, envelope: Envelope, payload: RideAnswered) -> Iterable[Outgoing]:
@@ -132,6 +234,7 @@ class MobilityService:
     def tick(self) -> Iterable[Outgoing]:
         """Move the fleet to now, book finished rides, re-optimise; publish what changed."""
         now = self.now()
+        self._refresh_windows(now)
         before = {v.id: list(v.stops) for v in self.dispatcher.fleet}
         out = self._completions(self.dispatcher.advance(now))
         outcome = reoptimise(self.dispatcher, now, self.settings.reopt_search_s)
@@ -240,8 +343,8 @@ def scaled_clock(scale: int, start_at: time | None = None) -> Callable[[], datet
 def build_service(network: RoadNetwork, settings: MobilitySettings | None = None,
                   clock: Callable[[], datetime] | None = None, groups: Iterable[GroupSpec] | None = None) -> Service:
     """Ride dispatch and the co-owned groups' books (``groups``: the Ebina group by default)."""
-    svc = MobilityService(network, settings, clock)
     coowned = CoownedGroups(default_groups() if groups is None else groups)
+    svc = MobilityService(network, settings, clock, coowned)
 
     def on_completed(envelope: Envelope, payload: RideCompleted) -> list[Outgoing]:
         return [*svc.on_completed(envelope, payload), *coowned.on_ride(envelope, payload)]

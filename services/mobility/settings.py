@@ -8,15 +8,16 @@ from zoneinfo import ZoneInfo
 from services.mobility.domain.fleet import Limits
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+COOWNED_KIND = "coowned"
 
 
 @dataclass(frozen=True)
 class VehicleSpec:
     id: str
-    kind: str              # shuttle | taxi | carshare
+    kind: str              # shuttle | taxi | carshare | coowned (a co-owning group's car, lent between bookings)
     capacity: int
     start_tag: tuple[str, str]  # (key, value) of the network node it starts at, e.g. ("ref", "LL76")
-    operator: str
+    operator: str          # who is paid for its rides (for a co-owned car: its group)
     wheelchair: bool = False
     shift: tuple[int, int] = (6 * 3600, 23 * 3600)  # seconds of the local day
 
@@ -32,6 +33,10 @@ def default_fleet() -> tuple[VehicleSpec, ...]:
         side = "rotary_east" if k % 2 else "rotary_west"
         fleet.append(VehicleSpec(f"taxi-{k + 1}", "taxi", 4, ("ref", side), f"taxi-operator-{k % 2 + 1}"))
     fleet.append(VehicleSpec("carshare-LL76", "carshare", 4, ("ref", "LL76"), "carshare-ebina"))
+    # The Ebina group's two EVs, lent to riders in the hours their members leave free, from their carport
+    # (placed at the EV station LF72 on the schematic network); ids as in the group's book.
+    for car, seats in (("ev-leaf", 4), ("ev-sakura", 3)):
+        fleet.append(VehicleSpec(car, COOWNED_KIND, seats, ("ref", "LF72"), "ebina-kashiwa-ev"))
     return tuple(fleet)
 
 

@@ -208,7 +208,8 @@ class CoownedBookingRequested(Payload):
 
 
 class CoownedBookingAnswered(Payload):
-    """The member's answer: the car held for them, or why not and which cars are free then."""
+    """The member's answer: the car held for them, or why not and which cars are free then. Also the fleet's
+    hold on a car for a ride's trip (``member`` "fleet"), published when the dispatcher accepts the ride."""
 
     event_type: ClassVar[str] = "mobility.coowned.booking.answered"
     booking_id: str
@@ -221,6 +222,8 @@ class CoownedBookingAnswered(Payload):
     period: str
     reason: str = ""
     free_cars: tuple[str, ...] = ()
+    # The fleet's holds (member "fleet", a ride's trip) have no request: their driving travels here.
+    distance_m: int = Field(default=0, ge=0, le=2_000_000)
 
     def key(self) -> str:
         return self.group

@@ -110,6 +110,14 @@ class Dispatcher:
         fare = self.fares.fare_yen(self._distance(req), req.party, vehicle.kind)
         return Answer(req.id, True, vehicle.id, (lo, hi), found.pickup_time, found.dropoff_time, fare)
 
+    def withdraw(self, request_id: str) -> None:
+        """Take back an acceptance that could not be kept (its car's booking was refused) before anyone is
+        told: its stops, promise and limits are gone, so deciding it again starts afresh."""
+        for v in self.fleet:
+            v.stops = [s for s in v.stops if s.request != request_id]
+        for table in (self.promises, self.requests, self.max_ride):
+            table.pop(request_id, None)
+
     def _insert(self, req: RideRequest, pickup: Stop, dropoff: Stop, share: float = 1.0) -> Insertion | None:
         return find_insertion(self.fleet, req, pickup, dropoff, self.travel, self.max_ride,
                               max_candidates=self.max_candidates, budget_s=self.budget_s * share,

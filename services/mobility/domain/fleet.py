@@ -69,6 +69,11 @@ class Vehicle:
     picked_at: dict[str, int] = field(default_factory=dict)  # request -> end of its pick-up (ride starts)
     locked: bool = False          # on its way to ``stops[0]``: nothing may be put before it
     hours: tuple[int, int] | None = None  # daily shift (start, end) in seconds of a day; None: one shift only
+    # A co-owned car lent between its members' bookings: it leaves ``home`` (its carport) for each trip and is
+    # back there, plus ``turnaround``, before it may be taken again; every trip lies inside one of ``windows``.
+    home: int | None = None
+    windows: tuple[tuple[int, int], ...] = ()
+    turnaround: int = 0
 
     @property
     def load(self) -> int:
@@ -94,10 +99,37 @@ class Schedule:
     times: tuple[int, ...]        # start of service at each stop
     travel: int                   # seconds driven, from the vehicle's place through the last stop
     reason: str = ""
+    trips: tuple[tuple[int, int], ...] = ()  # a co-owned car's time away from home per trip, whole minutes
+
+
+def minute_floor(t: int) -> int:
+    return t // 60 * 60
+
+
+def minute_ceil(t: int) -> int:
+    return -(-t // 60) * 60
+
+
+def back_home(vehicle: Vehicle, place: int, t: int, travel: np.ndarray) -> tuple[int, int]:
+    """When a co-owned car that leaves ``place`` at ``t`` may be taken again (at home, in whole minutes, after
+    the turnaround, as its members' book counts it), and the seconds driven back."""
+    home = vehicle.home if vehicle.home is not None else place
+    leg = int(at_hour(travel, t)[place, home])
+    return minute_ceil(t + leg) + vehicle.turnaround, leg
+
+
+def inside_windows(vehicle: Vehicle, start: int, end: int) -> bool:
+    return any(lo <= start and end <= hi for lo, hi in vehicle.windows)
 
 
 def simulate(vehicle: Vehicle, stops: list[Stop], travel: np.ndarray, max_ride: dict[str, int]) -> Schedule:
-    """The earliest-start schedule of ``vehicle`` driving ``stops`` and whether it keeps every rule."""
+    """The earliest-start schedule of ``vehicle`` driving ``stops`` and whether it keeps every rule.
+
+    A co-owned car (``home`` set) instead waits at home and leaves just in time for a trip's first pick-up,
+    drives back home once it is empty, and is feasible only if each trip, from leaving home to being back
+    (whole minutes), lies inside one of its windows: so it never runs into a member's booking."""
+    if vehicle.home is not None:
+        return _simulate_trips(vehicle, stops, travel, max_ride)
     t, place, load, driven = vehicle.free_at, vehicle.place, vehicle.load, 0
     picked = dict(vehicle.picked_at)
     service_at_pickup: dict[str, int] = {}
@@ -123,6 +155,53 @@ def simulate(vehicle: Vehicle, stops: list[Stop], travel: np.ndarray, max_ride: 
     if stops and t > vehicle.shift_end:
         return Schedule(False, tuple(times), driven, "after the end of the shift")
     return Schedule(True, tuple(times), driven)
+
+
+def _simulate_trips(vehicle: Vehicle, stops: list[Stop], travel: np.ndarray, max_ride: dict[str, int]) -> Schedule:
+    home = vehicle.home
+    assert home is not None
+    t, place, load, driven = vehicle.free_at, vehicle.place, vehicle.load, 0
+    picked = dict(vehicle.picked_at)
+    service_at_pickup: dict[str, int] = {}
+    times: list[int] = []
+    trips: list[tuple[int, int]] = []
+    away: int | None = minute_floor(t) if (place != home or load) else None  # a trip under way left home by ``t``
+    for stop in stops:
+        leg = int(at_hour(travel, t)[place, stop.place])
+        if away is None:  # at home: leave as late as still reaches the stop's earliest, never before ``t``
+            depart = max(t, stop.earliest - leg)
+            late_leg = int(at_hour(travel, depart)[place, stop.place])
+            if max(depart + late_leg, stop.earliest) <= stop.latest:
+                t, leg = depart, late_leg
+            away = minute_floor(t)
+        driven += leg
+        start = max(t + leg, stop.earliest)
+        if start > stop.latest:
+            return Schedule(False, tuple(times), driven, f"{stop.kind} of {stop.request} late", tuple(trips))
+        load += stop.load
+        if load > vehicle.capacity:
+            return Schedule(False, tuple(times), driven, "over capacity", tuple(trips))
+        if stop.kind == PICKUP:
+            picked[stop.request] = start
+            service_at_pickup[stop.request] = stop.service
+        elif stop.request in picked:
+            ride = start - picked[stop.request] - service_at_pickup.get(stop.request, 0)
+            if ride > max_ride[stop.request]:
+                return Schedule(False, tuple(times), driven, f"ride of {stop.request} too long", tuple(trips))
+        times.append(start)
+        t, place = start + stop.service, stop.place
+        if load == 0:  # empty: back to the carport before anyone may take the car again
+            free, back = back_home(vehicle, place, t, travel)
+            driven += back
+            trip = (away, free - vehicle.turnaround)
+            if not inside_windows(vehicle, *trip):
+                return Schedule(False, tuple(times), driven, "outside the hours its members left free",
+                                tuple(trips))
+            trips.append(trip)
+            t, place, away = free, home, None
+    if away is not None and stops:
+        return Schedule(False, tuple(times), driven, "a trip that does not end at home", tuple(trips))
+    return Schedule(True, tuple(times), driven, trips=tuple(trips))
 
 
 def shift_on_duty(hours: tuple[int, int], t: int) -> tuple[int, int]:
@@ -154,6 +233,9 @@ def advance(vehicle: Vehicle, now: int, travel: np.ndarray, max_ride: dict[str, 
         else:
             vehicle.onboard.pop(stop.request, None)
             vehicle.picked_at.pop(stop.request, None)
+            if vehicle.home is not None and not vehicle.onboard:  # it drives home: free once back and checked
+                vehicle.free_at, _ = back_home(vehicle, vehicle.place, vehicle.free_at, travel)
+                vehicle.place = vehicle.home
         done.append((stop, start))
     if vehicle.stops:
         vehicle.locked = vehicle.free_at < now

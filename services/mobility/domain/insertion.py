@@ -68,7 +68,9 @@ def best_insertion(vehicle: Vehicle, index: int, pickup: Stop, dropoff: Stop, tr
     if not base.feasible:
         return None
     m = len(stops)
-    first = m if append_only else (1 if vehicle.locked else 0)
+    # A co-owned car takes a ride only as a trip of its own after its plan: each trip is booked in its
+    # members' book as it is accepted, so an earlier one may not grow.
+    first = m if append_only or vehicle.home is not None else (1 if vehicle.locked else 0)
     best: Insertion | None = None
     for i in range(first, m + 1):
         for j in range(i, m + 1):

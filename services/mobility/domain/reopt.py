@@ -6,7 +6,8 @@ accepted request keeps its promised pick-up window, latest arrival and maximum r
 with no way to drop it. The search starts from the current plans, so it can only keep or improve them;
 the result is adopted only if every vehicle's earliest-start schedule is feasible (what the vehicles will
 drive) and every open request is still planned. Otherwise the old plans stay: a promise is never traded
-for a shorter route.
+for a shorter route. Co-owned cars are left out: each of their trips is already a booking in their
+members' book, so their plans stay as they are.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from services.mobility.domain import darp
 from services.mobility.domain.dispatcher import Dispatcher
-from services.mobility.domain.fleet import PICKUP, Stop, simulate, slowest
+from services.mobility.domain.fleet import PICKUP, Stop, Vehicle, simulate, slowest
 
 END = 0  # one open end node for every vehicle: zero travel from anywhere
 
@@ -45,9 +46,11 @@ def _stop(model: FleetModel, node: int) -> Stop:
     return stop
 
 
-def build_model(d: Dispatcher) -> FleetModel:
-    """The dial-a-ride problem of the open plan (see the module docstring)."""
-    fleet, nv = d.fleet, len(d.fleet)
+def build_model(d: Dispatcher, fleet: list[Vehicle] | None = None) -> FleetModel:
+    """The dial-a-ride problem of the open plan of ``fleet`` (default: the whole fleet; see the module
+    docstring)."""
+    fleet = d.fleet if fleet is None else fleet
+    nv = len(fleet)
     stops = [s for v in fleet for s in v.stops]
     loc = np.array([0] + [v.place for v in fleet] + [s.place for s in stops], dtype=np.int64)
     travel = slowest(d.travel)[np.ix_(loc, loc)].astype(np.int64)  # the adoption check uses the real hours
@@ -101,9 +104,13 @@ def build_model(d: Dispatcher) -> FleetModel:
 def reoptimise(d: Dispatcher, now: int, seconds: float = 1.0) -> ReoptOutcome:
     """Re-plan the open requests; adopt the new plan only if it keeps every rule and every promise."""
     d.advance(now)
-    model = build_model(d)
+    # Co-owned cars keep their plans: each of their trips is a booking in their members' book already.
+    fleet = [v for v in d.fleet if v.home is None]
+    if not fleet:
+        return ReoptOutcome(False, 0, 0, 0, "nothing to re-plan")
+    model = build_model(d, fleet)
     n_requests = len(model.problem.pickups)
-    before = sum(simulate(v, v.stops, d.travel, d.max_ride).travel for v in d.fleet)
+    before = sum(simulate(v, v.stops, d.travel, d.max_ride).travel for v in fleet)
     if n_requests == 0:
         return ReoptOutcome(False, before, before, 0, "nothing to re-plan")
     solution = darp.solve(model.problem, seconds, initial=model.initial)
@@ -111,14 +118,14 @@ def reoptimise(d: Dispatcher, now: int, seconds: float = 1.0) -> ReoptOutcome:
         return ReoptOutcome(False, before, before, n_requests, "the search lost a request")
     new_plans = [[_stop(model, k) for k in route] for route in solution.routes]
     after = 0
-    for v, plan in zip(d.fleet, new_plans, strict=True):
+    for v, plan in zip(fleet, new_plans, strict=True):
         sched = simulate(v, plan, d.travel, d.max_ride)
         if not sched.feasible:
             return ReoptOutcome(False, before, before, n_requests, f"vehicle {v.id}: {sched.reason}")
         after += sched.travel
     if after > before:
         return ReoptOutcome(False, before, after, n_requests, "no shorter plan found")
-    for v, plan in zip(d.fleet, new_plans, strict=True):
+    for v, plan in zip(fleet, new_plans, strict=True):
         v.stops = plan
         for s in plan:
             if s.request in d.promises and d.promises[s.request].vehicle != v.id:

@@ -147,6 +147,23 @@ class BookingBook:
         self._ids.add(booking.id)
         return None
 
+    def get(self, booking_id: str) -> Booking | None:
+        return next((b for rows in self._by_car.values() for b in rows if b.id == booking_id), None)
+
+    def cancel(self, booking_id: str) -> Booking | None:
+        """Remove a booking (returned; None if there was none)."""
+        found = self.get(booking_id)
+        if found is not None:
+            self._by_car[found.car].remove(found)
+            self._ids.discard(booking_id)
+        return found
+
+    def clashes(self, booking: Booking) -> list[Booking]:
+        """Every booking of the same car that ``booking`` overlaps (turnaround included), other than itself."""
+        gap = self.turnaround_min
+        return [o for o in self._by_car.get(booking.car, []) if o.id != booking.id
+                and booking.start < o.end + gap and o.start < booking.end + gap]
+
     def free_cars(self, start: int, end: int) -> list[str]:
         """Cars no booking holds from ``start`` to ``end`` (with the turnaround either side)."""
         return [c for c in sorted(self.cars) if self._clash(Booking("?", FLEET, c, start, end)) is None]
