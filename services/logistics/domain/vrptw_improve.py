@@ -31,6 +31,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from services.logistics.domain.vrptw import DROP_PENALTY, VrptwProblem, VrptwSolution
+from services.logistics.domain.vrptw_interroute import InterRoute
 
 Routes = tuple[tuple[int, ...], ...]
 _NEVER = np.iinfo(np.int64).max  # the extra cost of a position a customer cannot take
@@ -60,6 +61,7 @@ class ImproveConfig:
     max_string: int = 10
     route_removal: float = 0.02
     reorder: int = 3
+    inter_route: bool = True
 
 
 def relatedness_order(problem: VrptwProblem) -> np.ndarray:
@@ -392,6 +394,7 @@ def improve(problem: VrptwProblem, start: VrptwSolution, seconds: float,
     near = nearest_order(problem)
     repairer: _Repairer | None = None  # built on first use: only ``polish`` needs OR-Tools here
     inserter = _Inserter(problem)
+    inter = InterRoute(problem) if config.inter_route else None
     n = len(problem.demand)
     everyone = set(range(1, n))
 
@@ -429,8 +432,10 @@ def improve(problem: VrptwProblem, start: VrptwSolution, seconds: float,
                                len(rebuilt) if eliminating else None)
         if eliminating and left:
             continue
+        kept_routes = set(current)
+        if inter is not None:
+            rebuilt, _ = inter.optimise(rebuilt, {k for k, r in enumerate(rebuilt) if tuple(r) not in kept_routes})
         if config.reorder:
-            kept_routes = set(current)
             rebuilt = [r if tuple(r) in kept_routes else list(inserter.reorder(r, config.reorder))
                        for r in rebuilt]
         found: Routes | None = tuple(tuple(r) for r in rebuilt if r)
