@@ -19,8 +19,8 @@ RC1 at 10 s per instance (``bench.routing``, a shared two-core machine) the mean
 went from 3.15 % to 0.85 % with 10 to 30 removed and 0.98 % with 5 to 20 (PyVRP 0.30 % and 0.26 % in
 the same runs), every C1 optimal; 5 to 20 won on a subset with the same starts, and lost the full run
 on RC103 (6.9 % against 1.2 %: its result depends on how many routes the starts leave). With the moves
-between routes after each recreate the same full run gives 0.56 % (PyVRP 0.34 %), the RC1 instances
-and R104/R108 furthest off.
+between routes after each recreate the same full run gives 0.56 % and 0.39 % in two runs (PyVRP
+0.34 % and 0.26 %), the RC1 instances and R104/R108/R110 furthest off.
 The objective is the cost matrix alone (no span or slack cost), in the caller's integer unit. All
 OR-Tools transit costs are matrices registered in C++ (no Python callback per arc), which is what makes
 100-customer instances search quickly enough in 10 s.

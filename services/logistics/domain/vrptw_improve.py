@@ -20,8 +20,10 @@ costs a few milliseconds for 100 customers, so 10 s give a thousand or more of t
 polishing each one with OR-Tools' local search (``polish``) allows, which measured worse at equal time.
 The inter-route moves make a step about 1.6x as slow (profiled on R104) and pay for it: on Solomon R1 and
 RC1 (20 instances, 10 s, side by side) the mean gap went from 2.61 % to 0.91 %; on all of C1, R1 and
-RC1 (29 instances, 10 s, ``bench.routing``) it is 0.56 % (max 2.25 %, RC101) against PyVRP's 0.34 % in
-the same run, 1.7x, all feasible, every C1 optimal (before: 0.73-0.98 %, 2.8-3.8x PyVRP's).
+RC1 (29 instances, 10 s, ``bench.routing``) it is 0.56 % and 0.39 % in two runs (max 2.25 %, 1.55 %)
+against PyVRP's 0.34 % and 0.26 % in the same runs, 1.7x and 1.5x, all feasible, every C1 optimal
+(before: 0.73-0.98 %, 2.8-3.8x PyVRP's). Annealing from 1 % or 0.25 % of the best cost instead of
+0.5 % measured worse side by side on R1+RC1 (1.08 % and 1.02 % against 0.90 % and 0.86 %).
 
 Randomness comes from ``seed`` alone; what a run returns also depends on how many steps fit in the
 time given, as for every time-limited search here.
