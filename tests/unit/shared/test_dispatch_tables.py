@@ -68,11 +68,13 @@ def test_the_real_services_pass_the_start_check():
     assert set(market.handlers[DISPATCH_ACKS]) == {DispatchAcknowledged}
 
 
-def test_charging_reads_its_plans_forecasts_sessions_and_chargers_through_one_table_each():
-    """The charging service's tables cover the four topics it reads, each payload type to its handler."""
+def test_charging_reads_its_plans_forecasts_sessions_chargers_and_own_bookings_through_one_table_each():
+    """The charging service's tables cover the five topics it reads (its own bookings read back after a restart,
+    for the PV part of a bill), each payload type to its handler."""
     from services.charging.service import build_service as build_charging
     from shared.contracts import charging, energy
 
     service = build_charging()
-    assert set(service.handlers) == {charging.PLANS, energy.FORECASTS, charging.SESSIONS, charging.CHARGERS}
+    assert set(service.handlers) == {charging.PLANS, energy.FORECASTS, charging.SESSIONS, charging.CHARGERS,
+                                     charging.BOOKINGS}
     assert set(service.replay) == set(service.handlers)
