@@ -50,6 +50,7 @@ from shared.contracts.mobility import (
 )
 from shared.errors import DomainError
 from shared.runtime import Outgoing
+from shared.units import kwh_to_wh
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,11 @@ def cost_share_event(group: str, period: str, period_end: datetime, split: CostS
         group=group, period=period, period_end=period_end, instalment_sen=split.instalment_sen,
         insurance_sen=split.insurance_sen, energy_sen=split.energy_sen - split.fleet_energy_sen,
         fleet_energy_sen=split.fleet_energy_sen, credit_sen=split.revenue_sen, members=members)
+
+
+def charge_ref(charger: str, transaction_id: int) -> str:
+    """The one name of a charging transaction: its metered session and its bill record the same charge."""
+    return f"charge:{charger}/{transaction_id}"
 
 
 @dataclass
@@ -272,8 +278,8 @@ class CoownedGroups:
         if gid is None or not p.final:
             return []
         return [Outgoing(COOWNED, CoownedUsageRecorded(
-            group=gid, period=month_of(p.read_at)[0], ref=f"charge:{p.charger}/{p.transaction_id}", car=p.vehicle,
-            at=p.read_at, wh=int(p.kwh * 1000)))]
+            group=gid, period=month_of(p.read_at)[0], ref=charge_ref(p.charger, p.transaction_id), car=p.vehicle,
+            at=p.read_at, wh=kwh_to_wh(p.kwh)))]
 
     def on_bill(self, envelope: Envelope, p: ChargingBilled) -> list[Outgoing]:
         """A group car's charging bill: the same transaction as its metered session, with its PV part."""
@@ -281,8 +287,8 @@ class CoownedGroups:
         if gid is None:
             return []
         return [Outgoing(COOWNED, CoownedUsageRecorded(
-            group=gid, period=month_of(p.stopped_at)[0], ref=f"charge:{p.charger}/{p.transaction_id}",
-            car=p.vehicle, at=p.stopped_at, wh=int(p.kwh * 1000), pv_wh=int(p.renewable_kwh * 1000)))]
+            group=gid, period=month_of(p.stopped_at)[0], ref=charge_ref(p.charger, p.transaction_id),
+            car=p.vehicle, at=p.stopped_at, wh=kwh_to_wh(p.kwh), pv_wh=kwh_to_wh(p.renewable_kwh)))]
 
     def on_ride(self, envelope: Envelope, p: RideCompleted) -> list[Outgoing]:
         """A fare a group car earned as a ride vehicle: its payout is the owners' credit for that month."""
