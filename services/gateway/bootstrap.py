@@ -101,6 +101,7 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
     from services.gateway.publisher import KafkaPublisher
     from services.gateway.rejections import KafkaRejectionFeed
     from services.gateway.rides import KafkaRideFeed
+    from services.gateway.topic_feed import FeedHub
     from shared.contracts.energy import ORDERS
     from shared.contracts.ledger import RETIREMENTS
     from shared.contracts.mobility import COOWNED
@@ -121,15 +122,17 @@ def open_gateway(settings: Settings, *, ledger: Any, market_check: Callable[[], 
                 checks[name] = False
         return checks
 
-    feed = KafkaRejectionFeed(settings.kafka_bootstrap).start()
+    feed = KafkaRejectionFeed(settings.kafka_bootstrap)
     offers = OfferBook()  # fed by the campaign feed: one reader of the campaign topics
-    campaigns = KafkaCampaignFeed(settings.kafka_bootstrap, also=(offers.apply,)).start()
-    cars = KafkaCarFeed(settings.kafka_bootstrap).start()
-    anomalies = KafkaAnomalyFeed(settings.kafka_bootstrap).start()
-    rides = KafkaRideFeed(settings.kafka_bootstrap).start()
-    live = KafkaLiveFeed(settings.kafka_bootstrap, chargers).start()
-    market = KafkaMarketFeed(settings.kafka_bootstrap).start()
-    dead_letters = KafkaDeadLetterFeed(settings.kafka_bootstrap).start()
+    campaigns = KafkaCampaignFeed(settings.kafka_bootstrap, also=(offers.apply,))
+    cars = KafkaCarFeed(settings.kafka_bootstrap)
+    anomalies = KafkaAnomalyFeed(settings.kafka_bootstrap)
+    rides = KafkaRideFeed(settings.kafka_bootstrap)
+    live = KafkaLiveFeed(settings.kafka_bootstrap, chargers)
+    market = KafkaMarketFeed(settings.kafka_bootstrap)
+    dead_letters = KafkaDeadLetterFeed(settings.kafka_bootstrap)
+    # One consumer and one thread for every read model (closing any feed closes it; the lifespan closes all).
+    FeedHub(settings.kafka_bootstrap, [feed, campaigns, cars, anomalies, rides, live, market, dead_letters]).start()
     return build_gateway(settings, publisher=publisher, ledger=ledger, readiness=readiness, rejections=feed,
                          market_check=market_check, accounts=accounts, order_horizon=order_horizon, offers=offers,
                          campaigns=campaigns, campaign_check=campaign_check, cars=cars, anomalies=anomalies,
