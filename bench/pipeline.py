@@ -187,6 +187,9 @@ class Gateway:
         await asyncio.gather(*(one(p, b) for p, b in requests))
 
 
+IDLE_S = 5.0  # seconds of the idle stack measured before the burst
+
+
 def pipeline(bootstrap: str, gateway: Gateway, slots: int, per_slot: int, seed: int, rate: float = 0,
              first_slot_hours: float = 3, ladder: int = 20) -> dict[str, float]:
     """Run ``slots`` slots of ``per_slot`` orders through the gateway; ``rate`` > 0 paces the orders (orders/s),
@@ -321,6 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     stack.start()
     try:
         gateway = Gateway(stack.gateway_url, secret, in_flight=args.in_flight)
+        # what each process costs doing nothing (consumers polling, timers), as a share of one core
+        idle_from = {name: cpu_seconds(p.pid) for name, p in stack.procs.items()}
+        time.sleep(IDLE_S)
+        idle = {name: 100 * (cpu_seconds(p.pid) - idle_from[name]) / IDLE_S for name, p in stack.procs.items()}
         before = {name: cpu_seconds(p.pid) for name, p in stack.procs.items()}
         burst = pipeline(bootstrap, gateway, args.slots, args.orders_per_slot, args.seed, ladder=args.ladder)
         # what each process spent on the burst: on a shared 2-core machine, CPU per order says more than time
@@ -349,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
               "seconds": burst["seconds"], "burst_p50_ms": burst["p50_ms"], "burst_p99_ms": burst["p99_ms"],
               "burst_feed_seconds": burst["feed_seconds"],
               **{f"burst_cpu_ms_per_order_{name}": 1000 * s / burst["orders"] for name, s in burst_cpu.items()},
+              **{f"idle_cpu_pct_{name}": pct for name, pct in idle.items()},
               **{f"{run}_{stage}_{q}_ms": r[f"{stage}_{q}_ms"] for run, r in (("burst", burst), ("paced", paced))
                  for stage in ("market", "settle") for q in ("p50", "p99")},
               "paced_rate_orders_per_s": args.rate, "paced_achieved_orders_per_s": paced["events_per_s"]}
@@ -367,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
           f"clearing p50 {result['burst_market_p50_ms']:.0f} / p99 {result['burst_market_p99_ms']:.0f} ms, "
           f"clearing -> ledger receipt p50 {result['burst_settle_p50_ms']:.0f} / p99 "
           f"{result['burst_settle_p99_ms']:.0f} ms; CPU per order: "
-          + ", ".join(f"{name} {1000 * s / burst['orders']:.2f} ms" for name, s in burst_cpu.items()))
+          + ", ".join(f"{name} {1000 * s / burst['orders']:.2f} ms" for name, s in burst_cpu.items())
+          + "; idle: " + ", ".join(f"{name} {pct:.1f} % of a core" for name, pct in idle.items()))
     return 0
 
 
