@@ -10,7 +10,10 @@ topic, and only those records change the month. An operator's ``CoownedPeriodClo
 bill; a closed month takes no more bookings.
 
 The cars are also ride vehicles in the hours members left free: the dispatcher asks ``windows`` for them and
-books each ride's trip with ``hold`` as the fleet's booking, published here like a member's answer.
+books each ride's trip with ``hold`` as the fleet's booking, published here like a member's answer. Other fleet
+jobs (logistics' delivery rounds) ask on the topic: a ``CoownedBookingRequested`` of member ``fleet`` naming
+its car is booked with the same ``hold`` rules and answered like a member's request (the first answer again
+on redelivery).
 
 Why everything is kept on ``mobility.coowned``: replaying it (``Service.replay``) rebuilds each book exactly
 (the same requests in the same order get the same answers), so a restart loses and doubles nothing. A
@@ -160,9 +163,26 @@ class CoownedGroups:
         if p.booking_id in self.answers:
             return [Outgoing(COOWNED, self.answers[p.booking_id])]
         period, start, end = month_of(p.start)
-        answer = self._decide(p, period, start, end)
+        answer = self._fleet(p, period) if p.member == FLEET else self._decide(p, period, start, end)
         self.answers[p.booking_id] = answer
         return [Outgoing(COOWNED, answer)]
+
+    def _fleet(self, p: CoownedBookingRequested, period: str) -> CoownedBookingAnswered:
+        """A fleet job asked for on the bus (a delivery round on a named car): booked by the same rules as a
+        ride's trip (``hold``: only inside the hours members left free, no clash), answered like a member."""
+        group = self.groups.get(p.group)
+        if group is None:
+            reason = f"no co-owning group {p.group!r}"
+        elif p.car is None or self.car_group.get(p.car) != group.id:
+            reason = f"a fleet booking must name one of {p.group}'s cars ({', '.join(c.id for c in group.cars)})"
+        else:
+            held = self.hold(p.car, p.booking_id, p.start, p.end, p.distance_m)
+            if not isinstance(held, str):
+                return held
+            reason = held
+        return CoownedBookingAnswered(booking_id=p.booking_id, group=p.group, member=FLEET, accepted=False,
+                                      start=p.start, end=p.end, period=period, reason=reason,
+                                      distance_m=p.distance_m)
 
     def _decide(self, p: CoownedBookingRequested, period: str, start: datetime, end: datetime
                 ) -> CoownedBookingAnswered:

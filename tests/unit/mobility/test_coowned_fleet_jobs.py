@@ -1,0 +1,68 @@
+"""Fleet jobs asked for on the bus (delivery rounds): a CoownedBookingRequested of member "fleet" is booked with
+the same rules as a ride's trip (only in the hours members left free, no clash), answered once, and a delivered
+parcel's payout on a group car becomes the group's credit like a ride's."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from services.mobility.coowned import CoownedGroups, default_groups
+from services.mobility.domain.coownership.bookings import FLEET
+from services.mobility.settings import TOKYO
+from shared.contracts.base import Envelope
+from shared.contracts.mobility import CoownedBookingAnswered, CoownedBookingRequested
+
+GROUP = "ebina-kashiwa-ev"
+NOON = datetime(2026, 12, 1, 12, 0, tzinfo=TOKYO)
+
+
+def env(payload) -> Envelope:
+    return Envelope.wrap(payload, "test")
+
+
+def request(bid: str, who: str, start: datetime, minutes: int, car: str | None = "ev-leaf",
+            group: str = GROUP) -> CoownedBookingRequested:
+    return CoownedBookingRequested(booking_id=bid, group=group, member=who, car=car, start=start,
+                                   end=start + timedelta(minutes=minutes), distance_m=7_000)
+
+
+def answer(groups: CoownedGroups, p: CoownedBookingRequested) -> CoownedBookingAnswered:
+    [out] = groups.on_booking(env(p), p)
+    assert isinstance(out.payload, CoownedBookingAnswered)
+    return out.payload
+
+
+def test_a_fleet_request_in_the_members_free_hours_is_held_and_a_member_cannot_take_it_back():
+    groups = CoownedGroups(default_groups())
+    held = answer(groups, request("delivery:lalaport:ev-leaf:20261201T1200", FLEET, NOON, 50))
+    assert held.accepted and held.member == FLEET and held.car == "ev-leaf" and held.distance_m == 7_000
+    assert (held.start, held.end) == (NOON, NOON + timedelta(minutes=50))
+    late = answer(groups, request("m1", "aoki", NOON + timedelta(minutes=55), 60))
+    assert late.accepted and late.car == "ev-sakura"   # the leaf is held (turnaround included): the other car
+    both = answer(groups, request("m2", "baba", NOON + timedelta(minutes=30), 60))
+    assert not both.accepted and "delivery:lalaport:ev-leaf" in both.reason
+
+
+def test_a_fleet_request_over_a_members_booking_or_naming_no_group_car_is_refused():
+    groups = CoownedGroups(default_groups())
+    assert answer(groups, request("m1", "chiba", NOON, 120)).accepted
+    over = answer(groups, request("delivery:d:1", FLEET, NOON + timedelta(minutes=60), 90))
+    assert not over.accepted and over.car is None and "only inside the hours members left free" in over.reason
+    # right after the member's booking and its turnaround: free again
+    after = answer(groups, request("delivery:d:2", FLEET, NOON + timedelta(minutes=135), 60))
+    assert after.accepted and after.car == "ev-leaf"
+    assert not answer(groups, request("delivery:d:3", FLEET, NOON, 30, car=None)).accepted
+    assert not answer(groups, request("delivery:d:4", FLEET, NOON, 30, car="taxi-1")).accepted
+    assert not answer(groups, request("delivery:d:5", FLEET, NOON, 30, group="elsewhere")).accepted
+
+
+def test_a_redelivered_fleet_request_gets_its_first_answer_and_books_nothing_twice():
+    groups = CoownedGroups(default_groups())
+    p = request("delivery:lalaport:ev-leaf:20261201T1200", FLEET, NOON, 50)
+    first = answer(groups, p)
+    assert answer(groups, p) == first
+    month = groups.months[(GROUP, "2026-12")]
+    assert [b.id for b in month.book.bookings("ev-leaf")] == [p.booking_id]
+    # the answer read back (our own, or on replay) leaves the book as it is
+    assert groups.on_answer(env(first), first) == []
+    assert [b.id for b in month.book.bookings("ev-leaf")] == [p.booking_id]
