@@ -6,7 +6,7 @@ own rounds). It follows the book's rules: the fleet is offered, per car and per 
 the gaps between members' bookings with the turnaround kept clear on both sides, at least ``min_window`` long;
 inside those, another fleet hold (with its turnaround either side) is not free. Bookings hold every minute they
 touch (start rounded down, end up), as the book counts them. A refused answer for a known booking removes it
-(replay can make the book give way); a refused round of our own blocks the window it was planned in, so the
+(replay can make the book give way); a refused round of our own blocks the hours it asked for, so the
 next plan does not try it again; a closed month offers nothing.
 """
 
