@@ -4,8 +4,9 @@ A member's ``CoownedBookingRequested`` is answered at once (the car held, or why
 then) from the group's book of that month (``domain.coownership.bookings``: members first, a turnaround after
 each booking). The group's cars are also metered by the charging service (``ev.sessions``: what each car
 took, counted when its transaction ends) and may earn fares as ride vehicles (``RideCompleted``: the payout
-is the fleet's credit for the cars' remaining hours); both become ``CoownedUsageRecorded`` on the group's
-topic, and only those records change the month. An operator's ``CoownedPeriodClosed`` splits the month
+is the fleet's credit for the cars' remaining hours) and delivery payouts as couriers (logistics'
+``ParcelDelivered`` with the car as courier and the group as operator); all become ``CoownedUsageRecorded`` on
+the group's topic, and only those records change the month. An operator's ``CoownedPeriodClosed`` splits the month
 (``domain.coownership.split``) and publishes ``CostShareSettled``, which settlement books as each member's
 bill; a closed month takes no more bookings.
 
@@ -40,6 +41,7 @@ from services.mobility.domain.coownership.split import CostSplit, Prices, split_
 from services.mobility.settings import TOKYO
 from shared.contracts.base import Envelope
 from shared.contracts.charging import ChargingBilled, ChargingSessionMetered
+from shared.contracts.logistics import ParcelDelivered
 from shared.contracts.mobility import (
     COOWNED,
     COST_SHARES,
@@ -318,6 +320,17 @@ class CoownedGroups:
         return [Outgoing(COOWNED, CoownedUsageRecorded(
             group=gid, period=month_of(p.dropped_off_at)[0], ref=f"ride:{p.request_id}", car=p.vehicle,
             at=p.dropped_off_at, credit_sen=p.payout_yen * 100))]
+
+    def on_delivery(self, envelope: Envelope, p: ParcelDelivered) -> list[Outgoing]:
+        """A parcel a group car delivered (logistics' ``ParcelDelivered`` with the car as courier): its payout,
+        paid to the group, is the owners' credit for that month, as a ride's is. A payout that went to anyone
+        else (a car of the group driven for a courier operator) is not the group's credit."""
+        gid = self.car_group.get(p.courier)
+        if gid is None or p.operator != gid:
+            return []
+        return [Outgoing(COOWNED, CoownedUsageRecorded(
+            group=gid, period=month_of(p.delivered_at)[0], ref=f"delivery:{p.parcel_id}", car=p.courier,
+            at=p.delivered_at, credit_sen=p.payout_yen * 100))]
 
     def on_usage(self, envelope: Envelope, p: CoownedUsageRecorded) -> list[Outgoing]:
         group = self.groups.get(p.group)

@@ -15,8 +15,23 @@ from services.logistics.service import LogisticsService
 from services.mobility.bootstrap import build_mobility
 from shared.bus.inprocess import InProcessBus
 from shared.contracts.base import Envelope
-from shared.contracts.logistics import ASSIGNMENTS, REQUESTS, ParcelAssigned, ParcelRequested, ParcelUndeliverable
-from shared.contracts.mobility import COOWNED, CoownedBookingAnswered, CoownedBookingRequested
+from shared.contracts.logistics import (
+    ASSIGNMENTS,
+    REQUESTS,
+    ParcelAssigned,
+    ParcelDelivered,
+    ParcelRequested,
+    ParcelUndeliverable,
+)
+from shared.contracts.mobility import (
+    COOWNED,
+    COST_SHARES,
+    CoownedBookingAnswered,
+    CoownedBookingRequested,
+    CoownedPeriodClosed,
+    CoownedUsageRecorded,
+    CostShareSettled,
+)
 from shared.roads import load_drive_network
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -171,3 +186,24 @@ def test_a_round_waiting_for_its_answer_keeps_the_car_busy_for_the_other_depot(n
     a, b = asked
     assert a.car == b.car == "ev-leaf"
     assert b.start >= a.end + timedelta(minutes=15) or b.end + timedelta(minutes=15) <= a.start
+
+
+def test_a_parcel_the_car_delivered_pays_its_group_and_is_the_groups_credit_in_the_months_split(network):
+    clock = Clock(START)
+    bus = stack(network, clock)
+    bus.publish(REQUESTS, heavy())
+    bus.publish(REQUESTS, heavy("p-light", kg=3.0))
+    bus.run_until_idle()
+    clock.at = START + timedelta(hours=6)      # past every planned hand-over
+    bus.tick()
+    bus.run_until_idle()
+    delivered = {e.parcel_id: e for e in bus.events(ASSIGNMENTS) if isinstance(e, ParcelDelivered)}
+    assert delivered["p-heavy"].courier == "ev-leaf" and delivered["p-heavy"].operator == GROUP
+    assert delivered["p-light"].operator == "ebina-couriers"
+    usage = [e for e in bus.events(COOWNED) if isinstance(e, CoownedUsageRecorded)]
+    assert [(u.ref, u.credit_sen) for u in usage] == [("delivery:p-heavy", delivered["p-heavy"].payout_yen * 100)]
+    bus.publish(REQUESTS, heavy())             # a redelivered request of a delivered parcel: nothing new
+    bus.publish(COOWNED, CoownedPeriodClosed(group=GROUP, period="2026-12"))
+    bus.run_until_idle()
+    [split] = bus.events(COST_SHARES)
+    assert isinstance(split, CostShareSettled) and split.credit_sen == delivered["p-heavy"].payout_yen * 100

@@ -10,7 +10,8 @@ from services.mobility.coowned import CoownedGroups, default_groups
 from services.mobility.domain.coownership.bookings import FLEET
 from services.mobility.settings import TOKYO
 from shared.contracts.base import Envelope
-from shared.contracts.mobility import CoownedBookingAnswered, CoownedBookingRequested
+from shared.contracts.logistics import ParcelDelivered
+from shared.contracts.mobility import CoownedBookingAnswered, CoownedBookingRequested, CoownedUsageRecorded
 
 GROUP = "ebina-kashiwa-ev"
 NOON = datetime(2026, 12, 1, 12, 0, tzinfo=TOKYO)
@@ -66,3 +67,24 @@ def test_a_redelivered_fleet_request_gets_its_first_answer_and_books_nothing_twi
     # the answer read back (our own, or on replay) leaves the book as it is
     assert groups.on_answer(env(first), first) == []
     assert [b.id for b in month.book.bookings("ev-leaf")] == [p.booking_id]
+
+
+def delivered(parcel: str, courier: str, operator: str, payout: int = 400) -> ParcelDelivered:
+    return ParcelDelivered(parcel_id=parcel, sender="shop-1", courier=courier, operator=operator, fee_yen=500,
+                           payout_yen=payout, delivered_at=NOON)
+
+
+def test_a_delivery_payout_to_the_group_is_its_credit_once_and_others_are_not():
+    groups = CoownedGroups(default_groups())
+    d = delivered("p1", "ev-leaf", GROUP)
+    [rec] = [o.payload for o in groups.on_delivery(env(d), d)]
+    assert isinstance(rec, CoownedUsageRecorded)
+    assert (rec.group, rec.period, rec.ref, rec.car, rec.credit_sen) == (GROUP, "2026-12", "delivery:p1", "ev-leaf",
+                                                                       40_000)
+    groups.on_usage(env(rec), rec)
+    groups.on_usage(env(rec), rec)     # read twice: counted once (by its ref)
+    assert groups.months[(GROUP, "2026-12")].credit_sen == {"delivery:p1": 40_000}
+    # a courier's parcel, or a group car whose payout went to a courier operator: not the group's credit
+    for other in (delivered("p2", "courier-lalaport-1", "ebina-couriers"),
+                  delivered("p3", "ev-leaf", "ebina-couriers")):
+        assert groups.on_delivery(env(other), other) == []
