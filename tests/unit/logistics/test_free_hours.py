@@ -72,3 +72,40 @@ def test_cars_of_no_group_have_no_windows_and_are_not_recorded():
     assert cal.windows("taxi-1", at(6), at(12)) == [] and "x" not in cal.busy
     with pytest.raises(ValueError, match="end must be after start"):
         cal.book("bad", "ev-leaf", "aoki", at(10), at(9))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_calendar_predicts_exactly_which_holds_mobilitys_book_accepts(seed):
+    """Random members' bookings and fleet holds on the group's real book (mobility's, the authority): a span is
+    inside one of the calendar's windows exactly when the book accepts it as the fleet's hold."""
+    import numpy as np
+
+    from services.mobility.coowned import CoownedGroups, default_groups
+    from shared.contracts.base import Envelope
+    from shared.contracts.mobility import CoownedBookingRequested
+
+    rng = np.random.default_rng(seed)
+    groups, cal = CoownedGroups(default_groups()), FreeHours(CARS)
+    base = datetime(2026, 12, 10, 6, 0, tzinfo=TOKYO)
+    agreed = accepted = 0
+    for k in range(300):
+        car = ("ev-leaf", "ev-sakura")[int(rng.integers(2))]
+        start = base + timedelta(minutes=int(rng.integers(0, 3 * 24 * 60)))
+        end = start + timedelta(minutes=int(rng.integers(10, 240)))
+        if rng.random() < 0.3:   # a member books first
+            p = CoownedBookingRequested(booking_id=f"m{k}", group="ebina-kashiwa-ev", member="aoki", car=car,
+                                        start=start, end=end)
+            [out] = groups.on_booking(Envelope.wrap(p, "test"), p)
+            a = out.payload
+            if a.accepted:
+                cal.book(a.booking_id, a.car, a.member, a.start, a.end)
+            continue
+        predicted = any(lo <= start and end <= hi for lo, hi in cal.windows(car, start - timedelta(days=1),
+                                                                            end + timedelta(days=1)))
+        held = groups.hold(car, f"delivery:x:{k}", start, end)
+        assert predicted == (not isinstance(held, str)), (k, car, start, end, held)
+        agreed += 1
+        if not isinstance(held, str):
+            accepted += 1
+            cal.book(held.booking_id, car, FLEET, held.start, held.end)
+    assert agreed > 150 and 0 < accepted < agreed   # both outcomes were met
