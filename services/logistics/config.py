@@ -1,5 +1,6 @@
-"""Logistics' own environment (``CITYMATCH_LOGISTICS_*``): nothing to set yet. Its depots, couriers and
-search time are ``service.LogisticsSettings``; a knob that operators need goes here, under that prefix."""
+"""Logistics' own environment (``CITYMATCH_LOGISTICS_*``): nothing to set yet. Its depots, couriers, search
+time and the co-owned cars it may lend (``settings.CoownedCar``) are ``service.LogisticsSettings``; a knob that
+operators need goes here, under that prefix."""
 
 from __future__ import annotations
 

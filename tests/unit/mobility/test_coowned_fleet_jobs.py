@@ -88,3 +88,26 @@ def test_a_delivery_payout_to_the_group_is_its_credit_once_and_others_are_not():
     for other in (delivered("p2", "courier-lalaport-1", "ebina-couriers"),
                   delivered("p3", "ev-leaf", "ebina-couriers")):
         assert groups.on_delivery(env(other), other) == []
+
+
+def test_a_ride_over_a_delivery_rounds_hold_does_not_get_the_car():
+    """The dispatcher's windows leave fleet holds out; the book refuses the ride's trip over the round, so the ride
+    is decided again without the car (here: the taxi)."""
+    from services.mobility.service import MobilityService
+    from services.mobility.settings import MobilitySettings, VehicleSpec
+    from shared.contracts.mobility import RideAnswered, RideRequested
+    from shared.roads import load_drive_network
+
+    groups = CoownedGroups(default_groups())
+    settings = MobilitySettings(fleet=(VehicleSpec("ev-leaf", "coowned", 4, ("ref", "LF72"), GROUP),
+                                       VehicleSpec("taxi-1", "taxi", 4, ("ref", "KD03"), "taxi-operator-1")))
+    svc = MobilityService(load_drive_network(), settings, clock=lambda: NOON - timedelta(minutes=30), coowned=groups)
+    assert answer(groups, request("delivery:lalaport:ev-leaf:20261201T1130", FLEET, NOON - timedelta(minutes=30),
+                                  150)).accepted
+    ride = RideRequested(request_id="r1", rider="rider-1", origin_lat=35.4524839, origin_lon=139.3949914,
+                         destination_lat=35.45528, destination_lon=139.38917, earliest_pickup=NOON,
+                         latest_arrival=NOON + timedelta(hours=1))
+    [got] = [o.payload for o in svc.on_request(env(ride), ride) if isinstance(o.payload, RideAnswered)]
+    assert got.vehicle != "ev-leaf"
+    assert [b.id for b in groups.months[(GROUP, "2026-12")].book.bookings("ev-leaf")] == [
+        "delivery:lalaport:ev-leaf:20261201T1130"]
