@@ -84,6 +84,9 @@ class LogisticsSettings:
     coowned_min_window_min: int = 60
 
 
+MAX_REFUSALS = 3   # refusals of one car's rounds in a row before the car is not offered for a day
+
+
 @dataclass(frozen=True)
 class HeldRound:
     """A round planned on a co-owned car and asked for as the fleet's booking; kept as it is from then on."""
@@ -113,6 +116,7 @@ class LogisticsService:
         self.held: dict[str, HeldRound] = {}       # by booking id, until the book refuses it
         self.on_car: dict[str, str] = {}           # parcel -> the booking id of its car round
         self.refused: set[str] = set()             # our booking ids the book refused (handled once)
+        self.refusals: dict[str, int] = {}         # car -> refusals of our rounds since its last accepted one
         self._metres: np.ndarray | None = None
 
     def _secs(self, moment: datetime) -> int:
@@ -191,6 +195,8 @@ class LogisticsService:
         p = payload
         if p.accepted and p.car is not None:
             self.calendar.book(p.booking_id, p.car, p.member, p.start, p.end)
+            if p.booking_id in self.held:
+                self.refusals[p.car] = 0
             return []
         self.calendar.release(p.booking_id)
         held = self.held.pop(p.booking_id, None)
@@ -199,6 +205,14 @@ class LogisticsService:
         self.refused.add(p.booking_id)
         log.warning("delivery round %s refused by the car's book: %s", p.booking_id, p.reason)
         self.calendar.block(held.car, *held.span)
+        self.refusals[held.car] = self.refusals.get(held.car, 0) + 1
+        if self.refusals[held.car] >= MAX_REFUSALS:
+            # refused for a reason the calendar cannot see (a group or car the book does not know, a closed
+            # month): the car is not offered for a day rather than asked again and again
+            log.error("co-owned car %s refused %d times in a row: not offered until %s", held.car,
+                      self.refusals[held.car], held.span[0] + timedelta(days=1))
+            self.calendar.block(held.car, held.span[0], held.span[0] + timedelta(days=1))
+            self.refusals[held.car] = 0
         for pid in held.parcels:
             if self.on_car.get(pid) == p.booking_id:
                 del self.on_car[pid]

@@ -207,3 +207,21 @@ def test_a_parcel_the_car_delivered_pays_its_group_and_is_the_groups_credit_in_t
     bus.run_until_idle()
     [split] = bus.events(COST_SHARES)
     assert isinstance(split, CostShareSettled) and split.credit_sen == delivered["p-heavy"].payout_yen * 100
+
+
+def test_a_car_the_book_keeps_refusing_is_not_asked_for_again_and_again(network):
+    """Logistics lists the Leaf under a group mobility does not know: every round is refused; after three in a row
+    the car is not offered for a day, and the parcel gets its answer instead of a stream of requests."""
+    from services.logistics.service import LogisticsSettings, build_service
+    from services.logistics.settings import CoownedCar
+
+    settings = LogisticsSettings(coowned=(CoownedCar("ev-leaf", "some-other-group", 100_000, 20),))
+    clock = Clock(START)
+    bus = InProcessBus([build_mobility(network, clock=clock), build_service(network, settings, clock)])
+    bus.publish(REQUESTS, heavy())
+    bus.run_until_idle()
+    asked = fleet_requests(bus)
+    assert len(asked) == 3 and not any(answers(bus)[a.booking_id].accepted for a in asked)
+    assert "no co-owning group" in answers(bus)[asked[0].booking_id].reason
+    final = latest(bus)["p-heavy"]
+    assert isinstance(final, ParcelUndeliverable) and "heavier" in final.reason
