@@ -7,7 +7,9 @@ contracts, so these are settings here, not a read of mobility's. Mobility's book
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -31,3 +33,15 @@ def default_coowned_cars() -> tuple[CoownedCar, ...]:
     (4 seats) carries 100 kg and 20 parcels, the Sakura (3 seats, a kei car) 60 kg and 12."""
     return (CoownedCar("ev-leaf", "ebina-kashiwa-ev", 100_000, 20),
             CoownedCar("ev-sakura", "ebina-kashiwa-ev", 60_000, 12))
+
+
+def load_coowned_cars(path: Path) -> tuple[CoownedCar, ...]:
+    """Cars from a JSON file (``CITYMATCH_LOGISTICS_COOWNED_CARS``): ``[{"id", "group", "capacity_kg",
+    "max_parcels", "carport" (a node's ref, default LF72), "depots" (default both)}]``; ``[]`` lends none. Ids and
+    groups must be those of the groups' book (``CITYMATCH_MOBILITY_COOWNED_GROUPS``)."""
+    cars = []
+    for c in json.loads(path.read_text(encoding="utf-8")):
+        cars.append(CoownedCar(str(c["id"]), str(c["group"]), round(float(c["capacity_kg"]) * 1000),
+                               int(c["max_parcels"]), ("ref", str(c.get("carport", "LF72"))),
+                               tuple(str(d) for d in c.get("depots", ("lalaport", "vinawalk")))))
+    return tuple(cars)

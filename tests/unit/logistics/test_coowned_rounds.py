@@ -225,3 +225,22 @@ def test_a_car_the_book_keeps_refusing_is_not_asked_for_again_and_again(network)
     assert "no co-owning group" in answers(bus)[asked[0].booking_id].reason
     final = latest(bus)["p-heavy"]
     assert isinstance(final, ParcelUndeliverable) and "heavier" in final.reason
+
+
+def test_the_cars_lent_come_from_the_operators_file_and_an_empty_one_lends_none(network, tmp_path):
+    from services.logistics.config import LogisticsConfig
+    from services.logistics.settings import load_coowned_cars
+
+    path = tmp_path / "cars.json"
+    path.write_text('[{"id": "ev-leaf", "group": "ebina-kashiwa-ev", "capacity_kg": 80, "max_parcels": 5, '
+                    '"depots": ["lalaport"]}]', encoding="utf-8")
+    [car] = load_coowned_cars(path)
+    assert (car.id, car.capacity_g, car.max_parcels, car.carport, car.depots) == (
+        "ev-leaf", 80_000, 5, ("ref", "LF72"), ("lalaport",))
+    none = tmp_path / "none.json"
+    none.write_text("[]", encoding="utf-8")
+    bus = InProcessBus([build_mobility(network, clock=Clock(START)),
+                        build_logistics(network, LogisticsConfig(coowned_cars=none), clock=Clock(START))])
+    bus.publish(REQUESTS, heavy())
+    bus.run_until_idle()
+    assert fleet_requests(bus) == [] and isinstance(latest(bus)["p-heavy"], ParcelUndeliverable)
