@@ -77,9 +77,11 @@ class LogisticsSettings:
     shift_end_hour: int = 21
     housekeeping_s: float = 30.0
     # The co-owned cars lent as couriers (empty: none), what one must save before it is taken instead of a
-    # courier (seconds of driving, beside its carport legs), and the book's rules the calendar follows.
+    # courier (seconds of driving, beside its carport legs) and per parcel, and the book's rules the calendar
+    # follows.
     coowned: tuple[CoownedCar, ...] = field(default_factory=default_coowned_cars)
     coowned_extra_cost_s: int = 1800
+    coowned_stop_cost_s: int = 300      # per parcel a car takes: it rides along only when that saves as much
     coowned_turnaround_min: int = 15
     coowned_min_window_min: int = 60
 
@@ -165,7 +167,8 @@ class LogisticsService:
                 continue
             for lo, hi in self.calendar.windows(car.id, now_dt, until):
                 out.append(CarWindow(car.id, found[0], car.capacity_g, car.max_parcels, self._secs_up(lo),
-                                     self._secs_down(hi), self.settings.coowned_extra_cost_s))
+                                     self._secs_down(hi), self.settings.coowned_extra_cost_s,
+                                     self.settings.coowned_stop_cost_s))
         return out
 
     def _round_metres(self, depot: int, rnd: Round) -> int:

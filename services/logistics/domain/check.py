@@ -36,7 +36,7 @@ def check_routes(problem: VrptwProblem, routes: tuple[tuple[int, ...], ...] | li
         violations.append(f"{len(routes)} routes but {len(drivers)} vehicles named for them")
     capacities = list(problem.capacities) or [problem.capacity] * problem.vehicles
     returns = list(problem.vehicle_returns)
-    starts, fixed = list(problem.vehicle_starts), list(problem.vehicle_fixed)
+    starts, fixed, per_stop = list(problem.vehicle_starts), list(problem.vehicle_fixed), list(problem.stop_costs)
     used = [(tuple(r), v) for r, v in zip(routes, drivers, strict=False) if len(r)]
     if len(used) > problem.vehicles:
         violations.append(f"{len(used)} routes but only {problem.vehicles} vehicles")
@@ -65,7 +65,7 @@ def check_routes(problem: VrptwProblem, routes: tuple[tuple[int, ...], ...] | li
         if real and problem.vehicle_stops and len(route) > problem.vehicle_stops[v]:
             violations.append(f"route {k + 1}: {len(route)} customers, above {problem.vehicle_stops[v]}")
         clock, prev = (int(starts[v]), 0) if real else (int(problem.ready[0]), 0)
-        cost += fixed[v] if real else problem.fixed_cost
+        cost += fixed[v] + per_stop[v] * sum(1 for c in route if 1 <= c < n) if real else problem.fixed_cost
         for c in route:
             if not 1 <= c < n:
                 continue

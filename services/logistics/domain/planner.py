@@ -9,9 +9,11 @@ A co-owned car's free window (:class:`CarWindow`) is one more vehicle for at mos
 carport, loads at the depot, drives the stops and goes home, all inside the window. In the model it may leave
 the depot no earlier than the window's start plus the drive from the carport, must be back at the depot by
 the window's end less the drive home (the direct drive home from the last stop is never longer), and carries
-at most its kilograms and its number of parcels. Using it costs the two carport legs plus ``extra_cost``, so
-the search takes a car only for parcels no courier can serve (a left-out parcel costs far more) or where it
-saves more than that much courier driving: the group's car is lent, the couriers are paid to drive anyway.
+at most its kilograms and its number of parcels. Using it costs the two carport legs plus ``extra_cost``, and
+each parcel it takes ``stop_cost`` more, so the search takes a car only for parcels no courier can serve (a
+left-out parcel costs far more) or where it saves more than that much courier driving, and a parcel rides
+along on a car that is out anyway only when that saves ``stop_cost`` of courier driving: the depot's couriers
+are there for its parcels, the car's hours are the group's (each minute held is one its members cannot book).
 Every car round is checked against its window after the search (a round outside it is planned again without
 that window), and its departure is put off as far as the round's waits allow, so the car is held no longer
 than it drives.
@@ -53,6 +55,7 @@ class CarWindow:
     start: int
     end: int
     extra_cost: int = 1800   # seconds of courier driving it must save before it is preferred
+    stop_cost: int = 300     # and per parcel it takes: a parcel rides along only when that saves this much
 
 
 @dataclass(frozen=True)
@@ -76,11 +79,13 @@ SERVICE_S = 120  # hand-over at the door
 
 
 def _vehicles(depot: int, couriers: list[Courier], cars: list[CarWindow], travel: np.ndarray, now: int
-              ) -> tuple[list[Courier | CarWindow], list[int], list[int], list[int], list[int], list[int]]:
+              ) -> tuple[list[Courier | CarWindow], list[int], list[int], list[int], list[int], list[int],
+                         list[int]]:
     """Each vehicle (couriers first, then the car windows with room for a round) with its earliest departure
-    from the depot, latest return there, capacity, most parcels (0: no limit) and cost of being used."""
+    from the depot, latest return there, capacity, most parcels (0: no limit), cost of being used and cost
+    per parcel taken."""
     vehicles: list[Courier | CarWindow] = []
-    ready, back, cap, stops, fixed = [], [], [], [], []
+    ready, back, cap, stops, fixed, per_stop = [], [], [], [], [], []
     for c in couriers:
         vehicles.append(c)
         ready.append(0)
@@ -88,6 +93,7 @@ def _vehicles(depot: int, couriers: list[Courier], cars: list[CarWindow], travel
         cap.append(c.capacity_g)
         stops.append(0)
         fixed.append(0)
+        per_stop.append(0)
     for w in cars:
         to_depot, home = int(travel[w.carport, depot]), int(travel[depot, w.carport])
         leave, by = max(now, w.start + to_depot) - now, w.end - home - now
@@ -99,7 +105,8 @@ def _vehicles(depot: int, couriers: list[Courier], cars: list[CarWindow], travel
         cap.append(w.capacity_g)
         stops.append(w.max_parcels)
         fixed.append(to_depot + home + w.extra_cost)
-    return vehicles, ready, back, cap, stops, fixed
+        per_stop.append(w.stop_cost)
+    return vehicles, ready, back, cap, stops, fixed, per_stop
 
 
 def plan_depot(depot: int, parcels: list[Parcel], couriers: list[Courier], travel: np.ndarray, now: int,
@@ -107,7 +114,7 @@ def plan_depot(depot: int, parcels: list[Parcel], couriers: list[Courier], trave
     """Best rounds for ``parcels`` from ``depot`` at ``now`` over ``couriers`` and the co-owned cars' free
     ``cars`` windows (see the module docstring)."""
     cars = list(cars or [])
-    vehicles, v_ready, v_back, v_cap, v_stops, v_fixed = _vehicles(depot, couriers, cars, travel, now)
+    vehicles, v_ready, v_back, v_cap, v_stops, v_fixed, v_per_stop = _vehicles(depot, couriers, cars, travel, now)
     if not parcels or not vehicles:
         return Plan((), {p.id: "no courier works at this depot" for p in parcels})
     heavy = {p.id: "heavier than any courier can carry" for p in parcels if p.weight_g > max(v_cap)}
@@ -131,7 +138,8 @@ def plan_depot(depot: int, parcels: list[Parcel], couriers: list[Courier], trave
         capacity=max(v_cap), vehicles=len(vehicles), capacities=tuple(v_cap), vehicle_due=tuple(v_back),
         vehicle_ready=tuple(v_ready) if with_cars else (),
         vehicle_stops=tuple(k or len(usable) for k in v_stops) if with_cars else (),
-        vehicle_fixed_cost=tuple(v_fixed) if with_cars else ())
+        vehicle_fixed_cost=tuple(v_fixed) if with_cars else (),
+        vehicle_stop_cost=tuple(v_per_stop) if with_cars else ())
     solution = solve(problem, seconds, allow_drop=True)
     rounds = []
     for v, route in zip(solution.vehicles, solution.routes, strict=True):

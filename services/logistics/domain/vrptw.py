@@ -49,8 +49,9 @@ class VrptwProblem:
     (one per vehicle, within the depot's window) is the latest each may be back at the depot; empty, every
     vehicle carries ``capacity`` and may return until ``due[0]``. ``vehicle_ready`` (one per vehicle) is the
     earliest each may leave the depot (``ready[0]`` when empty), ``vehicle_stops`` the most customers each may
-    visit (no limit when empty), and ``vehicle_fixed_cost`` what using each one adds to the objective (beside
-    ``fixed_cost``): a vehicle that must first drive to the depot, or one used only when it pays."""
+    visit (no limit when empty), ``vehicle_fixed_cost`` what using each one adds to the objective (beside
+    ``fixed_cost``): a vehicle that must first drive to the depot, or one used only when it pays, and
+    ``vehicle_stop_cost`` what each customer it visits adds (a vehicle that should take only what pays)."""
 
     travel: np.ndarray
     demand: np.ndarray
@@ -67,6 +68,7 @@ class VrptwProblem:
     vehicle_ready: tuple[int, ...] = ()
     vehicle_stops: tuple[int, ...] = ()
     vehicle_fixed_cost: tuple[int, ...] = ()
+    vehicle_stop_cost: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.demand)
@@ -92,7 +94,7 @@ class VrptwProblem:
             raise ValueError(f"vehicle_due must have one value per vehicle ({self.vehicles}) or none")
         if any(not self.ready[0] <= d <= self.due[0] for d in self.vehicle_due):
             raise ValueError(f"vehicle_due must lie within the depot's window [{self.ready[0]}, {self.due[0]}]")
-        for name in ("vehicle_ready", "vehicle_stops", "vehicle_fixed_cost"):
+        for name in ("vehicle_ready", "vehicle_stops", "vehicle_fixed_cost", "vehicle_stop_cost"):
             values = getattr(self, name)
             if values and len(values) != self.vehicles:
                 raise ValueError(f"{name} must have one value per vehicle ({self.vehicles}) or none")
@@ -138,7 +140,12 @@ class VrptwProblem:
     def uniform(self) -> bool:
         """All vehicles alike (what the ruin-and-recreate phase assumes)."""
         return not (self.capacities or self.vehicle_due or self.vehicle_ready or self.vehicle_stops
-                    or self.vehicle_fixed_cost)
+                    or self.vehicle_fixed_cost or self.vehicle_stop_cost)
+
+    @property
+    def stop_costs(self) -> tuple[int, ...]:
+        """What each customer a vehicle visits adds to the objective (``vehicle_stop_cost``, or 0 for all)."""
+        return tuple(int(c) for c in self.vehicle_stop_cost) or (0,) * self.vehicles
 
 
 @dataclass(frozen=True)
@@ -162,13 +169,14 @@ def route_cost(problem: VrptwProblem, routes: tuple[tuple[int, ...], ...],
     """Objective of ``routes`` recomputed from the matrix (not taken from the solver); route k driven by
     ``vehicles[k]`` (vehicle k when not given) for the vehicles' own fixed costs."""
     c = problem.cost_matrix
-    fixed = problem.vehicle_fixed
+    fixed, per_stop = problem.vehicle_fixed, problem.stop_costs
     total = 0
     for k, route in enumerate(routes):
         if route:
             path = (0, *route, 0)
             v = k if vehicles is None else vehicles[k]
-            total += int(sum(c[a, b] for a, b in pairwise(path))) + (fixed[v] if v < len(fixed) else 0)
+            own = fixed[v] + per_stop[v] * len(route) if v < len(fixed) else 0
+            total += int(sum(c[a, b] for a, b in pairwise(path))) + own
     return total
 
 
@@ -252,6 +260,13 @@ def solve_once(problem: VrptwProblem, seconds: float, allow_drop: bool, config: 
 
     cost_cb = routing.RegisterTransitMatrix(problem.cost_matrix.astype(np.int64).tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
+    for premium in sorted(set(problem.stop_costs) - {0}):   # arcs into a customer cost its stop's premium more
+        dearer = problem.cost_matrix.astype(np.int64).copy()
+        dearer[:, 1:] += premium
+        dearer_cb = routing.RegisterTransitMatrix(dearer.tolist())
+        for v, own in enumerate(problem.stop_costs):
+            if own == premium:
+                routing.SetArcCostEvaluatorOfVehicle(dearer_cb, v)
     for v, fixed in enumerate(problem.vehicle_fixed):
         if fixed:
             routing.SetFixedCostOfVehicle(fixed, v)

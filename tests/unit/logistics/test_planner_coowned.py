@@ -121,3 +121,15 @@ def test_random_depots_never_put_a_car_round_outside_a_free_window(seed):
             assert len(r.parcels) <= w.max_parcels and sum(by_id[p].weight_g for p in r.parcels) <= w.capacity_g
         for pid, t in zip(r.parcels, r.times, strict=True):
             assert by_id[pid].ready <= t <= by_id[pid].due
+
+
+def test_a_parcel_rides_along_on_a_car_that_is_out_only_when_that_saves_its_stop_cost():
+    """The light parcel costs a courier 600 s (depot, home, depot) and the car's round 200 s more: it rides along at
+    a stop cost of 300 s, and goes to a courier at 1,000 s."""
+    parcels = [parcel("heavy", 1, 8_000), parcel("light", 2, 500)]
+    for stop_cost, light_on_car in ((300, True), (1_000, False)):
+        window = CarWindow("ev-leaf", CARPORT, 10_000, 10, NOW, NOW + 2 * 3600, stop_cost=stop_cost)
+        plan = plan_depot(DEPOT, parcels, COURIERS, TRAVEL, NOW, 0.3, cars=[window])
+        carrier = {p: r.courier for r in plan.rounds for p in r.parcels}
+        assert carrier["heavy"] == "ev-leaf" and (carrier["light"] == "ev-leaf") is light_on_car
+        assert_inside_windows(plan, parcels)

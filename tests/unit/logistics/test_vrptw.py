@@ -209,3 +209,14 @@ def test_vehicles_of_their_own_leave_no_earlier_than_ready_carry_no_more_stops_a
         check_routes(problem, [[1], [2, 3]], unserved=(4, 5, 6), vehicles=(0, 1)).cost
     with pytest.raises(ValueError, match="vehicle_ready must lie"):
         VrptwProblem(**{**problem.__dict__, "vehicle_ready": (0, 5000)})
+
+
+def test_a_vehicles_stop_cost_is_in_the_objective_and_the_checkers_cost():
+    base = tiny(4, n=5)
+    problem = VrptwProblem(**{**base.__dict__, "due": np.concatenate([[2000], base.due[1:] + 1000]),
+                              "vehicle_stop_cost": (0, 50)})
+    solution = solve(problem, seconds=0.3, allow_drop=True)
+    verdict = check_routes(problem, solution.routes, solution.unserved, solution.vehicles)
+    assert verdict.feasible and verdict.cost == solution.cost
+    plain = check_routes(base, [[1, 2], [3, 4, 5]], vehicles=(0, 1))
+    assert check_routes(problem, [[1, 2], [3, 4, 5]], vehicles=(0, 1)).cost == plain.cost + 3 * 50
