@@ -127,6 +127,9 @@ def cost_share_event(group: str, period: str, period_end: datetime, split: CostS
         fleet_energy_sen=split.fleet_energy_sen, credit_sen=split.revenue_sen, members=members)
 
 
+RIDE_HOLD_PREFIX = "ride:"   # the fleet's bookings of ride trips (``ride:<request>``); others are other jobs
+
+
 def charge_ref(charger: str, transaction_id: int) -> str:
     """The one name of a charging transaction: its metered session and its bill record the same charge."""
     return f"charge:{charger}/{transaction_id}"
@@ -250,7 +253,8 @@ class CoownedGroups:
     # ------------------------------------------------------------------ the ride fleet's side
     def windows(self, car: str, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
         """The hours ``car``'s members left free (``BookingBook.remaining_windows``) that overlap ``since`` to
-        ``until``; none for a car of no group or in a closed month."""
+        ``until``, less the fleet's other jobs on it (delivery rounds, with the turnaround either side: the
+        rides' own trips are in the car's plan); none for a car of no group or in a closed month."""
         gid = self.car_group.get(car)
         if gid is None:
             return []
@@ -260,10 +264,20 @@ class CoownedGroups:
             period, start, end = month_of(moment)
             month = self._month(self.groups[gid], period)
             if month.settled is None:
+                gap = month.book.turnaround_min
+                jobs = [b for b in month.book.bookings(car) if b.member == FLEET
+                        and not b.id.startswith(RIDE_HOLD_PREFIX)]
                 for w in month.book.remaining_windows():
-                    lo, hi = start + timedelta(minutes=w.start), start + timedelta(minutes=w.end)
-                    if w.car == car and lo < until and hi > since:
-                        out.append((lo, hi))
+                    if w.car != car:
+                        continue
+                    spans = [(w.start, w.end)]
+                    for b in jobs:
+                        spans = [piece for a, z in spans for piece in ((a, min(z, b.start - gap)),
+                                                                       (max(a, b.end + gap), z)) if piece[1] > piece[0]]
+                    for a, z in spans:
+                        lo, hi = start + timedelta(minutes=a), start + timedelta(minutes=z)
+                        if lo < until and hi > since:
+                            out.append((lo, hi))
             moment = end
         return out
 

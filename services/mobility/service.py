@@ -27,7 +27,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from services.mobility.coowned import CoownedGroups, GroupSpec, default_groups
+from services.mobility.coowned import RIDE_HOLD_PREFIX, CoownedGroups, GroupSpec, default_groups
 from services.mobility.domain.dispatcher import Answer, Dispatcher, Promise
 from services.mobility.domain.fleet import (
     DAY,
@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 
 def hold_id(request_id: str) -> str:
     """The id of the fleet's booking that holds a co-owned car for a ride."""
-    return f"ride:{request_id}"
+    return f"{RIDE_HOLD_PREFIX}{request_id}"
 
 
 class MobilityService:

@@ -111,3 +111,38 @@ def test_a_ride_over_a_delivery_rounds_hold_does_not_get_the_car():
     assert got.vehicle != "ev-leaf"
     assert [b.id for b in groups.months[(GROUP, "2026-12")].book.bookings("ev-leaf")] == [
         "delivery:lalaport:ev-leaf:20261201T1130"]
+
+
+def test_the_cars_windows_leave_a_delivery_round_out_so_a_rider_is_offered_the_pick_up_after_it():
+    """The car's windows leave delivery rounds out (with the turnaround): a ride asked for just after a round is not
+    tried on the car over the round (a hold the book would refuse) but answered with the later pick-up the car can
+    make, and one asked for after the turnaround gets the car."""
+    from services.mobility.service import MobilityService
+    from services.mobility.settings import MobilitySettings, VehicleSpec
+    from shared.contracts.mobility import COOWNED, RideAnswered, RideRequested
+    from shared.roads import load_drive_network
+
+    network = load_drive_network()
+    settings = MobilitySettings(fleet=(VehicleSpec("ev-leaf", "coowned", 4, ("ref", "LF72"), GROUP),))
+
+    def ask(minutes: int) -> tuple[RideAnswered, list]:
+        groups = CoownedGroups(default_groups())
+        svc = MobilityService(network, settings, clock=lambda: NOON - timedelta(minutes=30), coowned=groups)
+        assert answer(groups, request("delivery:lalaport:ev-leaf:20261201T1130", FLEET, NOON - timedelta(minutes=30),
+                                      60)).accepted
+        (_, before), (after, _) = groups.windows("ev-leaf", NOON - timedelta(hours=1), NOON + timedelta(hours=1))
+        assert (before, after) == (NOON - timedelta(minutes=45), NOON + timedelta(minutes=45))
+        ride = RideRequested(request_id="r1", rider="rider-1", origin_lat=35.4524839, origin_lon=139.3949914,
+                             destination_lat=35.45528, destination_lon=139.38917,
+                             earliest_pickup=NOON + timedelta(minutes=minutes),
+                             latest_arrival=NOON + timedelta(hours=2))
+        out = svc.on_request(env(ride), ride)
+        [got] = [o.payload for o in out if isinstance(o.payload, RideAnswered)]
+        return got, [o.payload for o in out if o.topic is COOWNED]
+
+    early, holds = ask(35)
+    assert not early.accepted and holds == []
+    assert early.alternative_pickup is not None and early.alternative_pickup >= NOON + timedelta(minutes=45)
+    later, holds = ask(45)
+    assert later.accepted and later.vehicle == "ev-leaf" and later.pickup_from >= NOON + timedelta(minutes=40)
+    assert [h.booking_id for h in holds] == ["ride:r1"]
