@@ -18,9 +18,14 @@ if TYPE_CHECKING:
 def build_logistics(network: RoadNetwork, config: LogisticsConfig | None = None, *,
                     clock: Callable[[], datetime] | None = None) -> Service:
     """Parcel rounds from the shopping-centre depots on ``network``, re-planned as parcels arrive."""
-    from services.logistics.service import build_service
+    from services.logistics.service import LogisticsSettings, build_service
 
-    return build_service(network, clock=clock)
+    settings = None
+    if config is not None and config.coowned_cars is not None:
+        from services.logistics.settings import load_coowned_cars
+
+        settings = LogisticsSettings(coowned=load_coowned_cars(config.coowned_cars))
+    return build_service(network, settings, clock=clock)
 
 
 def open_logistics(settings: Settings, config: LogisticsConfig | None = None) -> Service:

@@ -1,7 +1,14 @@
-"""Logistics' own environment (``CITYMATCH_LOGISTICS_*``): nothing to set yet. Its depots, couriers and
-search time are ``service.LogisticsSettings``; a knob that operators need goes here, under that prefix."""
+"""Logistics' own environment (``CITYMATCH_LOGISTICS_*``). Its depots, couriers and search time are
+``service.LogisticsSettings``; a knob that operators need goes here, under that prefix.
+
+- ``CITYMATCH_LOGISTICS_COOWNED_CARS`` (unset): a JSON file of the co-owned cars it may lend as couriers (see
+  ``services.logistics.settings.load_coowned_cars``; ``[]`` for none); unset: the Ebina group's two EVs. Keep it
+  in step with mobility's ``CITYMATCH_MOBILITY_COOWNED_GROUPS``: the group's book decides every hold.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic_settings import SettingsConfigDict
 
@@ -10,3 +17,5 @@ from shared.settings import EnvConfig
 
 class LogisticsConfig(EnvConfig):
     model_config = SettingsConfigDict(env_prefix="CITYMATCH_LOGISTICS_")
+
+    coowned_cars: Path | None = None

@@ -7,19 +7,34 @@ back (ParcelReturned, with the courier's reason). A timer removes parcels whose 
 passed (delivered as planned) and publishes ParcelDelivered with the sender's fee and the operator's payout
 (settlement books it once per parcel). A redelivered request changes nothing: the parcel is already open.
 Shops' daily reports are watched for anomalies by :mod:`services.logistics.shop_watch`.
+
+Co-owned cars (``settings.CoownedCar``) take rounds in the hours their members left free: their bookings are
+read from ``mobility.coowned`` into a calendar (``domain.free_hours``), each free window of the rest of the day
+is a vehicle of the depot's plan, and each round planned on a car is asked for as the fleet's booking
+(``CoownedBookingRequested``, id ``delivery:<depot>:<car>:<leave>``). From then on the round is kept as it is
+(its parcels are not re-planned, its hours are busy for every depot). If mobility's book refuses it (a member
+booked first), those hours of the car are not offered again and the depot is re-planned: its parcels get new
+assignments (the member's booking, answered on the same topic before the refusal, is in the calendar by then).
+A parcel delivered by a car pays its payout to the car's group.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from services.logistics.domain.fees import FeeRule, delivery_fee
-from services.logistics.domain.planner import Courier, Parcel, plan_depot
+from services.logistics.domain.free_hours import FLEET, FreeHours, ceil_minute, floor_minute
+from services.logistics.domain.planner import CarWindow, Courier, Parcel, Round, plan_depot
+from services.logistics.settings import CoownedCar, default_coowned_cars
 from services.logistics.shop_watch import ShopWatch
 from shared.contracts.base import Envelope, utcnow
 from shared.contracts.logistics import (
@@ -34,8 +49,15 @@ from shared.contracts.logistics import (
     ParcelUndeliverable,
     ShopDayReported,
 )
+from shared.contracts.mobility import (
+    COOWNED,
+    CoownedBookingAnswered,
+    CoownedBookingRequested,
+    CoownedPeriodClosed,
+    CoownedUsageRecorded,
+)
 from shared.roads import RoadNetwork
-from shared.runtime import Outgoing, Service, Timer
+from shared.runtime import Outgoing, Service, Timer, ignore
 
 log = logging.getLogger(__name__)
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -54,6 +76,28 @@ class LogisticsSettings:
     search_s: float = 0.5
     shift_end_hour: int = 21
     housekeeping_s: float = 30.0
+    # The co-owned cars lent as couriers (empty: none), what one must save before it is taken instead of a
+    # courier (seconds of driving, beside its carport legs) and per parcel, and the book's rules the calendar
+    # follows.
+    coowned: tuple[CoownedCar, ...] = field(default_factory=default_coowned_cars)
+    coowned_extra_cost_s: int = 1800
+    coowned_stop_cost_s: int = 300      # per parcel a car takes: it rides along only when that saves as much
+    coowned_turnaround_min: int = 15
+    coowned_min_window_min: int = 60
+
+
+MAX_REFUSALS = 3   # refusals of one car's rounds in a row before the car is not offered for a day
+
+
+@dataclass(frozen=True)
+class HeldRound:
+    """A round planned on a co-owned car and asked for as the fleet's booking; kept as it is from then on."""
+
+    booking_id: str
+    depot: str
+    car: str
+    parcels: tuple[str, ...]
+    span: tuple[datetime, datetime]   # the hours asked for (not offered again if the book refuses them)
 
 
 class LogisticsService:
@@ -67,9 +111,27 @@ class LogisticsService:
         self.planned: dict[str, ParcelAssigned] = {}
         self.closed: set[str] = set()
         self.revision = 0
+        self.cars = {c.id: c for c in self.settings.coowned}
+        self.calendar = FreeHours({c.id: c.group for c in self.settings.coowned},
+                                  timedelta(minutes=self.settings.coowned_turnaround_min),
+                                  timedelta(minutes=self.settings.coowned_min_window_min))
+        self.held: dict[str, HeldRound] = {}       # by booking id, until the book refuses it
+        self.on_car: dict[str, str] = {}           # parcel -> the booking id of its car round
+        self.refused: set[str] = set()             # our booking ids the book refused (handled once)
+        self.refusals: dict[str, int] = {}         # car -> refusals of our rounds since its last accepted one
+        self._metres: np.ndarray | None = None
 
     def _secs(self, moment: datetime) -> int:
         return int((moment - self.t0).total_seconds())
+
+    def _at(self, secs: int) -> datetime:
+        return self.t0 + timedelta(seconds=secs)
+
+    def _secs_up(self, moment: datetime) -> int:
+        return math.ceil((moment - self.t0).total_seconds())
+
+    def _secs_down(self, moment: datetime) -> int:
+        return math.floor((moment - self.t0).total_seconds())
 
     def _depot_node(self, depot: str) -> int | None:
         found = self.net.nodes_with("ref", depot)
@@ -82,7 +144,7 @@ class LogisticsService:
         p = payload
         if p.parcel_id in self.open or p.parcel_id in self.closed:
             return [Outgoing(ASSIGNMENTS, self.planned[p.parcel_id])] if p.parcel_id in self.planned else []
-        if self._depot_node(p.depot) is None or p.depot not in self.settings.couriers:
+        if self._depot_node(p.depot) is None or not (p.depot in self.settings.couriers or self._cars_of(p.depot)):
             self.closed.add(p.parcel_id)
             return [Outgoing(ASSIGNMENTS, ParcelUndeliverable(parcel_id=p.parcel_id, sender=p.sender,
                                                               reason=f"depot {p.depot!r} is not served"))]
@@ -91,18 +153,101 @@ class LogisticsService:
         self.open[p.parcel_id] = (p, parcel)
         return self._replan(p.depot)
 
+    # ------------------------------------------------------------------ co-owned cars
+    def _cars_of(self, depot: str) -> list[CoownedCar]:
+        return [c for c in self.settings.coowned if depot in c.depots]
+
+    def _car_windows(self, depot: str, now_dt: datetime, until: datetime) -> list[CarWindow]:
+        """Every free window of the depot's co-owned cars from now to ``until``, in whole seconds inside it."""
+        out = []
+        for car in self._cars_of(depot):
+            found = self.net.nodes_with(*car.carport)
+            if not found:
+                log.error("co-owned car %s: no node tagged %s=%s", car.id, *car.carport)
+                continue
+            for lo, hi in self.calendar.windows(car.id, now_dt, until):
+                out.append(CarWindow(car.id, found[0], car.capacity_g, car.max_parcels, self._secs_up(lo),
+                                     self._secs_down(hi), self.settings.coowned_extra_cost_s,
+                                     self.settings.coowned_stop_cost_s))
+        return out
+
+    def _round_metres(self, depot: int, rnd: Round) -> int:
+        if self._metres is None:
+            self._metres = self.net.metres(list(range(self.net.n_nodes)))
+        assert rnd.window is not None
+        legs = [rnd.window.carport, depot, *[self.open[pid][1].place for pid in rnd.parcels], rnd.window.carport]
+        return int(sum(self._metres[a, b] for a, b in pairwise(legs)))
+
+    def _hold(self, depot: str, node: int, rnd: Round) -> Outgoing:
+        """Ask the car's book for the round (carport to carport, whole minutes) and keep it as it is."""
+        assert rnd.window is not None and rnd.leave is not None and rnd.back is not None
+        car = self.cars[rnd.courier]
+        start, end = floor_minute(self._at(rnd.leave)), ceil_minute(self._at(rnd.back))
+        booking_id = f"delivery:{depot}:{car.id}:{start.astimezone(TOKYO):%Y%m%dT%H%M}"
+        self.held[booking_id] = HeldRound(booking_id, depot, car.id, rnd.parcels, (start, end))
+        for pid in rnd.parcels:
+            self.on_car[pid] = booking_id
+        self.calendar.book(booking_id, car.id, FLEET, start, end)   # busy for every depot until answered
+        return Outgoing(COOWNED, CoownedBookingRequested(
+            booking_id=booking_id, group=car.group, member=FLEET, car=car.id, start=start, end=end,
+            distance_m=min(self._round_metres(node, rnd), 2_000_000)))
+
+    def on_coowned_answer(self, envelope: Envelope, payload: CoownedBookingAnswered) -> Iterable[Outgoing]:
+        """A booking of a co-owned car (a member's, a ride's or our own round's) as the book decided it. A refused
+        round of ours takes its hours out of the offer and re-plans its depot (once, however often it arrives)."""
+        p = payload
+        if p.accepted and p.car is not None:
+            self.calendar.book(p.booking_id, p.car, p.member, p.start, p.end)
+            if p.booking_id in self.held:
+                self.refusals[p.car] = 0
+            return []
+        self.calendar.release(p.booking_id)
+        held = self.held.pop(p.booking_id, None)
+        if held is None or p.booking_id in self.refused:
+            return []
+        self.refused.add(p.booking_id)
+        log.warning("delivery round %s refused by the car's book: %s", p.booking_id, p.reason)
+        self.calendar.block(held.car, *held.span)
+        self.refusals[held.car] = self.refusals.get(held.car, 0) + 1
+        if self.refusals[held.car] >= MAX_REFUSALS:
+            # refused for a reason the calendar cannot see (a group or car the book does not know, a closed
+            # month): the car is not offered for a day rather than asked again and again
+            log.error("co-owned car %s refused %d times in a row: not offered until %s", held.car,
+                      self.refusals[held.car], held.span[0] + timedelta(days=1))
+            self.calendar.block(held.car, held.span[0], held.span[0] + timedelta(days=1))
+            self.refusals[held.car] = 0
+        for pid in held.parcels:
+            if self.on_car.get(pid) == p.booking_id:
+                del self.on_car[pid]
+        return self._replan(held.depot)
+
+    def on_coowned_close(self, envelope: Envelope, payload: CoownedPeriodClosed) -> Iterable[Outgoing]:
+        """A closed month takes no more bookings: its hours are not offered."""
+        self.calendar.close(payload.group, payload.period)
+        return []
+
+    # ------------------------------------------------------------------ planning
     def _replan(self, depot: str) -> list[Outgoing]:
         now_dt = self.clock()
         now = self._secs(now_dt)
         hour = now_dt.astimezone(TOKYO).hour
-        parcels = [parcel for req, parcel in self.open.values() if req.depot == depot]
-        shift_end = self._secs(now_dt.astimezone(TOKYO).replace(hour=self.settings.shift_end_hour, minute=0, second=0))
-        couriers = [Courier(cid, cap, max(shift_end, now + 3600)) for cid, cap in self.settings.couriers[depot]]
+        # parcels of a car round already asked for stay on it
+        parcels = [parcel for req, parcel in self.open.values() if req.depot == depot and parcel.id not in self.on_car]
+        day_end = now_dt.astimezone(TOKYO).replace(hour=self.settings.shift_end_hour, minute=0, second=0,
+                                                   microsecond=0)
+        shift_end = self._secs(day_end)
+        couriers = [Courier(cid, cap, max(shift_end, now + 3600))
+                    for cid, cap in self.settings.couriers.get(depot, ())]
+        cars = self._car_windows(depot, now_dt, max(day_end, now_dt + timedelta(hours=1)))
         travel = self.net.seconds(list(range(self.net.n_nodes)), hour)
-        plan = plan_depot(self._depot_node(depot), parcels, couriers, travel, now, self.settings.search_s)
+        node = self._depot_node(depot)
+        assert node is not None
+        plan = plan_depot(node, parcels, couriers, travel, now, self.settings.search_s, cars=cars)
         self.revision += 1
         out: list[Outgoing] = []
         for rnd in plan.rounds:
+            if rnd.window is not None:
+                out.append(self._hold(depot, node, rnd))
             for pos, (pid, t) in enumerate(zip(rnd.parcels, rnd.times, strict=True)):
                 old = self.planned.get(pid)
                 new = ParcelAssigned(parcel_id=pid, courier=rnd.courier, position=pos,
@@ -124,9 +269,15 @@ class LogisticsService:
             return []
         req, _ = entry
         self.planned.pop(f.parcel_id, None)
+        self.on_car.pop(f.parcel_id, None)   # its car round stays held: the car drives the rest
         self.closed.add(f.parcel_id)
         return [Outgoing(ASSIGNMENTS, ParcelReturned(parcel_id=f.parcel_id, sender=req.sender, depot=req.depot,
                                                      reason=f.reason))]
+
+    def _operator(self, depot: str, courier: str) -> str:
+        """Who is paid a delivery's payout: a co-owned car's group, else the depot's courier operator."""
+        car = self.cars.get(courier)
+        return car.group if car is not None else self.settings.operators.get(depot, f"{depot}-couriers")
 
     def housekeeping(self) -> Iterable[Outgoing]:
         """Parcels whose planned hand-over is past are delivered: they leave the open set and are billed."""
@@ -136,10 +287,11 @@ class LogisticsService:
             if a.planned_at <= now and pid in self.open:
                 req, _ = self.open.pop(pid)
                 self.closed.add(pid)
+                self.on_car.pop(pid, None)
                 fee, payout = delivery_fee(req.weight_kg, self.settings.fees)
                 out.append(Outgoing(ASSIGNMENTS, ParcelDelivered(
                     parcel_id=pid, sender=req.sender, courier=a.courier,
-                    operator=self.settings.operators.get(req.depot, f"{req.depot}-couriers"), fee_yen=fee,
+                    operator=self._operator(req.depot, a.courier), fee_yen=fee,
                     payout_yen=payout, delivered_at=a.planned_at)))
         return out
 
@@ -158,7 +310,13 @@ def build_service(network: RoadNetwork, settings: LogisticsSettings | None = Non
 
     return Service(name="logistics", handlers={REQUESTS: {ParcelRequested: locked(svc.on_request),
                                                           DeliveryFailed: locked(svc.on_failed)},
-                                               SHOP_DAYS: {ShopDayReported: locked(watch.on_report)}},
+                                               SHOP_DAYS: {ShopDayReported: locked(watch.on_report)},
+                                               # the co-owned cars' bookings: the calendar of their free hours
+                                               COOWNED: {CoownedBookingAnswered: locked(svc.on_coowned_answer),
+                                                         CoownedPeriodClosed: locked(svc.on_coowned_close),
+                                                         CoownedBookingRequested: ignore,   # the answer decides
+                                                         CoownedUsageRecorded: ignore}},
                    timers=[Timer(svc.settings.housekeeping_s, locked(svc.housekeeping))],
-                   # The shop watch's recent days are rebuilt from the reports (their outputs are not resent).
-                   replay={SHOP_DAYS: timedelta(days=2 * watch.rules.window + 2)})
+                   # The shop watch's recent days are rebuilt from the reports (their outputs are not resent);
+                   # the cars' calendar from their group's topic (members book months ahead, as mobility replays).
+                   replay={SHOP_DAYS: timedelta(days=2 * watch.rules.window + 2), COOWNED: timedelta(days=400)})

@@ -4,13 +4,17 @@ A member's ``CoownedBookingRequested`` is answered at once (the car held, or why
 then) from the group's book of that month (``domain.coownership.bookings``: members first, a turnaround after
 each booking). The group's cars are also metered by the charging service (``ev.sessions``: what each car
 took, counted when its transaction ends) and may earn fares as ride vehicles (``RideCompleted``: the payout
-is the fleet's credit for the cars' remaining hours); both become ``CoownedUsageRecorded`` on the group's
-topic, and only those records change the month. An operator's ``CoownedPeriodClosed`` splits the month
+is the fleet's credit for the cars' remaining hours) and delivery payouts as couriers (logistics'
+``ParcelDelivered`` with the car as courier and the group as operator); all become ``CoownedUsageRecorded`` on
+the group's topic, and only those records change the month. An operator's ``CoownedPeriodClosed`` splits the month
 (``domain.coownership.split``) and publishes ``CostShareSettled``, which settlement books as each member's
 bill; a closed month takes no more bookings.
 
 The cars are also ride vehicles in the hours members left free: the dispatcher asks ``windows`` for them and
-books each ride's trip with ``hold`` as the fleet's booking, published here like a member's answer.
+books each ride's trip with ``hold`` as the fleet's booking, published here like a member's answer. Other fleet
+jobs (logistics' delivery rounds) ask on the topic: a ``CoownedBookingRequested`` of member ``fleet`` naming
+its car is booked with the same ``hold`` rules and answered like a member's request (the first answer again
+on redelivery).
 
 Why everything is kept on ``mobility.coowned``: replaying it (``Service.replay``) rebuilds each book exactly
 (the same requests in the same order get the same answers), so a restart loses and doubles nothing. A
@@ -37,6 +41,7 @@ from services.mobility.domain.coownership.split import CostSplit, Prices, split_
 from services.mobility.settings import TOKYO
 from shared.contracts.base import Envelope
 from shared.contracts.charging import ChargingBilled, ChargingSessionMetered
+from shared.contracts.logistics import ParcelDelivered
 from shared.contracts.mobility import (
     COOWNED,
     COST_SHARES,
@@ -122,6 +127,9 @@ def cost_share_event(group: str, period: str, period_end: datetime, split: CostS
         fleet_energy_sen=split.fleet_energy_sen, credit_sen=split.revenue_sen, members=members)
 
 
+RIDE_HOLD_PREFIX = "ride:"   # the fleet's bookings of ride trips (``ride:<request>``); others are other jobs
+
+
 def charge_ref(charger: str, transaction_id: int) -> str:
     """The one name of a charging transaction: its metered session and its bill record the same charge."""
     return f"charge:{charger}/{transaction_id}"
@@ -160,9 +168,26 @@ class CoownedGroups:
         if p.booking_id in self.answers:
             return [Outgoing(COOWNED, self.answers[p.booking_id])]
         period, start, end = month_of(p.start)
-        answer = self._decide(p, period, start, end)
+        answer = self._fleet(p, period) if p.member == FLEET else self._decide(p, period, start, end)
         self.answers[p.booking_id] = answer
         return [Outgoing(COOWNED, answer)]
+
+    def _fleet(self, p: CoownedBookingRequested, period: str) -> CoownedBookingAnswered:
+        """A fleet job asked for on the bus (a delivery round on a named car): booked by the same rules as a
+        ride's trip (``hold``: only inside the hours members left free, no clash), answered like a member."""
+        group = self.groups.get(p.group)
+        if group is None:
+            reason = f"no co-owning group {p.group!r}"
+        elif p.car is None or self.car_group.get(p.car) != group.id:
+            reason = f"a fleet booking must name one of {p.group}'s cars ({', '.join(c.id for c in group.cars)})"
+        else:
+            held = self.hold(p.car, p.booking_id, p.start, p.end, p.distance_m)
+            if not isinstance(held, str):
+                return held
+            reason = held
+        return CoownedBookingAnswered(booking_id=p.booking_id, group=p.group, member=FLEET, accepted=False,
+                                      start=p.start, end=p.end, period=period, reason=reason,
+                                      distance_m=p.distance_m)
 
     def _decide(self, p: CoownedBookingRequested, period: str, start: datetime, end: datetime
                 ) -> CoownedBookingAnswered:
@@ -228,7 +253,8 @@ class CoownedGroups:
     # ------------------------------------------------------------------ the ride fleet's side
     def windows(self, car: str, since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
         """The hours ``car``'s members left free (``BookingBook.remaining_windows``) that overlap ``since`` to
-        ``until``; none for a car of no group or in a closed month."""
+        ``until``, less the fleet's other jobs on it (delivery rounds, with the turnaround either side: the
+        rides' own trips are in the car's plan); none for a car of no group or in a closed month."""
         gid = self.car_group.get(car)
         if gid is None:
             return []
@@ -238,10 +264,20 @@ class CoownedGroups:
             period, start, end = month_of(moment)
             month = self._month(self.groups[gid], period)
             if month.settled is None:
+                gap = month.book.turnaround_min
+                jobs = [b for b in month.book.bookings(car) if b.member == FLEET
+                        and not b.id.startswith(RIDE_HOLD_PREFIX)]
                 for w in month.book.remaining_windows():
-                    lo, hi = start + timedelta(minutes=w.start), start + timedelta(minutes=w.end)
-                    if w.car == car and lo < until and hi > since:
-                        out.append((lo, hi))
+                    if w.car != car:
+                        continue
+                    spans = [(w.start, w.end)]
+                    for b in jobs:
+                        spans = [piece for a, z in spans for piece in ((a, min(z, b.start - gap)),
+                                                                       (max(a, b.end + gap), z)) if piece[1] > piece[0]]
+                    for a, z in spans:
+                        lo, hi = start + timedelta(minutes=a), start + timedelta(minutes=z)
+                        if lo < until and hi > since:
+                            out.append((lo, hi))
             moment = end
         return out
 
@@ -298,6 +334,17 @@ class CoownedGroups:
         return [Outgoing(COOWNED, CoownedUsageRecorded(
             group=gid, period=month_of(p.dropped_off_at)[0], ref=f"ride:{p.request_id}", car=p.vehicle,
             at=p.dropped_off_at, credit_sen=p.payout_yen * 100))]
+
+    def on_delivery(self, envelope: Envelope, p: ParcelDelivered) -> list[Outgoing]:
+        """A parcel a group car delivered (logistics' ``ParcelDelivered`` with the car as courier): its payout,
+        paid to the group, is the owners' credit for that month, as a ride's is. A payout that went to anyone
+        else (a car of the group driven for a courier operator) is not the group's credit."""
+        gid = self.car_group.get(p.courier)
+        if gid is None or p.operator != gid:
+            return []
+        return [Outgoing(COOWNED, CoownedUsageRecorded(
+            group=gid, period=month_of(p.delivered_at)[0], ref=f"delivery:{p.parcel_id}", car=p.courier,
+            at=p.delivered_at, credit_sen=p.payout_yen * 100))]
 
     def on_usage(self, envelope: Envelope, p: CoownedUsageRecorded) -> list[Outgoing]:
         group = self.groups.get(p.group)

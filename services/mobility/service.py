@@ -8,7 +8,9 @@ second seat.
 
 The group's co-owned cars are vehicles too, planned only inside their members' free hours: a ride accepted on
 one has its trip held in the group's book in the same call (``CoownedGroups.hold``), published on
-``mobility.coowned``, so no member can take those minutes back.
+``mobility.coowned``, so no member can take those minutes back. Logistics asks for its delivery rounds on the
+cars on the same topic (answered by ``CoownedGroups.on_booking``), and a parcel a car delivered
+(``logistics.assignments``: ParcelDelivered, the group as operator) is the group's credit like a ride's payout.
 
 State survives a restart through the bus: each VehiclePlanned is the vehicle's whole state (position,
 riders aboard, stops with their promised windows), and RideAnswered keeps the promises, so replaying
@@ -25,7 +27,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from services.mobility.coowned import CoownedGroups, GroupSpec, default_groups
+from services.mobility.coowned import RIDE_HOLD_PREFIX, CoownedGroups, GroupSpec, default_groups
 from services.mobility.domain.dispatcher import Answer, Dispatcher, Promise
 from services.mobility.domain.fleet import (
     DAY,
@@ -40,8 +42,10 @@ from services.mobility.domain.fleet import (
 from services.mobility.domain.reopt import reoptimise
 from services.mobility.settings import COOWNED_KIND, TOKYO, MobilitySettings
 from shared.contracts import charging as ev
+from shared.contracts import logistics as parcels
 from shared.contracts.base import Envelope, utcnow
 from shared.contracts.charging import ChargingBilled, ChargingSessionMetered
+from shared.contracts.logistics import ParcelAssigned, ParcelDelivered, ParcelReturned, ParcelUndeliverable
 from shared.contracts.mobility import (
     ASSIGNMENTS,
     COOWNED,
@@ -57,14 +61,14 @@ from shared.contracts.mobility import (
     VehiclePlanned,
 )
 from shared.roads import RoadNetwork
-from shared.runtime import Outgoing, Service, Timer
+from shared.runtime import Outgoing, Service, Timer, ignore
 
 log = logging.getLogger(__name__)
 
 
 def hold_id(request_id: str) -> str:
     """The id of the fleet's booking that holds a co-owned car for a ride."""
-    return f"ride:{request_id}"
+    return f"{RIDE_HOLD_PREFIX}{request_id}"
 
 
 class MobilityService:
@@ -364,6 +368,10 @@ def build_service(network: RoadNetwork, settings: MobilitySettings | None = None
                                                         CoownedUsageRecorded: locked(coowned.on_usage),
                                                         CoownedPeriodClosed: locked(coowned.on_close)},
                                               ev.SESSIONS: {ChargingSessionMetered: locked(coowned.on_session)},
+                                              # the group cars' delivery payouts (logistics' other events: not ours)
+                                              parcels.ASSIGNMENTS: {ParcelDelivered: locked(coowned.on_delivery),
+                                                                    ParcelAssigned: ignore, ParcelReturned: ignore,
+                                                                    ParcelUndeliverable: ignore},
                                               ev.BILLS: {ChargingBilled: locked(coowned.on_bill)}},
                    timers=[Timer(svc.settings.reopt_interval_s, locked(svc.tick))],
                    # a group's months are rebuilt from its own topic: bookings are taken months ahead

@@ -24,7 +24,15 @@ from shared.contracts.logistics import (
     StockAnomalyDetected,
     StockLevelReported,
 )
-from shared.contracts.mobility import RideAnswered, RideCompleted, RideRequested, VehiclePlanned
+from shared.contracts.mobility import (
+    COOWNED,
+    CoownedBookingAnswered,
+    CoownedBookingRequested,
+    RideAnswered,
+    RideCompleted,
+    RideRequested,
+    VehiclePlanned,
+)
 
 from .conftest import wait_until
 from .test_energy_pipeline import read_records, read_topic
@@ -149,3 +157,42 @@ def test_shop_surge_after_a_crash_is_reported_once_with_its_evidence(fleet_stack
     assert found[0].observed == 200 and 19 <= found[0].expected <= 22 and "median" in found[0].evidence
     assert sorted(a.kind for a in alerts()) == ["stockout", "surge"]
     assert wait_until(lambda: [s for s in levels() if s.status == "out"], 30, "the shop out of masks")
+
+
+def test_a_parcel_too_heavy_for_the_couriers_rides_on_a_coowned_car_held_in_its_book_across_a_restart(
+        fleet_stack, kafka_bootstrap):
+    """90 kg is more than a LaLaport courier carries: the round goes on the group's Leaf, asked for on
+    mobility.coowned as the fleet's booking and accepted by the mobility worker; the logistics worker is killed
+    and restarted (its calendar rebuilt from mobility.coowned), and the next heavy parcel's round keeps clear of
+    the first one's hours and turnaround."""
+    def heavy(pid: str) -> ParcelRequested:
+        now = utcnow()
+        return ParcelRequested(parcel_id=pid, sender="shop-7", depot="lalaport", lat=35.4580, lon=139.3967,
+                               deliver_from=now, deliver_until=now + timedelta(hours=4), weight_kg=90.0, size_l=150)
+
+    def held_round(pid: str):
+        """The parcel's latest assignment on the Leaf and the accepted fleet booking whose hours contain it."""
+        events = read_topic(kafka_bootstrap, COOWNED.name)
+        answers = {e.booking_id: e for e in events if isinstance(e, CoownedBookingAnswered)}
+        plans = [p for p in read_topic(kafka_bootstrap, "logistics.assignments")
+                 if isinstance(p, ParcelAssigned) and p.parcel_id == pid]
+        if not plans or plans[-1].courier != "ev-leaf":
+            return None
+        for e in events:
+            if (isinstance(e, CoownedBookingRequested) and e.member == "fleet"
+                    and e.booking_id.startswith("delivery:lalaport:ev-leaf:") and e.start < plans[-1].planned_at < e.end
+                    and e.booking_id in answers and answers[e.booking_id].accepted):
+                return plans[-1], e
+        return None
+
+    first = f"heavy-{uuid.uuid4().hex[:8]}"
+    send(kafka_bootstrap, "logistics.requests", heavy(first))
+    _, hold = wait_until(lambda: held_round(first), 90, "the first round held on the Leaf")
+    assert hold.group == "ebina-kashiwa-ev" and hold.distance_m > 0
+    fleet_stack.crash_and_restart("logistics", timeout_s=240)
+    second = f"heavy-{uuid.uuid4().hex[:8]}"
+    send(kafka_bootstrap, "logistics.requests", heavy(second))
+    _, again = wait_until(lambda: held_round(second), 90, "the second round held on the Leaf")
+    gap = timedelta(minutes=15)
+    assert again.booking_id != hold.booking_id
+    assert again.start >= hold.end + gap or again.end + gap <= hold.start

@@ -23,9 +23,10 @@ class Verdict:
 
 def check_routes(problem: VrptwProblem, routes: tuple[tuple[int, ...], ...] | list[list[int]],
                  unserved: tuple[int, ...] = (), vehicles: tuple[int, ...] | None = None) -> Verdict:
-    """Every customer exactly once (or declared unserved), no load above its vehicle's capacity, every
-    service started within its window, every vehicle back at the depot by its own latest return (the
-    depot's due time unless the problem gives one per vehicle), at most one route per vehicle.
+    """Every customer exactly once (or declared unserved), no load above its vehicle's capacity nor more
+    customers than it may visit, every service started within its window (leaving the depot no earlier than
+    the vehicle may), every vehicle back at the depot by its own latest return (the depot's due time unless
+    the problem gives one per vehicle), at most one route per vehicle.
 
     Route k is driven by vehicle ``vehicles[k]`` (as a solution says), or by vehicle k when not given."""
     violations: list[str] = []
@@ -34,7 +35,8 @@ def check_routes(problem: VrptwProblem, routes: tuple[tuple[int, ...], ...] | li
     if len(drivers) != len(routes):
         violations.append(f"{len(routes)} routes but {len(drivers)} vehicles named for them")
     capacities = list(problem.capacities) or [problem.capacity] * problem.vehicles
-    returns = list(problem.vehicle_due) or [int(problem.due[0])] * problem.vehicles
+    returns = list(problem.vehicle_returns)
+    starts, fixed, per_stop = list(problem.vehicle_starts), list(problem.vehicle_fixed), list(problem.stop_costs)
     used = [(tuple(r), v) for r, v in zip(routes, drivers, strict=False) if len(r)]
     if len(used) > problem.vehicles:
         violations.append(f"{len(used)} routes but only {problem.vehicles} vehicles")
@@ -60,8 +62,10 @@ def check_routes(problem: VrptwProblem, routes: tuple[tuple[int, ...], ...] | li
         load = sum(int(problem.demand[c]) for c in route if 1 <= c < n)
         if load > capacity:
             violations.append(f"route {k + 1}: load {load} above capacity {capacity}")
-        clock, prev = int(problem.ready[0]), 0
-        cost += problem.fixed_cost
+        if real and problem.vehicle_stops and len(route) > problem.vehicle_stops[v]:
+            violations.append(f"route {k + 1}: {len(route)} customers, above {problem.vehicle_stops[v]}")
+        clock, prev = (int(starts[v]), 0) if real else (int(problem.ready[0]), 0)
+        cost += fixed[v] + per_stop[v] * sum(1 for c in route if 1 <= c < n) if real else problem.fixed_cost
         for c in route:
             if not 1 <= c < n:
                 continue

@@ -2,8 +2,21 @@
 deliver in their window left out with the reason, everyone else assigned to a round.
 
 Couriers are planned as leaving the depot at the planning time (rounds start from the depot: a wave
-that has left is not re-planned); times are seconds from the planning time, weights in 10 g units. Each
+that has left is not re-planned); times are seconds on the caller's clock, weights in grams. Each
 courier carries at most its own capacity and is back at the depot by the end of its own shift.
+
+A co-owned car's free window (:class:`CarWindow`) is one more vehicle for at most one round: it leaves its
+carport, loads at the depot, drives the stops and goes home, all inside the window. In the model it may leave
+the depot no earlier than the window's start plus the drive from the carport, must be back at the depot by
+the window's end less the drive home (the direct drive home from the last stop is never longer), and carries
+at most its kilograms and its number of parcels. Using it costs the two carport legs plus ``extra_cost``, and
+each parcel it takes ``stop_cost`` more, so the search takes a car only for parcels no courier can serve (a
+left-out parcel costs far more) or where it saves more than that much courier driving, and a parcel rides
+along on a car that is out anyway only when that saves ``stop_cost`` of courier driving: the depot's couriers
+are there for its parcels, the car's hours are the group's (each minute held is one its members cannot book).
+Every car round is checked against its window after the search (a round outside it is planned again without
+that window), and its departure is put off as far as the round's waits allow, so the car is held no longer
+than it drives.
 """
 
 from __future__ import annotations
@@ -32,10 +45,28 @@ class Courier:
 
 
 @dataclass(frozen=True)
+class CarWindow:
+    """A co-owned car free from ``start`` to ``end`` (seconds): one round at most, carport to carport."""
+
+    car: str
+    carport: int        # node in the travel matrix
+    capacity_g: int
+    max_parcels: int
+    start: int
+    end: int
+    extra_cost: int = 1800   # seconds of courier driving it must save before it is preferred
+    stop_cost: int = 300     # and per parcel it takes: a parcel rides along only when that saves this much
+
+
+@dataclass(frozen=True)
 class Round:
     courier: str
     parcels: tuple[str, ...]
     times: tuple[int, ...]   # planned hand-over, seconds of the day
+    # A co-owned car's round: when it leaves its carport and is back there, and the window it was planned in.
+    leave: int | None = None
+    back: int | None = None
+    window: CarWindow | None = None
 
 
 @dataclass(frozen=True)
@@ -47,15 +78,48 @@ class Plan:
 SERVICE_S = 120  # hand-over at the door
 
 
+def _vehicles(depot: int, couriers: list[Courier], cars: list[CarWindow], travel: np.ndarray, now: int
+              ) -> tuple[list[Courier | CarWindow], list[int], list[int], list[int], list[int], list[int],
+                         list[int]]:
+    """Each vehicle (couriers first, then the car windows with room for a round) with its earliest departure
+    from the depot, latest return there, capacity, most parcels (0: no limit), cost of being used and cost
+    per parcel taken."""
+    vehicles: list[Courier | CarWindow] = []
+    ready, back, cap, stops, fixed, per_stop = [], [], [], [], [], []
+    for c in couriers:
+        vehicles.append(c)
+        ready.append(0)
+        back.append(max(0, c.shift_end - now))   # a shift already over: no round
+        cap.append(c.capacity_g)
+        stops.append(0)
+        fixed.append(0)
+        per_stop.append(0)
+    for w in cars:
+        to_depot, home = int(travel[w.carport, depot]), int(travel[depot, w.carport])
+        leave, by = max(now, w.start + to_depot) - now, w.end - home - now
+        if by <= leave or w.max_parcels <= 0:
+            continue
+        vehicles.append(w)
+        ready.append(leave)
+        back.append(by)
+        cap.append(w.capacity_g)
+        stops.append(w.max_parcels)
+        fixed.append(to_depot + home + w.extra_cost)
+        per_stop.append(w.stop_cost)
+    return vehicles, ready, back, cap, stops, fixed, per_stop
+
+
 def plan_depot(depot: int, parcels: list[Parcel], couriers: list[Courier], travel: np.ndarray, now: int,
-               seconds: float = 0.5) -> Plan:
-    """Best rounds for ``parcels`` from ``depot`` at ``now`` (see the module docstring)."""
-    if not parcels or not couriers:
+               seconds: float = 0.5, cars: list[CarWindow] | None = None) -> Plan:
+    """Best rounds for ``parcels`` from ``depot`` at ``now`` over ``couriers`` and the co-owned cars' free
+    ``cars`` windows (see the module docstring)."""
+    cars = list(cars or [])
+    vehicles, v_ready, v_back, v_cap, v_stops, v_fixed, v_per_stop = _vehicles(depot, couriers, cars, travel, now)
+    if not parcels or not vehicles:
         return Plan((), {p.id: "no courier works at this depot" for p in parcels})
-    heavy = {p.id: "heavier than any courier can carry" for p in parcels
-             if p.weight_g > max(c.capacity_g for c in couriers)}
+    heavy = {p.id: "heavier than any courier can carry" for p in parcels if p.weight_g > max(v_cap)}
     late = {p.id: "its delivery window has already closed" for p in parcels if p.due < now + travel[depot, p.place]}
-    last_shift = max(c.shift_end for c in couriers)
+    last_shift = now + max(v_back)
     after = {p.id: "its delivery window opens after every courier's shift ends" for p in parcels
              if p.id not in late and p.ready + travel[depot, p.place] > last_shift}
     late.update(after)
@@ -64,24 +128,60 @@ def plan_depot(depot: int, parcels: list[Parcel], couriers: list[Courier], trave
         return Plan((), {**heavy, **late})
     nodes = [depot, *[p.place for p in usable]]
     sub = travel[np.ix_(nodes, nodes)].astype(np.int64)
-    back_by = tuple(max(0, c.shift_end - now) for c in couriers)   # a shift already over: no round
-    horizon = max(back_by)
+    horizon = max(v_back)
+    with_cars = len(vehicles) > len(couriers)
     problem = VrptwProblem(
         travel=sub, demand=np.array([0, *[p.weight_g for p in usable]], dtype=np.int64),
         ready=np.array([0, *[max(0, p.ready - now) for p in usable]], dtype=np.int64),
         due=np.array([horizon, *[max(0, min(p.due - now, horizon)) for p in usable]], dtype=np.int64),
         service=np.array([0, *[SERVICE_S] * len(usable)], dtype=np.int64),
-        capacity=max(c.capacity_g for c in couriers), vehicles=len(couriers),
-        capacities=tuple(c.capacity_g for c in couriers), vehicle_due=back_by)
+        capacity=max(v_cap), vehicles=len(vehicles), capacities=tuple(v_cap), vehicle_due=tuple(v_back),
+        vehicle_ready=tuple(v_ready) if with_cars else (),
+        vehicle_stops=tuple(k or len(usable) for k in v_stops) if with_cars else (),
+        vehicle_fixed_cost=tuple(v_fixed) if with_cars else (),
+        vehicle_stop_cost=tuple(v_per_stop) if with_cars else ())
     solution = solve(problem, seconds, allow_drop=True)
     rounds = []
     for v, route in zip(solution.vehicles, solution.routes, strict=True):
-        t, prev, times = 0, 0, []
-        for node in route:
-            t = max(t + int(sub[prev, node]), int(problem.ready[node]))
-            times.append(now + t)
-            t += SERVICE_S
-            prev = node
-        rounds.append(Round(couriers[v].id, tuple(usable[n - 1].id for n in route), tuple(times)))
+        who = vehicles[v]
+        times = _schedule(problem, sub, route, v_ready[v])
+        if isinstance(who, Courier):
+            rounds.append(Round(who.id, tuple(usable[n - 1].id for n in route), tuple(now + t for t in times)))
+            continue
+        depart, times = _put_off(problem, sub, route, v_ready[v], times)
+        places = [usable[n - 1].place for n in route]
+        leave = now + depart - int(travel[who.carport, depot])
+        back = now + times[-1] + SERVICE_S + int(travel[places[-1], who.carport])
+        if not who.start <= leave < back <= who.end:   # never expected: the model keeps it inside
+            return plan_depot(depot, parcels, couriers, travel, now, seconds, [w for w in cars if w != who])
+        rounds.append(Round(who.car, tuple(usable[n - 1].id for n in route), tuple(now + t for t in times),
+                            leave=leave, back=back, window=who))
     failed = {usable[n - 1].id: "no courier can reach it inside its window" for n in solution.unserved}
     return Plan(tuple(rounds), {**heavy, **late, **failed})
+
+
+def _schedule(problem: VrptwProblem, sub: np.ndarray, route: tuple[int, ...], leave: int) -> list[int]:
+    """Earliest start of service at each stop, leaving the depot at ``leave`` (waiting where early)."""
+    t, prev, times = leave, 0, []
+    for node in route:
+        t = max(t + int(sub[prev, node]), int(problem.ready[node]))
+        times.append(t)
+        t += SERVICE_S
+        prev = node
+    return times
+
+
+def _put_off(problem: VrptwProblem, sub: np.ndarray, route: tuple[int, ...], depart: int, times: list[int]
+             ) -> tuple[int, list[int]]:
+    """The same round leaving the depot as late as its waits allow without ending later or missing a window:
+    the departure and the new times."""
+    waited, arrive, prev, room = 0, depart, 0, None
+    for node, t in zip(route, times, strict=True):
+        arrive += int(sub[prev, node])
+        waited += t - arrive
+        slack = waited + int(problem.due[node]) - t
+        room = slack if room is None else min(room, slack)
+        arrive = t + SERVICE_S
+        prev = node
+    delay = max(0, min(waited, room or 0))
+    return depart + delay, _schedule(problem, sub, route, depart + delay) if delay else times

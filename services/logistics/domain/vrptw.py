@@ -47,7 +47,11 @@ class VrptwProblem:
 
     ``capacities`` (one per vehicle) replaces ``capacity`` for vehicles that differ, and ``vehicle_due``
     (one per vehicle, within the depot's window) is the latest each may be back at the depot; empty, every
-    vehicle carries ``capacity`` and may return until ``due[0]``."""
+    vehicle carries ``capacity`` and may return until ``due[0]``. ``vehicle_ready`` (one per vehicle) is the
+    earliest each may leave the depot (``ready[0]`` when empty), ``vehicle_stops`` the most customers each may
+    visit (no limit when empty), ``vehicle_fixed_cost`` what using each one adds to the objective (beside
+    ``fixed_cost``): a vehicle that must first drive to the depot, or one used only when it pays, and
+    ``vehicle_stop_cost`` what each customer it visits adds (a vehicle that should take only what pays)."""
 
     travel: np.ndarray
     demand: np.ndarray
@@ -61,6 +65,10 @@ class VrptwProblem:
     names: tuple[str, ...] = field(default=())
     capacities: tuple[int, ...] = ()
     vehicle_due: tuple[int, ...] = ()
+    vehicle_ready: tuple[int, ...] = ()
+    vehicle_stops: tuple[int, ...] = ()
+    vehicle_fixed_cost: tuple[int, ...] = ()
+    vehicle_stop_cost: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         n = len(self.demand)
@@ -86,6 +94,14 @@ class VrptwProblem:
             raise ValueError(f"vehicle_due must have one value per vehicle ({self.vehicles}) or none")
         if any(not self.ready[0] <= d <= self.due[0] for d in self.vehicle_due):
             raise ValueError(f"vehicle_due must lie within the depot's window [{self.ready[0]}, {self.due[0]}]")
+        for name in ("vehicle_ready", "vehicle_stops", "vehicle_fixed_cost", "vehicle_stop_cost"):
+            values = getattr(self, name)
+            if values and len(values) != self.vehicles:
+                raise ValueError(f"{name} must have one value per vehicle ({self.vehicles}) or none")
+            if any(v < 0 for v in values):
+                raise ValueError(f"{name} must not be negative")
+        if any(not self.ready[0] <= r <= b for r, b in zip(self.vehicle_starts, self.vehicle_returns, strict=True)):
+            raise ValueError("vehicle_ready must lie between the depot's ready time and the vehicle's latest return")
         largest = max(self.vehicle_capacities)
         if (self.demand > largest).any():
             bad = int(np.flatnonzero(self.demand > largest)[0])
@@ -109,6 +125,28 @@ class VrptwProblem:
         """Latest return to the depot of each vehicle (``vehicle_due``, or ``due[0]`` for all)."""
         return tuple(int(d) for d in self.vehicle_due) or (int(self.due[0]),) * self.vehicles
 
+    @property
+    def vehicle_starts(self) -> tuple[int, ...]:
+        """Earliest departure from the depot of each vehicle (``vehicle_ready``, or ``ready[0]`` for all)."""
+        return tuple(int(r) for r in self.vehicle_ready) or (int(self.ready[0]),) * self.vehicles
+
+    @property
+    def vehicle_fixed(self) -> tuple[int, ...]:
+        """What using each vehicle costs: ``fixed_cost`` plus its own ``vehicle_fixed_cost``."""
+        own = tuple(int(c) for c in self.vehicle_fixed_cost) or (0,) * self.vehicles
+        return tuple(int(self.fixed_cost) + c for c in own)
+
+    @property
+    def uniform(self) -> bool:
+        """All vehicles alike (what the ruin-and-recreate phase assumes)."""
+        return not (self.capacities or self.vehicle_due or self.vehicle_ready or self.vehicle_stops
+                    or self.vehicle_fixed_cost or self.vehicle_stop_cost)
+
+    @property
+    def stop_costs(self) -> tuple[int, ...]:
+        """What each customer a vehicle visits adds to the objective (``vehicle_stop_cost``, or 0 for all)."""
+        return tuple(int(c) for c in self.vehicle_stop_cost) or (0,) * self.vehicles
+
 
 @dataclass(frozen=True)
 class VrptwSolution:
@@ -126,14 +164,19 @@ class VrptwSolution:
         return tuple(out)
 
 
-def route_cost(problem: VrptwProblem, routes: tuple[tuple[int, ...], ...]) -> int:
-    """Objective of ``routes`` recomputed from the matrix (not taken from the solver)."""
+def route_cost(problem: VrptwProblem, routes: tuple[tuple[int, ...], ...],
+               vehicles: tuple[int, ...] | None = None) -> int:
+    """Objective of ``routes`` recomputed from the matrix (not taken from the solver); route k driven by
+    ``vehicles[k]`` (vehicle k when not given) for the vehicles' own fixed costs."""
     c = problem.cost_matrix
+    fixed, per_stop = problem.vehicle_fixed, problem.stop_costs
     total = 0
-    for route in routes:
+    for k, route in enumerate(routes):
         if route:
             path = (0, *route, 0)
-            total += int(sum(c[a, b] for a, b in pairwise(path))) + problem.fixed_cost
+            v = k if vehicles is None else vehicles[k]
+            own = fixed[v] + per_stop[v] * len(route) if v < len(fixed) else 0
+            total += int(sum(c[a, b] for a, b in pairwise(path))) + own
     return total
 
 
@@ -194,7 +237,7 @@ def solve(problem: VrptwProblem, seconds: float = 10.0, allow_drop: bool = False
         return solve_once(problem, max(0.1, deadline - _time.perf_counter()), allow_drop, config)
     left = max(0.1, deadline - _time.perf_counter())
     # The ruin-and-recreate phase knows one vehicle type: vehicles that differ continue with OR-Tools.
-    if config.improve and not problem.capacities and not problem.vehicle_due:
+    if config.improve and problem.uniform:
         from services.logistics.domain.vrptw_improve import ImproveConfig, improve
         return improve(problem, best, left, ImproveConfig(seed=config.seed))
     more = solve_once(problem, left, allow_drop, config, initial=best.by_vehicle(problem.vehicles))
@@ -217,11 +260,23 @@ def solve_once(problem: VrptwProblem, seconds: float, allow_drop: bool, config: 
 
     cost_cb = routing.RegisterTransitMatrix(problem.cost_matrix.astype(np.int64).tolist())
     routing.SetArcCostEvaluatorOfAllVehicles(cost_cb)
-    if problem.fixed_cost:
-        routing.SetFixedCostOfAllVehicles(int(problem.fixed_cost))
+    for premium in sorted(set(problem.stop_costs) - {0}):   # arcs into a customer cost its stop's premium more
+        dearer = problem.cost_matrix.astype(np.int64).copy()
+        dearer[:, 1:] += premium
+        dearer_cb = routing.RegisterTransitMatrix(dearer.tolist())
+        for v, own in enumerate(problem.stop_costs):
+            if own == premium:
+                routing.SetArcCostEvaluatorOfVehicle(dearer_cb, v)
+    for v, fixed in enumerate(problem.vehicle_fixed):
+        if fixed:
+            routing.SetFixedCostOfVehicle(fixed, v)
 
     demand_cb = routing.RegisterUnaryTransitVector(problem.demand.astype(np.int64).tolist())
     routing.AddDimensionWithVehicleCapacity(demand_cb, 0, list(problem.vehicle_capacities), True, "load")
+    if problem.vehicle_stops:
+        count_cb = routing.RegisterUnaryTransitVector([0] + [1] * (n - 1))
+        routing.AddDimensionWithVehicleCapacity(count_cb, 0, [int(k) for k in problem.vehicle_stops], True,
+                                                "stops")
 
     # Time transit i -> j is the service at i plus the travel: cumul = start of service.
     time_matrix = problem.travel.astype(np.int64) + problem.service.astype(np.int64)[:, None]
@@ -233,8 +288,8 @@ def solve_once(problem: VrptwProblem, seconds: float, allow_drop: bool, config: 
         time.CumulVar(manager.NodeToIndex(node)).SetRange(int(problem.ready[node]), int(problem.due[node]))
         if allow_drop:
             routing.AddDisjunction([manager.NodeToIndex(node)], DROP_PENALTY)
-    for v, back_by in enumerate(problem.vehicle_returns):
-        time.CumulVar(routing.Start(v)).SetRange(int(problem.ready[0]), int(problem.due[0]))
+    for v, (leave, back_by) in enumerate(zip(problem.vehicle_starts, problem.vehicle_returns, strict=True)):
+        time.CumulVar(routing.Start(v)).SetRange(leave, back_by)
         time.CumulVar(routing.End(v)).SetRange(int(problem.ready[0]), back_by)
         routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(v)))
 
@@ -262,6 +317,6 @@ def solve_once(problem: VrptwProblem, seconds: float, allow_drop: bool, config: 
             drivers.append(v)
     served = {c for r in routes for c in r}
     routes_t = tuple(routes)
-    return VrptwSolution(routes=routes_t, cost=route_cost(problem, routes_t),
+    return VrptwSolution(routes=routes_t, cost=route_cost(problem, routes_t, tuple(drivers)),
                          unserved=tuple(c for c in range(1, n) if c not in served), status="solved",
                          vehicles=tuple(drivers))

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.logistics.domain.fees import FeeRule, delivery_fee
-from services.logistics.service import LogisticsService, build_service
+from services.logistics.service import LogisticsService, LogisticsSettings, build_service
 from services.settlement.memory import InMemoryLedger
 from services.settlement.service import build_service as settlement
 from shared.bus.inprocess import InProcessBus
@@ -60,8 +60,9 @@ def test_parcels_are_assigned_in_their_windows_and_replanned_as_they_come(networ
 
 
 def test_impossible_parcels_are_refused_with_the_reason(network):
-    """Too heavy, a window already closed, an unknown depot: each is undeliverable with its reason."""
-    svc = LogisticsService(network, clock=lambda: START)
+    """Too heavy, a window already closed, an unknown depot: each is undeliverable with its reason (no co-owned
+    car here: the Leaf would carry the 99 kg)."""
+    svc = LogisticsService(network, LogisticsSettings(coowned=()), clock=lambda: START)
     heavy = send(svc, parcel("h", HOMES[0], weight=99.0))
     svc2 = LogisticsService(network, clock=lambda: START + timedelta(hours=5))
     late = send(svc2, parcel("l", HOMES[1], hours=1))

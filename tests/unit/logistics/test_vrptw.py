@@ -190,3 +190,34 @@ def test_problem_refuses_inconsistent_vehicles():
         two_vehicles(capacities=(3, 7))
     assert two_vehicles().vehicle_capacities == (3, 10)
     assert two_vehicles(capacities=(), vehicle_due=()).vehicle_returns == (500, 500)
+
+
+def test_vehicles_of_their_own_leave_no_earlier_than_ready_carry_no_more_stops_and_cost_when_used():
+    """vehicle_ready, vehicle_stops and vehicle_fixed_cost hold in the solution and the checker sees each broken."""
+    base = tiny(3, n=6)
+    problem = VrptwProblem(**{**base.__dict__, "due": np.concatenate([[2000], base.due[1:] + 1000]),
+                              "vehicle_ready": (0, 150), "vehicle_stops": (6, 2), "vehicle_fixed_cost": (0, 40)})
+    solution = solve(problem, seconds=0.5, allow_drop=True)
+    verdict = check_routes(problem, solution.routes, solution.unserved, solution.vehicles)
+    assert verdict.feasible, verdict.violations
+    assert verdict.cost == solution.cost
+    assert all(len(r) <= 2 for r, v in zip(solution.routes, solution.vehicles, strict=True) if v == 1)
+    # a route on vehicle 1 of three stops breaks its limit; one leaving before 150 with a window due at 100
+    assert any("customers, above 2" in v for v in check_routes(problem, [[1, 2, 3], [4, 5, 6]]).violations)
+    early = VrptwProblem(**{**problem.__dict__, "due": np.array([2000, 100, *problem.due[2:]])})
+    assert not check_routes(early, [[2, 3, 4, 5, 6], [1]], vehicles=(0, 1)).feasible
+    assert check_routes(early, [[1], [2, 3]], unserved=(4, 5, 6), vehicles=(0, 1)).cost == \
+        check_routes(problem, [[1], [2, 3]], unserved=(4, 5, 6), vehicles=(0, 1)).cost
+    with pytest.raises(ValueError, match="vehicle_ready must lie"):
+        VrptwProblem(**{**problem.__dict__, "vehicle_ready": (0, 5000)})
+
+
+def test_a_vehicles_stop_cost_is_in_the_objective_and_the_checkers_cost():
+    base = tiny(4, n=5)
+    problem = VrptwProblem(**{**base.__dict__, "due": np.concatenate([[2000], base.due[1:] + 1000]),
+                              "vehicle_stop_cost": (0, 50)})
+    solution = solve(problem, seconds=0.3, allow_drop=True)
+    verdict = check_routes(problem, solution.routes, solution.unserved, solution.vehicles)
+    assert verdict.feasible and verdict.cost == solution.cost
+    plain = check_routes(base, [[1, 2], [3, 4, 5]], vehicles=(0, 1))
+    assert check_routes(problem, [[1, 2], [3, 4, 5]], vehicles=(0, 1)).cost == plain.cost + 3 * 50

@@ -78,3 +78,23 @@ def test_charging_reads_its_plans_forecasts_sessions_chargers_and_own_bookings_t
     assert set(service.handlers) == {charging.PLANS, energy.FORECASTS, charging.SESSIONS, charging.CHARGERS,
                                      charging.BOOKINGS}
     assert set(service.replay) == set(service.handlers)
+
+
+def test_mobility_and_logistics_read_each_others_topics_for_the_coowned_cars():
+    """Mobility reads its requests, its own assignments and the group's topic back, the charging meter and bills,
+    and logistics' assignments (a group car's delivery payout); logistics reads its requests, the shops' days and
+    mobility.coowned (the cars' calendar, replayed at start like its shop days)."""
+    from services.logistics.service import build_service as build_logistics
+    from services.mobility.service import build_service as build_mobility
+    from shared.contracts import charging, logistics, mobility
+    from shared.contracts.logistics import ParcelDelivered
+    from shared.roads import load_drive_network
+
+    network = load_drive_network()
+    rides = build_mobility(network)
+    assert set(rides.handlers) == {mobility.REQUESTS, mobility.ASSIGNMENTS, mobility.COOWNED, charging.SESSIONS,
+                                   charging.BILLS, logistics.ASSIGNMENTS}
+    assert [t for t, fn in rides.handlers[logistics.ASSIGNMENTS].items() if fn is not ignore] == [ParcelDelivered]
+    parcels = build_logistics(network)
+    assert set(parcels.handlers) == {logistics.REQUESTS, logistics.SHOP_DAYS, mobility.COOWNED}
+    assert set(parcels.replay) == {logistics.SHOP_DAYS, mobility.COOWNED}
