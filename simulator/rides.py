@@ -67,6 +67,12 @@ class RideChoice:
         """Trip rows taken as rides, in order."""
         return np.flatnonzero(self.ride)
 
+    def arrivals(self) -> np.ndarray:
+        """Minute each ride arrives (rows of :attr:`rows`), within the day only."""
+        rows = self.rows
+        arrive = self.depart[rows] + np.ceil(self.ride_min[rows]).astype(np.int64)
+        return np.where(arrive < DAY_MIN, arrive, -1)
+
     def kpis(self, trips: Trips) -> dict[str, Any]:
         n = int(self.ride.sum())
         saved = self.walk_min[self.ride] - self.ride_min[self.ride]

@@ -117,3 +117,14 @@ def test_ridden_walks_leave_the_walkways(net):
     assert abs(on.kpis["footfall_total"] - off.kpis["footfall_total"]) <= 0.01 * off.kpis["footfall_total"]
     rows = {r.label: r.value for r in kpi_rows(on.kpis)}
     assert rows["rides instead of walks"] == rides and rows["  walks replaced"] == rides
+
+
+def test_the_footfall_figure_counts_visitors_who_came_by_ride(net):
+    """The report's arrivals per hour add up to the footfall KPI, rides included."""
+    from simulator.figures import footfall_figure
+
+    sim = run_scenario(_scenario(agents=6000, min_distance_m=300), network=net)
+    assert sim.demand.rides is not None and (sim.demand.rides.dest_mall >= 0).sum() > 20
+    fig = footfall_figure(sim)
+    totals = [int(line.get_ydata().sum()) for line in fig.axes[0].lines]
+    assert sorted(totals) == sorted(sim.kpis["footfall"].values())
