@@ -34,6 +34,7 @@ from shared.contracts.incentives import OFFERS, RESPONSES, IncentiveOfferAnswere
 from shared.contracts.mobility import ASSIGNMENTS, REQUESTS, RideAnswered, RideCompleted, RideRequested, VehiclePlanned
 from shared.runtime import DispatchTable, Outgoing, Service, Timer, ignore
 from simulator.choice import CALIBRATED, OFFER_OFFSET, PURPOSE_OFFSET
+from simulator.demand import DAY_MIN
 from simulator.los import los_from_flow
 from simulator.monitor import SeasonalBaseline, detect
 from simulator.run import SimResult, run_scenario
@@ -128,11 +129,14 @@ def _trip_row(request: str) -> int | None:
 
 def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agents: int = 20_000,
                             day: datetime | None = None, tick_s: float = 1.0, name: str = "simulator",
-                            ride_requests: bool = True, ride_stats: dict[str, int] | None = None) -> Service:
+                            ride_requests: bool = True, ride_stats: dict[str, int] | None = None,
+                            start_minute: int = 0) -> Service:
     """Replay one simulated day: every ``tick_s`` seconds publish the next minute's counts per chokepoint
     and, with ``ride_requests``, a ``RideRequested`` for each ride leg departing that minute (at most the
     scenario's ``rides.live_max_per_minute``; see :class:`RideLegs`).
     After the day's last minute the same day is replayed, stamped with the following day's times.
+    ``start_minute`` begins the replay later in the day (e.g. 390 for 06:30, when the ride fleet works);
+    the first tick publishes the day's forecast then.
 
     Answers of the ride service to the simulated riders (``RideAnswered`` on ``mobility.assignments`` for
     riders ``sim-…``) are counted in ``ride_stats`` (requested, accepted, declined); a declined rider walks
@@ -150,7 +154,9 @@ def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agent
     density = sim.result.density(sim.network)
     zones = dict(sim.network.chokepoints)
     widths = {z: float(sim.network.link_width_m[link]) for z, link in zones.items()}
-    state = {"minute": 0}
+    if not 0 <= start_minute < DAY_MIN:
+        raise ValueError(f"start_minute {start_minute} is not a minute of the day")
+    state = {"minute": start_minute}
     minutes = sim.result.flow.shape[0]
     moved = {zone: np.zeros(minutes, dtype=np.int64) for zone in zones}  # people moved by accepted offers
 
@@ -162,7 +168,7 @@ def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agent
         state["minute"] += 1
         when = start + timedelta(minutes=elapsed)  # the replay loops over the day; the clock goes on
         out = []
-        if t == 0:  # each replayed day starts with the forecast campaigns plan on
+        if t == 0 or elapsed == start_minute:  # each replayed day starts with the forecast campaigns plan on
             out += [Outgoing(FORECASTS, CrowdForecastPublished(
                 zone=zone, day=when.date(), persons=tuple(int(v) for v in forecast_day.flow[:, link])))
                 for zone, link in zones.items()]

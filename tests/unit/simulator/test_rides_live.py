@@ -134,3 +134,23 @@ def test_the_ride_service_answers_the_simulated_riders(scenario):
     assert {a.request_id for a in answers} == {r.request_id for r in bus.events(REQUESTS)}
     assert stats["accepted"] + stats["declined"] == requested
     assert stats["accepted"] > 0, stats
+
+
+def test_the_replay_can_start_later_in_the_day(scenario):
+    """Started at 06:30 (as the stack's test does), the first tick is 06:30's, with the day's forecast."""
+    from shared.contracts.crowd import FORECASTS
+    from simulator.bootstrap import build_city_sim
+    from simulator.config import CitySimConfig
+
+    config = CitySimConfig.from_env({"CITYMATCH_SIM_START": "06:30", "CITYMATCH_SIM_AGENTS": "1000"})
+    service = build_city_sim(config, scenario=scenario)
+    first = list(service.timers[0].tick())
+    counts = [o.payload for o in first if o.topic == COUNTS]
+    assert {c.minute_start.astimezone(JST).strftime("%H:%M") for c in counts} == {"06:30"}
+    assert any(o.topic == FORECASTS for o in first)
+    assert not any(o.topic == FORECASTS for o in service.timers[0].tick())
+    env = {"CITYMATCH_SIM_START": "07:30", "CITYMATCH_SIM_AGENTS": "1000"}
+    loud = build_city_sim(CitySimConfig.from_env(env), scenario=scenario)
+    quiet = build_city_sim(CitySimConfig.from_env({**env, "CITYMATCH_SIM_RIDE_REQUESTS": "false"}), scenario=scenario)
+    assert any(o.topic == REQUESTS for _ in range(60) for o in loud.timers[0].tick())
+    assert not any(o.topic == REQUESTS for _ in range(60) for o in quiet.timers[0].tick())
