@@ -147,7 +147,7 @@ def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agent
     stats = ride_stats if ride_stats is not None else {}
     for key in ("requested", "accepted", "declined"):
         stats.setdefault(key, 0)
-    answered: set[str] = set()
+    answered: dict[str, set[str]] = {}  # request ids answered, per replayed day (the last two days kept)
     # Minute t of the simulated day is minute t of an Ebina day: stamped from midnight in Japan time, whatever
     # the machine's time zone, so counts and forecasts line up with campaigns' days.
     start = day or datetime.now(TOKYO).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -185,9 +185,12 @@ def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agent
 
     def on_ride_answer(_envelope: Envelope, payload: RideAnswered) -> Iterable[Outgoing]:
         row = _trip_row(payload.request_id)
-        if not payload.rider.startswith("sim-") or row is None or payload.request_id in answered:
+        day_key = payload.request_id.split("-")[1] if row is not None else ""
+        if not payload.rider.startswith("sim-") or row is None or payload.request_id in answered.get(day_key, ()):
             return []  # another rider's, or a redelivery already counted
-        answered.add(payload.request_id)
+        answered.setdefault(day_key, set()).add(payload.request_id)
+        for old_day in sorted(answered)[:-2]:
+            del answered[old_day]
         stats["accepted" if payload.accepted else "declined"] += 1
         if not payload.accepted:
             now = state["minute"] % minutes  # walks from the coming minute instead
