@@ -78,18 +78,3 @@ def test_charging_reads_its_plans_forecasts_sessions_chargers_and_own_bookings_t
     assert set(service.handlers) == {charging.PLANS, energy.FORECASTS, charging.SESSIONS, charging.CHARGERS,
                                      charging.BOOKINGS}
     assert set(service.replay) == set(service.handlers)
-
-
-def test_the_live_city_reads_offers_and_the_ride_services_answers():
-    """The live city simulator answers offers and reads the ride service's answers to its riders (the plans and
-    completions on the same topic are read past on purpose)."""
-    from shared.contracts import incentives, mobility
-    from shared.runtime import ignore
-    from simulator.bootstrap import build_city_sim
-    from simulator.config import CitySimConfig
-
-    service = build_city_sim(CitySimConfig(agents=300))
-    assert set(service.handlers) == {incentives.OFFERS, mobility.ASSIGNMENTS}
-    table = service.handlers[mobility.ASSIGNMENTS]
-    assert table[mobility.VehiclePlanned] is ignore and table[mobility.RideCompleted] is ignore
-    assert table[mobility.RideAnswered] is not ignore

@@ -154,3 +154,18 @@ def test_the_replay_can_start_later_in_the_day(scenario):
     quiet = build_city_sim(CitySimConfig.from_env({**env, "CITYMATCH_SIM_RIDE_REQUESTS": "false"}), scenario=scenario)
     assert any(o.topic == REQUESTS for _ in range(60) for o in loud.timers[0].tick())
     assert not any(o.topic == REQUESTS for _ in range(60) for o in quiet.timers[0].tick())
+
+
+def test_the_live_city_reads_offers_and_the_ride_services_answers():
+    """The live city's dispatch tables: offers, and the ride service's answers to its riders (the plans and
+    completions on the same topic are read past on purpose)."""
+    from shared.contracts import incentives, mobility
+    from shared.runtime import ignore
+    from simulator.bootstrap import build_city_sim
+    from simulator.config import CitySimConfig
+
+    service = build_city_sim(CitySimConfig(agents=300))
+    assert set(service.handlers) == {incentives.OFFERS, mobility.ASSIGNMENTS}
+    table = service.handlers[mobility.ASSIGNMENTS]
+    assert table[mobility.VehiclePlanned] is ignore and table[mobility.RideCompleted] is ignore
+    assert table[mobility.RideAnswered] is not ignore
