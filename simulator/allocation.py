@@ -111,6 +111,7 @@ def apply_allocation(demand: Demand, baseline: EngineResult, net: WalkNetwork, t
     paths, keys, ids = assign_paths(net, demand.places, trips.origin, trips.dest, avoid=reroute)
     trips.path = ids
     trips.dest_mall = dest_mall(trips.dest, demand.places.malls)
-    changed = Demand(trips=trips, paths=paths, path_keys=keys, scale=demand.scale, places=demand.places)
+    changed = Demand(trips=trips, paths=paths, path_keys=keys, scale=demand.scale, places=demand.places,
+                     rides=demand.rides)
     return changed, AppliedOutcome(sent=len(trip), accepted=int(accepted.sum()),
                                    paid_yen=int(reward[accepted].sum()), accepted_mask=accepted, per_offer=per_offer)

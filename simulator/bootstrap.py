@@ -15,12 +15,15 @@ if TYPE_CHECKING:
 
 
 def build_city_sim(config: CitySimConfig | None = None, *, scenario: Scenario | None = None) -> Service:
-    """The simulated city, live: publishes crowd counts minute by minute and answers incentive offers.
+    """The simulated city, live: publishes crowd counts minute by minute, answers incentive offers and asks
+    the ride service for its riders' rides.
     ``scenario`` replaces the configured one (a test's own)."""
     from simulator.live import build_simulator_service
 
     config = config or CitySimConfig()
-    return build_simulator_service(scenario or config.scenario, agents=config.agents)
+    start = config.start.hour * 60 + config.start.minute if config.start else 0
+    return build_simulator_service(scenario or config.scenario, agents=config.agents, start_minute=start,
+                                   ride_requests=config.ride_requests)
 
 
 def open_city_sim(settings: Settings, config: CitySimConfig | None = None) -> Service:

@@ -90,6 +90,7 @@ class Demand:
     path_keys: list[tuple[int, int, tuple[int, ...]]]
     scale: float
     places: Places
+    rides: Trips | None = None  # walks taken as rides instead (simulator.rides), not moved by the engine
 
 
 @dataclass

@@ -189,7 +189,7 @@ def timeseries_figure(sim: SimResult) -> Figure:
 
 
 def footfall_figure(sim: SimResult) -> Figure:
-    """Arrivals per hour at each centre, before and with offers."""
+    """Arrivals per hour at each centre (on foot and by ride), before and with offers."""
     japanese = use_japanese()
     fig, ax = plt.subplots(figsize=(11.5, 3.4), layout="constrained")
     colours = {"lalaport": "#2a9d8f", "vinawalk": "#e76f51"}
@@ -199,6 +199,10 @@ def footfall_figure(sim: SimResult) -> Figure:
             if res is None or dem is None:
                 continue
             arr = res.arrive[(dem.trips.dest_mall == i) & (res.arrive >= 0)]
+            if sim.rides is not None and sim.population is not None:  # visitors who came by ride
+                by_ride = sim.rides.ride & (sim.population.trips.dest_mall == i)
+                ridden = sim.rides.arrivals()[by_ride[sim.rides.ride]]
+                arr = np.concatenate([arr, ridden[ridden >= 0]])
             hourly = np.bincount(arr // 60, minlength=24)[:24]
             ax.step(np.arange(24), hourly, where="post", ls=style, lw=lw, color=colours.get(mall),
                     label=f"{mall_name(mall, japanese)} {label}".strip())

@@ -108,7 +108,8 @@ def apply_offers(s: Scenario, demand: Demand, baseline: EngineResult, net: WalkN
     paths, keys, ids = assign_paths(net, demand.places, trips.origin, trips.dest, avoid=reroute)
     trips.path = ids
     trips.dest_mall = dest_mall(trips.dest, demand.places.malls)
-    return Demand(trips=trips, paths=paths, path_keys=keys, scale=demand.scale, places=demand.places), \
+    return Demand(trips=trips, paths=paths, path_keys=keys, scale=demand.scale, places=demand.places,
+                  rides=demand.rides), \
         outcomes, changed
 
 

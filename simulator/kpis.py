@@ -113,8 +113,20 @@ def worst_level_of_service(chokepoints: dict[str, dict[str, object]], crowded_mi
 
 
 def footfall(result: EngineResult, demand: Demand) -> dict[str, int]:
+    """Visits per centre: walks that arrived within the day, plus rides that end there (``Demand.rides``)."""
     arrived = result.arrive >= 0
-    return {m: int(((demand.trips.dest_mall == i) & arrived).sum()) for i, m in enumerate(MALL_KEYS)}
+    rides = demand.rides
+    by_ride = np.zeros(len(MALL_KEYS), np.int64) if rides is None else np.bincount(
+        rides.dest_mall[rides.dest_mall >= 0], minlength=len(MALL_KEYS))
+    return {m: int(((demand.trips.dest_mall == i) & arrived).sum() + by_ride[i]) for i, m in enumerate(MALL_KEYS)}
+
+
+def _station_events(demand: Demand) -> dict[str, int]:
+    """Boardings plus alightings: a ride to or from the station still takes the train."""
+    events = demand.trips.station_events()
+    if demand.rides is not None:
+        events = {k: v + demand.rides.station_events()[k] for k, v in events.items()}
+    return events
 
 
 def measure(s: Scenario, result: EngineResult, demand: Demand, net: WalkNetwork) -> dict[str, object]:
@@ -125,15 +137,19 @@ def measure(s: Scenario, result: EngineResult, demand: Demand, net: WalkNetwork)
     done = (result.arrive >= 0) & (result.depart >= 0)
     walk = (result.arrive[done] - result.depart[done] + 1).astype(float)
     chokepoints, crowded = chokepoint_los(result, net)
-    shopping = np.isin(trips.purpose, [PURPOSES.index("shopping")])
-    shop_events = {line: int(((trips.alight_line == i) & shopping).sum() + ((trips.board_line == i) & shopping).sum())
-                   for i, line in enumerate(LINES)}
+    everyone = [trips] if demand.rides is None else [trips, demand.rides]
+    shop_events = dict.fromkeys(LINES, 0)
+    for group in everyone:
+        shopping = group.purpose == PURPOSES.index("shopping")
+        for i, line in enumerate(LINES):
+            shop_events[line] += int(((group.alight_line == i) & shopping).sum()
+                                     + ((group.board_line == i) & shopping).sum())
     worst = max(chokepoints.values(), key=lambda c: c["peak_15min_flow_per_min"])
     los = worst_level_of_service(chokepoints, int(crowded.sum()))
     return {
-        "agents": trips.n_agents,
+        "agents": max(group.n_agents for group in everyone),
         "trips": len(trips),
-        "station_events": trips.station_events(),
+        "station_events": _station_events(demand),
         "station_events_from_shopping": shop_events,
         "completed_trip_share": round(float(done.mean()) if len(done) else 0.0, 4),
         "mean_walk_min": round(float(walk.mean()) if len(walk) else 0.0, 2),
@@ -231,6 +247,12 @@ def kpi_rows(kpis: dict[str, Any]) -> list[KpiRow]:
         KpiRow("shifted trips (offers accepted)", "trips", "", kpis.get("shifted_trips", 0)),
         KpiRow("cost of offers", "yen", "", kpis.get("cost_yen", 0)),
         KpiRow("cost per shifted trip", "yen", "", kpis.get("cost_per_shifted_trip_yen") or "-"),
+        KpiRow("rides instead of walks", "rides", "", kpis.get("rides", 0)),
+        KpiRow("  people who rode", "people", "", kpis.get("riders", 0)),
+        KpiRow("  walks replaced", "walks", "", kpis.get("walks_replaced", 0)),
+        KpiRow("  share of all walks", "%", "", round(100.0 * kpis.get("ride_share", 0.0), 2)),
+        KpiRow("  minutes saved per ride (mean)", "min", "", kpis.get("ride_minutes_saved_mean", 0.0)),
+        KpiRow("  fares", "yen", "", kpis.get("ride_fares_yen", 0)),
     ]
     target = kpis.get("target")
     if isinstance(target, dict):

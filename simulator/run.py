@@ -2,6 +2,8 @@
 
 With offers, the day is simulated twice from the same population: once without offers (the baseline
 that targeting looks at) and once with the accepted changes, so every difference is the offers' doing.
+Before either, the walks that become rides (``simulator.rides``) are taken out of what the engine moves;
+both passes see the same riders.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from simulator.incentives import OfferOutcome, apply_offers
 from simulator.kpis import measure, offer_kpis
 from simulator.network import WalkNetwork, load_network
 from simulator.paths import SCHEMATIC_OSM
+from simulator.rides import RideChoice, choose, ride_kpis, walks_left
 from simulator.scenario import Scenario, load_scenario
 
 log = logging.getLogger(__name__)
@@ -40,6 +43,8 @@ class SimResult:
     baseline_demand: Demand | None
     outcomes: list[OfferOutcome]
     kpis: dict[str, Any] = field(default_factory=dict)
+    rides: RideChoice | None = None  # per walk of ``population``: who rode instead
+    population: Demand | None = None  # every walk of the day, ridden ones included (rows of ``rides``)
 
     def to_dict(self) -> dict[str, Any]:
         return self.kpis
@@ -72,7 +77,9 @@ def run_scenario(scenario: Scenario | str | Path | dict[str, Any], *, agents: in
         s = s.with_overrides(population={"agents": agents, "scale": 1.0})
     t0 = time.perf_counter()
     net = network or network_for(s)
-    day = demand_mod.generate(s, net)
+    population = demand_mod.generate(s, net)
+    rides = choose(s, population, net)
+    day = walks_left(population, rides)  # the engine moves the walks only
     passes = 2 if s.offers else 1
     bar = tqdm(total=DAY_MIN * passes, desc=f"sim {s.name}", unit="min", disable=not progress, leave=False)
     try:
@@ -97,13 +104,15 @@ def run_scenario(scenario: Scenario | str | Path | dict[str, Any], *, agents: in
         "scale": round(day.scale, 4),
         **measure(s, result, final_demand, net),
         **offer_kpis(s, outcomes, result, baseline, net),
+        **ride_kpis(s, rides, population.trips),
     }
     if baseline is not None and baseline_demand is not None:
         kpis["baseline"] = measure(s, baseline, baseline_demand, net)
     kpis["wall_s"] = round(time.perf_counter() - t0, 3)
     log.info("scenario %s: %d agents in %.2f s", s.name, kpis["agents"], kpis["wall_s"])
     return SimResult(scenario=s, network=net, demand=final_demand, result=result, baseline=baseline,
-                     baseline_demand=baseline_demand, outcomes=outcomes, kpis=kpis)
+                     baseline_demand=baseline_demand, outcomes=outcomes, kpis=kpis, rides=rides,
+                     population=population)
 
 
 def run_kpis(scenario: Scenario | str | Path | dict[str, Any], *, agents: int | None = None) -> dict[str, Any]:

@@ -124,6 +124,31 @@ class Sales(_Model):
     purchase_rate: float = Field(default=0.55, ge=0, le=1)
 
 
+class Rides(_Model):
+    """Walkers who take a ride instead (the platform's on-demand service), by a binary logit on generalised
+    minutes. Every default is an assumption to calibrate against the ride service's own data.
+
+    Walking costs ``walk_weight`` x its minutes. A ride costs the walk to and from the nearest road node
+    (x ``walk_weight``), ``wait_weight`` x ``wait_min``, the minutes in the vehicle (drive network, at the
+    hour of departure), the fare (``base_fare_yen`` + ``fare_per_km_yen`` per started km of road) over the
+    value of time, and ``ride_penalty_min`` for what the minutes miss (booking, uncertainty, habit).
+    P(ride) = logistic(``logit_scale_per_min`` x (walking cost - ride cost)); walks shorter than
+    ``min_distance_m`` never ride.
+    """
+
+    enabled: bool = True
+    min_distance_m: float = Field(default=700.0, ge=0, description="shorter walks are always walked")
+    wait_min: float = Field(default=6.0, ge=0, description="from booking to pick-up")
+    base_fare_yen: int = Field(default=200, ge=0, description="flag-fall, as the ride service's shuttle")
+    fare_per_km_yen: int = Field(default=50, ge=0, description="per started km of road")
+    value_of_time_yen_per_min: float = Field(default=30.0, gt=0, description="about 1,800 yen an hour")
+    walk_weight: float = Field(default=1.5, gt=0, description="a walking minute against an in-vehicle minute")
+    wait_weight: float = Field(default=1.5, gt=0, description="a waiting minute against an in-vehicle minute")
+    ride_penalty_min: float = Field(default=12.0, description="a ride's drawbacks the minutes do not show")
+    logit_scale_per_min: float = Field(default=0.25, gt=0, description="sharpness of the choice")
+    live_max_per_minute: int = Field(default=3, ge=0, description="live mode: ride requests published per minute")
+
+
 class Scenario(_Model):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
@@ -143,6 +168,7 @@ class Scenario(_Model):
     event: Event | None = None
     offers: list[Offer] = []
     sales: Sales = Sales()
+    rides: Rides = Rides()
     ev_owner_share: float = Field(default=0.05, ge=0, le=1, description="local shoppers who drive an EV")
     ev_session_kwh: float = Field(default=12.0, gt=0, description="energy of a moved charging session")
 

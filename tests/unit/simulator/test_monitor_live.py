@@ -88,7 +88,8 @@ def test_accepted_time_shift_moves_a_person_in_the_live_counts():
     assert answers[0].payload.accepted
 
     def concourse(service) -> list[int]:
-        return [o.payload.persons for _ in range(11) for o in service.timers[0].tick() if o.payload.zone == "concourse"]
+        return [o.payload.persons for _ in range(11) for o in service.timers[0].tick()
+                if o.topic == COUNTS and o.payload.zone == "concourse"]
 
     a, b = concourse(plain), concourse(shifted)
     assert b[0] == max(a[0] - 1, 0) and b[10] == a[10] + 1 and b[1:10] == a[1:10]
