@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
-BENCHES := pipeline market ledger sim routing incentives charging acn
+BENCHES := pipeline gateway market ledger sim routing incentives charging acn
 
 .PHONY: sim help venv demo demo-serve test test-unit test-integration lint up down verify bench $(addprefix bench-,$(BENCHES)) \
         kafka-fetch pg-install browser fonts clean locks images-check
@@ -77,6 +77,9 @@ bench: $(addprefix bench-,$(BENCHES))
 
 bench-pipeline: venv kafka-fetch pg-install
 	@bash infra/with-stack.sh $(PY) -m bench.pipeline
+
+bench-gateway: venv kafka-fetch pg-install
+	@bash infra/with-stack.sh $(PY) -m bench.pipeline --gateway-only
 
 bench-ledger: venv pg-install
 	@bash infra/with-stack.sh $(PY) -m bench.ledger

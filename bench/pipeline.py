@@ -300,6 +300,50 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def gateway_only(bootstrap: str, server: str, args: argparse.Namespace) -> int:
+    """The gateway alone (settlement beside it only for the ledger's schema): the same burst of order batches,
+    no gate closures, so its CPU per order and its rate are not mixed with the market's and the ledger's work."""
+    secret = uuid.uuid4().hex
+    stack = LocalStack(bootstrap, create_database(server, "bench_gw"),
+                       Path(tempfile.mkdtemp(prefix="bench-gateway-")), env={"CITYMATCH_TOKEN_SECRET": secret},
+                       services=("settlement", "gateway"))
+    stack.start()
+    try:
+        gateway = Gateway(stack.gateway_url, secret, in_flight=args.in_flight)
+        rng = random.Random(args.seed)
+        first = slot_start(datetime.now(UTC)) + timedelta(hours=3)
+        batches = [requests_of(slot_orders(first + timedelta(minutes=30 * k), args.orders_per_slot, rng,
+                                           uuid.uuid4().hex[:6], args.ladder)) for k in range(args.slots)]
+
+        async def feed(part: list[list[tuple[str, dict]]]) -> None:
+            limits = httpx.Limits(max_connections=gateway.in_flight, max_keepalive_connections=gateway.in_flight)
+            async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+                for requests in part:
+                    await gateway.send(client, requests)
+
+        warm = max(1, args.slots // 8)
+        asyncio.run(feed(batches[:warm]))  # connections, tokens and the producer's metadata
+        pid = stack.procs["gateway"].pid
+        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+        asyncio.run(feed(batches[warm:]))
+        seconds, cpu = time.perf_counter() - t0, cpu_seconds(pid) - cpu0
+    finally:
+        stack.stop()
+    orders = sum(len(body["orders"]) for requests in batches[warm:] for _, body in requests)
+    size = len(encode(Envelope.wrap(slot_orders(slot_start(datetime.now(UTC)), 1, random.Random(0), "x")[0], "b")))
+    baseline = {**aiokafka_round_trip(bootstrap, [b"x" * size] * orders), "client": "aiokafka"}
+    metrics = {"events_per_s": orders / seconds, "cpu_ms_per_order": 1000 * cpu / orders, "orders": orders,
+               "seconds": seconds, "path": "HTTP POST /v1/energy/orders/batch -> gateway -> Kafka (acks=all)"}
+    params = {"slots": args.slots - warm, "orders_per_slot": args.orders_per_slot, "seed": args.seed,
+              "orders_per_request": args.ladder, "requests_in_flight": args.in_flight}
+    path = write_report("gateway", params, metrics, baseline,
+                        {"throughput_vs_bare_kafka": metrics["events_per_s"] / baseline["events_per_s"]})
+    print(f"gateway alone: {orders} orders in {seconds:.1f}s = {metrics['events_per_s']:.0f} orders/s, "
+          f"{metrics['cpu_ms_per_order']:.3f} ms CPU per order; bare Kafka (aiokafka) "
+          f"{baseline['events_per_s']:.0f} msg/s -> {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--slots", type=int, default=40, help="slots per run (at most 80: the market's horizon)")
@@ -310,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="orders per participant and slot, sent in one gateway request")
     parser.add_argument("--in-flight", type=int, default=8, help="gateway requests in flight in the burst")
     parser.add_argument("--quick", action="store_true", help="5 slots x 50 orders")
+    parser.add_argument("--gateway-only", action="store_true",
+                        help="the gateway alone: its CPU per order and rate (reports/bench/gateway.json)")
     parser.add_argument("--rate-quick", type=float, default=100.0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -318,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     server = os.environ.get("DATABASE_URL")
     if not bootstrap or not server:
         parser.error("set KAFKA_BOOTSTRAP and DATABASE_URL, or run `make bench-pipeline`")
+    if args.gateway_only:
+        return gateway_only(bootstrap, server, args)
     secret = uuid.uuid4().hex
     stack = LocalStack(bootstrap, create_database(server, "bench"), Path(tempfile.mkdtemp(prefix="bench-pipeline-")),
                        env={"CITYMATCH_TOKEN_SECRET": secret})
