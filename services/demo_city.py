@@ -225,7 +225,9 @@ class DemoCity:
         """The live city simulator, answering the simulated people's offers only (app users answer theirs)."""
         from simulator.live import build_simulator_service
 
-        service = build_simulator_service(scenario, agents=agents, day=midnight, name="city-sim")
+        # The demo's bus has no ride service, so the simulated riders' requests would wait for ever.
+        service = build_simulator_service(scenario, agents=agents, day=midnight, name="city-sim",
+                                          ride_requests=False)
         answer = service.handlers[incentives.OFFERS][incentives.IncentiveOfferMade]
         def on_offer(envelope: Envelope, payload: incentives.IncentiveOfferMade) -> Iterable[Outgoing]:
             return [] if payload.user in self.app_users else answer(envelope, payload)

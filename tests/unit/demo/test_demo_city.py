@@ -9,7 +9,7 @@ from datetime import date
 
 from services.demo_city import DemoCity
 from services.settlement.memory import InMemoryLedger
-from shared.contracts import energy, incentives
+from shared.contracts import energy, incentives, mobility
 
 APP_USER = "u-demo0001"
 STEPS = 150  # 06:00 to 08:30: five slots cleared, the morning's rounds, the first codes redeemed
@@ -56,6 +56,7 @@ def test_the_first_hours_move_the_market_the_ledger_and_the_campaign() -> None:
     assert totals.campaigns == 1 and totals.offers > 0 and totals.accepted > 0
     assert totals.redeemed > 0 and totals.rewards_yen > 0
     assert not city.bus.dead_letters
+    assert city.bus.events(mobility.REQUESTS) == []  # no ride service on the demo's bus: no one would answer
     city.run(10 * 60)  # to 18:30: the app user's trip across the gates at the evening peak has had its offer
     mine = {o.offer_id for o in city.bus.events(incentives.OFFERS) if o.user == APP_USER}
     answered = {a.offer_id for a in city.bus.events(incentives.RESPONSES)
