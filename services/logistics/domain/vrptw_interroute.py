@@ -21,6 +21,16 @@ from services.logistics.domain.vrptw import VrptwProblem
 _NEVER = np.iinfo(np.int64).max // 4  # the delta of a move that is not allowed
 
 
+def apply_move(a: list[int], b: list[int], kind: int, ka: int, kb: int) -> tuple[list[int], list[int]]:
+    """Routes ``a`` and ``b`` after one move at path indices ``ka``, ``kb`` (1 = the first customer): relocate
+    a's customer after b's position ``kb`` (kind 0), swap the two customers (1), or swap the tails (2-opt*, 2)."""
+    if kind == 0:
+        return a[:ka - 1] + a[ka:], [*b[:kb], a[ka - 1], *b[kb:]]
+    if kind == 1:
+        return [*a[:ka - 1], b[kb - 1], *a[ka:]], [*b[:kb - 1], a[ka - 1], *b[kb:]]
+    return a[:ka] + b[kb:], b[:kb] + a[ka:]
+
+
 @dataclass(frozen=True)
 class _Layout:
     """The plan's routes as one array of positions, each route as ``[0, *route, 0]`` one after the other:
@@ -205,16 +215,7 @@ class InterRoute:
                     continue
                 dirty.update((ra, rb))
                 ka, kb = pi - int(lay.offset[ra]), pj - int(lay.offset[rb])  # path indices
-                a, b = routes[ra], routes[rb]
-                if kind == 0:
-                    new[ra] = a[:ka - 1] + a[ka:]
-                    new[rb] = [*b[:kb], a[ka - 1], *b[kb:]]
-                elif kind == 1:
-                    new[ra] = [*a[:ka - 1], b[kb - 1], *a[ka:]]
-                    new[rb] = [*b[:kb - 1], a[ka - 1], *b[kb:]]
-                else:
-                    new[ra] = a[:ka] + b[kb:]
-                    new[rb] = b[:kb] + a[ka:]
+                new[ra], new[rb] = apply_move(routes[ra], routes[rb], kind, ka, kb)
                 total += gain
             routes = new
         return [r for r in routes if r], total

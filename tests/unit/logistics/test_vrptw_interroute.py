@@ -9,7 +9,7 @@ import pytest
 from services.logistics.domain.check import check_routes
 from services.logistics.domain.vrptw import VrptwProblem, route_cost
 from services.logistics.domain.vrptw_improve import _Inserter
-from services.logistics.domain.vrptw_interroute import _NEVER, InterRoute
+from services.logistics.domain.vrptw_interroute import _NEVER, InterRoute, apply_move
 from tests.unit.logistics.test_vrptw import tiny
 
 
@@ -32,18 +32,9 @@ def problems() -> list[VrptwProblem]:
 
 
 def apply(routes: list[list[int]], kind: int, ka: int, kb: int, ra: int, rb: int) -> list[list[int]]:
-    """The move applied by hand (path indices ka, kb in routes ra, rb), as a reference."""
-    a, b = routes[ra], routes[rb]
+    """The search's own move (path indices ka, kb in routes ra, rb) on a copy of the plan."""
     new = [list(r) for r in routes]
-    if kind == 0:
-        new[ra] = a[:ka - 1] + a[ka:]
-        new[rb] = [*b[:kb], a[ka - 1], *b[kb:]]
-    elif kind == 1:
-        new[ra] = [*a[:ka - 1], b[kb - 1], *a[ka:]]
-        new[rb] = [*b[:kb - 1], a[ka - 1], *b[kb:]]
-    else:
-        new[ra] = a[:ka] + b[kb:]
-        new[rb] = b[:kb] + a[ka:]
+    new[ra], new[rb] = apply_move(routes[ra], routes[rb], kind, ka, kb)
     return [r for r in new if r]
 
 
