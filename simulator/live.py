@@ -31,7 +31,16 @@ from shared.contracts.crowd import (
     CrowdForecastPublished,
 )
 from shared.contracts.incentives import OFFERS, RESPONSES, IncentiveOfferAnswered, IncentiveOfferMade
-from shared.contracts.mobility import ASSIGNMENTS, REQUESTS, RideAnswered, RideCompleted, RideRequested, VehiclePlanned
+from shared.contracts.mobility import (
+    ASSIGNMENTS,
+    REQUESTS,
+    FleetJobAnswered,
+    RideAnswered,
+    RideCompleted,
+    RideRequested,
+    VehiclePlanned,
+    VehicleWindowsOffered,
+)
 from shared.runtime import DispatchTable, Outgoing, Service, Timer, ignore
 from simulator.choice import CALIBRATED, OFFER_OFFSET, PURPOSE_OFFSET
 from simulator.demand import DAY_MIN
@@ -212,7 +221,8 @@ def build_simulator_service(scenario: Scenario | str = "ebina_weekday", *, agent
 
     handlers: dict[AnyTopic, DispatchTable] = {
         OFFERS: {IncentiveOfferMade: on_offer},
-        ASSIGNMENTS: {RideAnswered: on_ride_answer, VehiclePlanned: ignore, RideCompleted: ignore},
+        ASSIGNMENTS: {RideAnswered: on_ride_answer, VehiclePlanned: ignore, RideCompleted: ignore,
+                      VehicleWindowsOffered: ignore, FleetJobAnswered: ignore},
     }
     return Service(name=name, handlers=handlers, timers=[Timer(tick_s, tick)])
 

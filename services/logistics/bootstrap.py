@@ -25,6 +25,10 @@ def build_logistics(network: RoadNetwork, config: LogisticsConfig | None = None,
         from services.logistics.settings import load_coowned_cars
 
         settings = LogisticsSettings(coowned=load_coowned_cars(config.coowned_cars))
+    if clock is None and config is not None and config.clock_start is not None:
+        from shared.clock import scaled_clock
+
+        clock = scaled_clock(1, config.clock_start)
     return build_service(network, settings, clock=clock)
 
 

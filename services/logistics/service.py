@@ -16,6 +16,13 @@ is a vehicle of the depot's plan, and each round planned on a car is asked for a
 booked first), those hours of the car are not offered again and the depot is re-planned: its parcels get new
 assignments (the member's booking, answered on the same topic before the refusal, is in the calendar by then).
 A parcel delivered by a car pays its payout to the car's group.
+
+Ride vehicles with cargo room lend their idle midday stretches the same way: mobility publishes each one's
+stretches (VehicleWindowsOffered on ``mobility.assignments``), each stretch is a window of every depot's plan
+(starting where the vehicle is idle, ending where its next rider waits), and a round planned in one is asked
+for with FleetJobRequested (id ``delivery:<depot>:<vehicle>:<leave>``): the dispatcher holds it in the vehicle's
+plan or refuses it (riders took the stretch first), and a refusal is handled as a car's: those hours are not
+offered again and the depot is re-planned. The payout of a parcel a ride vehicle delivered goes to its operator.
 """
 
 from __future__ import annotations
@@ -32,10 +39,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from services.logistics.domain.fees import FeeRule, delivery_fee
-from services.logistics.domain.free_hours import FLEET, FreeHours, ceil_minute, floor_minute
+from services.logistics.domain.free_hours import FLEET, FreeHours, ceil_minute, floor_minute, subtract
 from services.logistics.domain.planner import CarWindow, Courier, Parcel, Round, plan_depot
 from services.logistics.settings import CoownedCar, default_coowned_cars
 from services.logistics.shop_watch import ShopWatch
+from shared.contracts import mobility as rides
 from shared.contracts.base import Envelope, utcnow
 from shared.contracts.logistics import (
     ASSIGNMENTS,
@@ -55,6 +63,9 @@ from shared.contracts.mobility import (
     CoownedBookingRequested,
     CoownedPeriodClosed,
     CoownedUsageRecorded,
+    FleetJobAnswered,
+    FleetJobRequested,
+    VehicleWindowsOffered,
 )
 from shared.roads import RoadNetwork
 from shared.runtime import Outgoing, Service, Timer, ignore
@@ -84,6 +95,11 @@ class LogisticsSettings:
     coowned_stop_cost_s: int = 300      # per parcel a car takes: it rides along only when that saves as much
     coowned_turnaround_min: int = 15
     coowned_min_window_min: int = 60
+    # The ride fleet's idle stretches (offered by mobility): their drivers are on shift anyway, so a round on
+    # one need save less courier driving than a member's car must; the depots they load at.
+    fleet_extra_cost_s: int = 900
+    fleet_stop_cost_s: int = 120
+    fleet_depots: tuple[str, ...] = ("lalaport", "vinawalk")
 
 
 MAX_REFUSALS = 3   # refusals of one car's rounds in a row before the car is not offered for a day
@@ -91,13 +107,15 @@ MAX_REFUSALS = 3   # refusals of one car's rounds in a row before the car is not
 
 @dataclass(frozen=True)
 class HeldRound:
-    """A round planned on a co-owned car and asked for as the fleet's booking; kept as it is from then on."""
+    """A round planned on a co-owned car (asked for as the fleet's booking) or on a ride vehicle between its
+    rides (asked for as a fleet job); kept as it is from then on."""
 
     booking_id: str
     depot: str
     car: str
     parcels: tuple[str, ...]
-    span: tuple[datetime, datetime]   # the hours asked for (not offered again if the book refuses them)
+    span: tuple[datetime, datetime]   # the hours asked for (not offered again if they are refused)
+    on_ride_vehicle: bool = False
 
 
 class LogisticsService:
@@ -119,6 +137,8 @@ class LogisticsService:
         self.on_car: dict[str, str] = {}           # parcel -> the booking id of its car round
         self.refused: set[str] = set()             # our booking ids the book refused (handled once)
         self.refusals: dict[str, int] = {}         # car -> refusals of our rounds since its last accepted one
+        self.offers: dict[str, VehicleWindowsOffered] = {}             # ride vehicle -> its latest offer
+        self.fleet_blocked: dict[str, list[tuple[datetime, datetime]]] = {}   # ride vehicle -> refused hours
         self._metres: np.ndarray | None = None
 
     def _secs(self, moment: datetime) -> int:
@@ -144,7 +164,8 @@ class LogisticsService:
         p = payload
         if p.parcel_id in self.open or p.parcel_id in self.closed:
             return [Outgoing(ASSIGNMENTS, self.planned[p.parcel_id])] if p.parcel_id in self.planned else []
-        if self._depot_node(p.depot) is None or not (p.depot in self.settings.couriers or self._cars_of(p.depot)):
+        if self._depot_node(p.depot) is None or not (p.depot in self.settings.couriers or self._cars_of(p.depot)
+                                                    or p.depot in self.settings.fleet_depots):
             self.closed.add(p.parcel_id)
             return [Outgoing(ASSIGNMENTS, ParcelUndeliverable(parcel_id=p.parcel_id, sender=p.sender,
                                                               reason=f"depot {p.depot!r} is not served"))]
@@ -158,8 +179,9 @@ class LogisticsService:
         return [c for c in self.settings.coowned if depot in c.depots]
 
     def _car_windows(self, depot: str, now_dt: datetime, until: datetime) -> list[CarWindow]:
-        """Every free window of the depot's co-owned cars from now to ``until``, in whole seconds inside it."""
-        out = []
+        """Every free window of the depot's co-owned cars, then of the ride vehicles' offers, from now to
+        ``until``, in whole seconds inside it."""
+        out = self._fleet_windows(depot, now_dt, until)
         for car in self._cars_of(depot):
             found = self.net.nodes_with(*car.carport)
             if not found:
@@ -171,6 +193,30 @@ class LogisticsService:
                                      self.settings.coowned_stop_cost_s))
         return out
 
+    def _fleet_windows(self, depot: str, now_dt: datetime, until: datetime) -> list[CarWindow]:
+        """The ride vehicles' offered stretches, less our rounds on them not yet in an offer and the hours
+        their dispatcher refused."""
+        if depot not in self.settings.fleet_depots:
+            return []
+        out = []
+        for vehicle, offer in self.offers.items():
+            spans = [(max(w.start, now_dt), min(w.end, until), w) for w in offer.windows]
+            taken = [h.span for h in self.held.values() if h.car == vehicle] + self.fleet_blocked.get(vehicle, [])
+            for lo, hi, w in spans:
+                pieces = [(lo, hi)] if hi > lo else []
+                for a, b in taken:
+                    pieces = subtract(pieces, a, b)
+                start, end = self.net.nearest(w.from_lat, w.from_lon), self.net.nearest(w.to_lat, w.to_lon)
+                out += [CarWindow(vehicle, start, round(offer.capacity_kg * 1000), offer.max_parcels,
+                                  self._secs_up(a), self._secs_down(b), self.settings.fleet_extra_cost_s,
+                                  self.settings.fleet_stop_cost_s, home=end) for a, b in pieces]
+        return out
+
+    def on_offer(self, envelope: Envelope, payload: VehicleWindowsOffered) -> Iterable[Outgoing]:
+        """A ride vehicle's idle stretches as its plan now stands (the latest replaces the one before)."""
+        self.offers[payload.vehicle] = payload
+        return []
+
     def _round_metres(self, depot: int, rnd: Round) -> int:
         if self._metres is None:
             self._metres = self.net.metres(list(range(self.net.n_nodes)))
@@ -179,8 +225,11 @@ class LogisticsService:
         return int(sum(self._metres[a, b] for a, b in pairwise(legs)))
 
     def _hold(self, depot: str, node: int, rnd: Round) -> Outgoing:
-        """Ask the car's book for the round (carport to carport, whole minutes) and keep it as it is."""
+        """Ask the car's book for the round (carport to carport, whole minutes), or the dispatcher for the ride
+        vehicle's (depot to depot), and keep it as it is."""
         assert rnd.window is not None and rnd.leave is not None and rnd.back is not None
+        if rnd.window.home is not None:
+            return self._hold_on_ride_vehicle(depot, node, rnd)
         car = self.cars[rnd.courier]
         start, end = floor_minute(self._at(rnd.leave)), ceil_minute(self._at(rnd.back))
         booking_id = f"delivery:{depot}:{car.id}:{start.astimezone(TOKYO):%Y%m%dT%H%M}"
@@ -192,6 +241,32 @@ class LogisticsService:
             booking_id=booking_id, group=car.group, member=FLEET, car=car.id, start=start, end=end,
             distance_m=min(self._round_metres(node, rnd), 2_000_000)))
 
+    def _hold_on_ride_vehicle(self, depot: str, node: int, rnd: Round) -> Outgoing:
+        assert rnd.depot_span is not None and rnd.leave is not None and rnd.back is not None
+        # whole seconds, the round's span rounded outwards: the dispatcher holds exactly what it is asked for
+        start = self._at(rnd.depot_span[0]).replace(microsecond=0)
+        end = self._at(rnd.depot_span[1])
+        end = end if end.microsecond == 0 else end.replace(microsecond=0) + timedelta(seconds=1)
+        job_id = f"delivery:{depot}:{rnd.courier}:{start.astimezone(TOKYO):%Y%m%dT%H%M%S}"
+        self.held[job_id] = HeldRound(job_id, depot, rnd.courier, rnd.parcels, (self._at(rnd.leave),
+                                                                                 self._at(rnd.back)),
+                                      on_ride_vehicle=True)
+        for pid in rnd.parcels:
+            self.on_car[pid] = job_id
+        kg = sum(self.open[pid][0].weight_kg for pid in rnd.parcels)
+        return Outgoing(rides.REQUESTS, FleetJobRequested(
+            job_id=job_id, vehicle=rnd.courier, depot_lat=float(self.net.lat[node]),
+            depot_lon=float(self.net.lon[node]), start=start, end=end, parcels=len(rnd.parcels),
+            weight_kg=min(kg, 2_000), distance_m=min(self._round_metres(node, rnd), 2_000_000)))
+
+    def on_fleet_answer(self, envelope: Envelope, payload: FleetJobAnswered) -> Iterable[Outgoing]:
+        """The dispatcher's answer to one of our rounds on a ride vehicle: refused, it is handled as a car's."""
+        if payload.accepted:
+            if payload.job_id in self.held:
+                self.refusals[payload.vehicle] = 0
+            return []
+        return self._refused(payload.job_id, payload.reason)
+
     def on_coowned_answer(self, envelope: Envelope, payload: CoownedBookingAnswered) -> Iterable[Outgoing]:
         """A booking of a co-owned car (a member's, a ride's or our own round's) as the book decided it. A refused
         round of ours takes its hours out of the offer and re-plans its depot (once, however often it arrives)."""
@@ -202,22 +277,33 @@ class LogisticsService:
                 self.refusals[p.car] = 0
             return []
         self.calendar.release(p.booking_id)
-        held = self.held.pop(p.booking_id, None)
-        if held is None or p.booking_id in self.refused:
+        return self._refused(p.booking_id, p.reason)
+
+    def _block(self, held: HeldRound, start: datetime, end: datetime) -> None:
+        if held.on_ride_vehicle:
+            self.fleet_blocked.setdefault(held.car, []).append((start, end))
+        else:
+            self.calendar.block(held.car, start, end)
+
+    def _refused(self, booking_id: str, reason: str) -> list[Outgoing]:
+        """One of our rounds refused (by a car's book or a ride vehicle's dispatcher): its hours leave the offer
+        and its depot is re-planned, once however often the refusal arrives."""
+        held = self.held.pop(booking_id, None)
+        if held is None or booking_id in self.refused:
             return []
-        self.refused.add(p.booking_id)
-        log.warning("delivery round %s refused by the car's book: %s", p.booking_id, p.reason)
-        self.calendar.block(held.car, *held.span)
+        self.refused.add(booking_id)
+        log.warning("delivery round %s refused: %s", booking_id, reason)
+        self._block(held, *held.span)
         self.refusals[held.car] = self.refusals.get(held.car, 0) + 1
         if self.refusals[held.car] >= MAX_REFUSALS:
-            # refused for a reason the calendar cannot see (a group or car the book does not know, a closed
-            # month): the car is not offered for a day rather than asked again and again
-            log.error("co-owned car %s refused %d times in a row: not offered until %s", held.car,
+            # refused for a reason the offer cannot show (a group or car the book does not know, a closed
+            # month, a vehicle that carries no parcels): not offered for a day rather than asked again and again
+            log.error("%s refused %d times in a row: not offered until %s", held.car,
                       self.refusals[held.car], held.span[0] + timedelta(days=1))
-            self.calendar.block(held.car, held.span[0], held.span[0] + timedelta(days=1))
+            self._block(held, held.span[0], held.span[0] + timedelta(days=1))
             self.refusals[held.car] = 0
         for pid in held.parcels:
-            if self.on_car.get(pid) == p.booking_id:
+            if self.on_car.get(pid) == booking_id:
                 del self.on_car[pid]
         return self._replan(held.depot)
 
@@ -275,9 +361,13 @@ class LogisticsService:
                                                      reason=f.reason))]
 
     def _operator(self, depot: str, courier: str) -> str:
-        """Who is paid a delivery's payout: a co-owned car's group, else the depot's courier operator."""
+        """Who is paid a delivery's payout: a co-owned car's group, a ride vehicle's operator, else the depot's
+        courier operator."""
         car = self.cars.get(courier)
-        return car.group if car is not None else self.settings.operators.get(depot, f"{depot}-couriers")
+        if car is not None:
+            return car.group
+        offer = self.offers.get(courier)
+        return offer.operator if offer is not None else self.settings.operators.get(depot, f"{depot}-couriers")
 
     def housekeeping(self) -> Iterable[Outgoing]:
         """Parcels whose planned hand-over is past are delivered: they leave the open set and are billed."""
@@ -315,8 +405,16 @@ def build_service(network: RoadNetwork, settings: LogisticsSettings | None = Non
                                                COOWNED: {CoownedBookingAnswered: locked(svc.on_coowned_answer),
                                                          CoownedPeriodClosed: locked(svc.on_coowned_close),
                                                          CoownedBookingRequested: ignore,   # the answer decides
-                                                         CoownedUsageRecorded: ignore}},
+                                                         CoownedUsageRecorded: ignore},
+                                               # the ride vehicles' idle stretches and the answers to our rounds
+                                               rides.ASSIGNMENTS: {rides.VehicleWindowsOffered: locked(svc.on_offer),
+                                                                   rides.FleetJobAnswered: locked(svc.on_fleet_answer),
+                                                                   rides.RideAnswered: ignore,
+                                                                   rides.VehiclePlanned: ignore,
+                                                                   rides.RideCompleted: ignore}},
                    timers=[Timer(svc.settings.housekeeping_s, locked(svc.housekeeping))],
                    # The shop watch's recent days are rebuilt from the reports (their outputs are not resent);
                    # the cars' calendar from their group's topic (members book months ahead, as mobility replays).
-                   replay={SHOP_DAYS: timedelta(days=2 * watch.rules.window + 2), COOWNED: timedelta(days=400)})
+                   # The ride vehicles' latest offers from the last day of mobility's plans.
+                   replay={SHOP_DAYS: timedelta(days=2 * watch.rules.window + 2), COOWNED: timedelta(days=400),
+                           rides.ASSIGNMENTS: timedelta(days=1)})

@@ -19,8 +19,9 @@ def build_mobility(network: RoadNetwork, config: MobilityConfig | None = None, *
                    clock: Callable[[], datetime] | None = None) -> Service:
     """Ride dispatch on ``network``; the clock runs ``config.time_scale`` times faster than ``clock``'s
     wall time unless a clock is given."""
-    from services.mobility.service import build_service, scaled_clock
+    from services.mobility.service import build_service
     from services.mobility.settings import MobilitySettings
+    from shared.clock import scaled_clock
 
     config = config or MobilityConfig()
     scale = config.time_scale

@@ -12,6 +12,11 @@ one has its trip held in the group's book in the same call (``CoownedGroups.hold
 cars on the same topic (answered by ``CoownedGroups.on_booking``), and a parcel a car delivered
 (``logistics.assignments``: ParcelDelivered, the group as operator) is the group's credit like a ride's payout.
 
+Vehicles with cargo room (``VehicleSpec.cargo``) lend their idle midday stretches to deliveries: each change of
+what they offer is published as VehicleWindowsOffered, and logistics asks for a round on one of them with
+FleetJobRequested (on ``mobility.requests``). The dispatcher holds the round in the vehicle's plan where it fits
+between riders (``domain.lending``) and answers FleetJobAnswered; riders are then planned around it.
+
 State survives a restart through the bus: each VehiclePlanned is the vehicle's whole state (position,
 riders aboard, stops with their promised windows), and RideAnswered keeps the promises, so replaying
 ``mobility.assignments`` rebuilds the fleet exactly as it was published (``Service.replay``).
@@ -20,9 +25,10 @@ riders aboard, stops with their promised windows), and RideAnswered keeps the pr
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
 
 import numpy as np
@@ -39,6 +45,7 @@ from services.mobility.domain.fleet import (
     shift_on_duty,
     simulate,
 )
+from services.mobility.domain.lending import idle_windows
 from services.mobility.domain.reopt import reoptimise
 from services.mobility.settings import COOWNED_KIND, TOKYO, MobilitySettings
 from shared.contracts import charging as ev
@@ -54,11 +61,15 @@ from shared.contracts.mobility import (
     CoownedBookingRequested,
     CoownedPeriodClosed,
     CoownedUsageRecorded,
+    FleetJobAnswered,
+    FleetJobRequested,
+    OfferedWindow,
     PlannedStop,
     RideAnswered,
     RideCompleted,
     RideRequested,
     VehiclePlanned,
+    VehicleWindowsOffered,
 )
 from shared.roads import RoadNetwork
 from shared.runtime import Outgoing, Service, Timer, ignore
@@ -102,6 +113,9 @@ class MobilityService:
         self.riders: dict[str, str] = {}
         self.fares: dict[str, int] = {}
         self.completed: set[str] = set()
+        self.cargo = {v.id: v.cargo for v in s.fleet if v.cargo is not None and v.kind != COOWNED_KIND}
+        self.jobs: dict[str, FleetJobAnswered] = {}
+        self.offered: dict[str, tuple[tuple[int, int, int, int], ...]] = {}   # what each vehicle last offered
         # The Kafka adapter runs handlers and the timer in worker threads: one decision at a time.
         self.lock = threading.Lock()
 
@@ -195,6 +209,62 @@ class MobilityService:
             hold = booked
         return [Outgoing(COOWNED, hold)]
 
+    # ------------------------------------------------------------------ lending to deliveries
+    def _offer(self, vehicle: Vehicle) -> list[Outgoing]:
+        """The vehicle's idle stretches as an offer, published when they changed (a start is compared to the
+        quarter hour: an idle vehicle's stretch starts now, and that alone is no news)."""
+        cargo = self.cargo.get(vehicle.id)
+        if cargo is None:
+            return []
+        d, s = self.dispatcher, self.settings
+        windows = idle_windows(vehicle, d.travel, d.max_ride, s.lend_hours, s.lend_min_s)
+        seen = tuple((w.start // 900, w.end, w.start_place, w.end_place) for w in windows)
+        if self.offered.get(vehicle.id) == seen:
+            return []
+        self.offered[vehicle.id] = seen
+        net = self.net
+        return [Outgoing(ASSIGNMENTS, VehicleWindowsOffered(
+            vehicle=vehicle.id, operator=self.operators[vehicle.id], capacity_kg=cargo[0] / 1000,
+            max_parcels=cargo[1], windows=tuple(OfferedWindow(
+                start=self._time(w.start), end=self._time(w.end), from_lat=float(net.lat[w.start_place]),
+                from_lon=float(net.lon[w.start_place]), to_lat=float(net.lat[w.end_place]),
+                to_lon=float(net.lon[w.end_place])) for w in windows)))]
+
+    def _offers(self) -> list[Outgoing]:
+        """Every lending vehicle's offer that changed (also on its own timer, so a new logistics worker hears
+        soon after start; the plans are not advanced here: that is the re-optimising tick's, which books
+        the rides it completes)."""
+        return [o for v in self.dispatcher.fleet for o in self._offer(v)]
+
+    def on_job(self, envelope: Envelope, p: FleetJobRequested) -> Iterable[Outgoing]:
+        """A delivery round asked for on a ride vehicle: held in its plan, or refused with the reason (the first
+        answer again on redelivery)."""
+        if p.job_id in self.jobs:
+            return [Outgoing(ASSIGNMENTS, self.jobs[p.job_id])]
+        if p.vehicle not in self.cargo:
+            reason = f"{p.vehicle} carries no parcels (vehicles that do: {', '.join(sorted(self.cargo)) or 'none'})"
+        elif p.weight_kg * 1000 > self.cargo[p.vehicle][0] or p.parcels > self.cargo[p.vehicle][1]:
+            kg, most = self.cargo[p.vehicle]
+            reason = f"{p.vehicle} carries at most {kg / 1000:g} kg and {most} parcels a round"
+        else:
+            depot = self.net.nearest(p.depot_lat, p.depot_lon)
+            end = math.ceil((p.end - self.day0).total_seconds())   # held to the end asked for, not a second less
+            reason = self.dispatcher.reserve(p.job_id, p.vehicle, depot, self._secs(p.start), end,
+                                             max(self.now(), 0)) or ""
+        answer = FleetJobAnswered(job_id=p.job_id, vehicle=p.vehicle, accepted=not reason, start=p.start, end=p.end,
+                                  reason=reason)
+        self.jobs[p.job_id] = answer
+        if reason:
+            log.info("delivery round %s refused: %s", p.job_id, reason)
+            return [Outgoing(ASSIGNMENTS, answer)]
+        vehicle = next(v for v in self.dispatcher.fleet if v.id == p.vehicle)
+        return [Outgoing(ASSIGNMENTS, answer), self._plan_of(p.vehicle, "insertion"), *self._offer(vehicle)]
+
+    def on_job_answer(self, envelope: Envelope, payload: FleetJobAnswered) -> Iterable[Outgoing]:
+        """Our own answer read back on replay: a redelivered request gets it again."""
+        self.jobs.setdefault(payload.job_id, payload)
+        return []
+
     # ------------------------------------------------------------------ handlers
     def on_request(self, envelope: Envelope, payload: RideRequested) -> Iterable[Outgoing]:
         if payload.request_id in self.answers:
@@ -215,6 +285,7 @@ class MobilityService:
             self.riders[p.request_id] = p.rider
             self.fares[p.request_id] = int(answer.fare_yen or 0)
             out.append(self._plan_of(answer.vehicle or "", "insertion"))
+            out += self._offer(next(v for v in self.dispatcher.fleet if v.id == answer.vehicle))
         return out + holds
 
     # Our own published state, read back on replay after a restart (and ignored when already known).
@@ -248,13 +319,13 @@ class MobilityService:
         for v in self.dispatcher.fleet:
             if v.stops != before[v.id]:
                 out.append(self._plan_of(v.id, "reoptimisation" if outcome.adopted else "insertion"))
-        return out
+        return out + self._offers()
 
     # ------------------------------------------------------------------ helpers
     def _completions(self, done: list[tuple[str, Stop, int]]) -> list[Outgoing]:
         out = []
         for vehicle, stop, start in done:
-            if stop.kind != DROPOFF or stop.request in self.completed:
+            if stop.kind != DROPOFF or stop.request in self.completed or stop.request in self.dispatcher.jobs:
                 continue
             self.completed.add(stop.request)
             fare = self.fares.get(stop.request, 0)
@@ -300,7 +371,8 @@ class MobilityService:
         stops = tuple(PlannedStop(
             request_id=s.request, kind=s.kind, lat=float(self.net.lat[s.place]), lon=float(self.net.lon[s.place]),
             planned_at=self._time(t), window_from=self._time(s.earliest), window_until=self._time(s.latest),
-            seats=abs(s.load), service_s=s.service, max_ride_s=self.dispatcher.max_ride.get(s.request, 0))
+            seats=abs(s.load), service_s=s.service, max_ride_s=self.dispatcher.max_ride.get(s.request, 0),
+            purpose="delivery" if s.request in self.dispatcher.jobs else "ride")
             for s, t in zip(v.stops, sched.times, strict=False))
         return Outgoing(ASSIGNMENTS, VehiclePlanned(
             vehicle=v.id, stops=stops, revision=self.revision[v.id], reason=reason,  # type: ignore[arg-type]
@@ -324,6 +396,8 @@ class MobilityService:
             v.stops.append(Stop(s.request_id, s.kind, self.net.nearest(s.lat, s.lon), self._secs(s.window_from),
                                 self._secs(s.window_until), load, s.service_s))
             d.max_ride[s.request_id] = s.max_ride_s
+            if s.purpose == "delivery":
+                d.jobs[s.request_id] = plan.vehicle
         for s in plan.stops:
             answer = self.answers.get(s.request_id)
             if s.kind == DROPOFF and answer is not None and answer.pickup_from and answer.pickup_until:
@@ -332,16 +406,6 @@ class MobilityService:
                 d.requests.setdefault(s.request_id, RideRequest(s.request_id, 0, 0, window[0],
                                                                 self._secs(s.window_until)))
         self.revision[v.id] = plan.revision
-
-
-def scaled_clock(scale: int, start_at: time | None = None) -> Callable[[], datetime]:
-    """The wall clock, or one running ``scale`` times faster from now on; from ``start_at`` today (Japan
-    time) instead of now when given."""
-    if scale <= 1 and start_at is None:
-        return utcnow
-    wall = utcnow()
-    origin = wall if start_at is None else datetime.combine(wall.astimezone(TOKYO).date(), start_at, TOKYO)
-    return lambda: origin + (utcnow() - wall) * scale
 
 
 def build_service(network: RoadNetwork, settings: MobilitySettings | None = None,
@@ -359,10 +423,14 @@ def build_service(network: RoadNetwork, settings: MobilitySettings | None = None
                 return list(fn(*args))
         return run
 
-    return Service(name="mobility", handlers={REQUESTS: {RideRequested: locked(svc.on_request)},
+    return Service(name="mobility", handlers={REQUESTS: {RideRequested: locked(svc.on_request),
+                                                         FleetJobRequested: locked(svc.on_job)},
                                               ASSIGNMENTS: {RideAnswered: locked(svc.on_answer),
                                                             VehiclePlanned: locked(svc.on_plan),
-                                                            RideCompleted: locked(on_completed)},
+                                                            RideCompleted: locked(on_completed),
+                                                            FleetJobAnswered: locked(svc.on_job_answer),
+                                                            # re-offered from the plans after a restart
+                                                            VehicleWindowsOffered: ignore},
                                               COOWNED: {CoownedBookingRequested: locked(coowned.on_booking),
                                                         CoownedBookingAnswered: locked(coowned.on_answer),
                                                         CoownedUsageRecorded: locked(coowned.on_usage),
@@ -373,6 +441,7 @@ def build_service(network: RoadNetwork, settings: MobilitySettings | None = None
                                                                     ParcelAssigned: ignore, ParcelReturned: ignore,
                                                                     ParcelUndeliverable: ignore},
                                               ev.BILLS: {ChargingBilled: locked(coowned.on_bill)}},
-                   timers=[Timer(svc.settings.reopt_interval_s, locked(svc.tick))],
+                   timers=[Timer(svc.settings.reopt_interval_s, locked(svc.tick)),
+                           Timer(svc.settings.offer_interval_s, locked(svc._offers))],
                    # a group's months are rebuilt from its own topic: bookings are taken months ahead
                    replay={ASSIGNMENTS: timedelta(days=1), COOWNED: timedelta(days=400)})

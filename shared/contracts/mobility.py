@@ -1,7 +1,9 @@
 """What mobility says on the bus: ride requests in, answers to riders, vehicle plans and completed rides out.
 
 Topics: ``mobility.requests`` (RideRequested, keyed by request), ``mobility.assignments`` (RideAnswered for
-the rider, VehiclePlanned for the driver, RideCompleted for settlement; keyed by request or vehicle),
+the rider, VehiclePlanned for the driver, RideCompleted for settlement; keyed by request or vehicle; and the
+ride fleet's lending to logistics: VehicleWindowsOffered, the idle hours a vehicle with cargo room offers for a
+delivery round, and FleetJobAnswered, the answer to logistics' FleetJobRequested on ``mobility.requests``),
 ``mobility.coowned`` (a co-owning group's bookings and their answers, and the close of a period; keyed by
 group), ``mobility.cost_shares`` (CostShareSettled: a co-owning group's period split and each member's bill,
 for settlement; keyed by group).
@@ -86,6 +88,9 @@ class PlannedStop(Payload):
     seats: int = Field(ge=1)
     service_s: int = Field(ge=0)
     max_ride_s: int = Field(ge=0)
+    # "delivery": a delivery round the vehicle drives for logistics between rides (the pick-up is its start at
+    # the depot, its service the whole round; the drop-off is its return), not a rider.
+    purpose: Literal["ride", "delivery"] = "ride"
 
 
 class VehiclePlanned(Payload):
@@ -122,6 +127,85 @@ class RideCompleted(Payload):
 
     def key(self) -> str:
         return self.request_id
+
+
+class OfferedWindow(Payload):
+    """One idle stretch of a ride vehicle (not an event on its own): empty from ``start`` at ``from_*`` until it
+    must leave for its next rider, who is at ``to_*`` (the same place when nothing follows)."""
+
+    event_type: ClassVar[str] = "mobility.window"
+    start: datetime
+    end: datetime
+    from_lat: float = Field(ge=-90, le=90)
+    from_lon: float = Field(ge=-180, le=180)
+    to_lat: float = Field(ge=-90, le=90)
+    to_lon: float = Field(ge=-180, le=180)
+
+    _tz = field_validator("start", "end")(_aware)
+
+    @model_validator(mode="after")
+    def _order(self) -> OfferedWindow:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class VehicleWindowsOffered(Payload):
+    """The hours a ride vehicle with cargo room lends to deliveries, as its plan stands: its idle stretches
+    inside the fleet's lending hours. The latest offer per vehicle replaces the ones before; none is a promise
+    (a round is held only by a FleetJobAnswered)."""
+
+    event_type: ClassVar[str] = "mobility.vehicle.windows_offered"
+    vehicle: str = Field(min_length=1, max_length=64)
+    operator: str = Field(min_length=1, max_length=64, description="paid the delivery payouts of its rounds")
+    capacity_kg: float = Field(gt=0, le=2_000)
+    max_parcels: int = Field(ge=1, le=500)
+    windows: tuple[OfferedWindow, ...] = ()
+
+    def key(self) -> str:
+        return self.vehicle
+
+
+class FleetJobRequested(Payload):
+    """Logistics asks for a delivery round on a ride vehicle: at the depot at ``start`` to load, back there at
+    ``end``; the dispatcher holds it in the vehicle's plan (no rider in between) or says why not."""
+
+    event_type: ClassVar[str] = "mobility.fleet_job.requested"
+    job_id: str = Field(min_length=1, max_length=64)
+    vehicle: str = Field(min_length=1, max_length=64)
+    depot_lat: float = Field(ge=-90, le=90)
+    depot_lon: float = Field(ge=-180, le=180)
+    start: datetime
+    end: datetime
+    parcels: int = Field(default=0, ge=0, le=500)
+    weight_kg: float = Field(default=0, ge=0, le=2_000)
+    distance_m: int = Field(default=0, ge=0, le=2_000_000)
+
+    _tz = field_validator("start", "end")(_aware)
+
+    @model_validator(mode="after")
+    def _order(self) -> FleetJobRequested:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+    def key(self) -> str:
+        return self.job_id
+
+
+class FleetJobAnswered(Payload):
+    """The dispatcher's answer to a FleetJobRequested: held in the vehicle's plan, or refused with the reason."""
+
+    event_type: ClassVar[str] = "mobility.fleet_job.answered"
+    job_id: str
+    vehicle: str
+    accepted: bool
+    start: datetime
+    end: datetime
+    reason: str = ""
+
+    def key(self) -> str:
+        return self.job_id
 
 
 class MemberCostShare(Payload):
@@ -268,10 +352,13 @@ class CoownedPeriodClosed(Payload):
         return self.group
 
 
-REQUESTS: Topic[RideRequested] = Topic("mobility.requests", key="request", payloads=(RideRequested,))
-# Answers and completions are keyed by request, plans by vehicle: one topic, the latest plan per vehicle wins.
-ASSIGNMENTS: Topic[RideAnswered | VehiclePlanned | RideCompleted] = Topic(
-    "mobility.assignments", key="request or vehicle", payloads=(RideAnswered, VehiclePlanned, RideCompleted))
+REQUESTS: Topic[RideRequested | FleetJobRequested] = Topic("mobility.requests", key="request or job",
+                                                          payloads=(RideRequested, FleetJobRequested))
+# Answers and completions are keyed by request or job, plans and offers by vehicle: one topic, the latest plan
+# (and offer) per vehicle wins.
+ASSIGNMENTS: Topic[RideAnswered | VehiclePlanned | RideCompleted | VehicleWindowsOffered | FleetJobAnswered] = Topic(
+    "mobility.assignments", key="request, job or vehicle",
+    payloads=(RideAnswered, VehiclePlanned, RideCompleted, VehicleWindowsOffered, FleetJobAnswered))
 
 # Bills are kept: a group's splits stay on the topic (settlement books each once, by group and period).
 COST_SHARES: Topic[CostShareSettled] = Topic("mobility.cost_shares", key="group", payloads=(CostShareSettled,),

@@ -48,7 +48,7 @@ def month_bounds(moment: datetime) -> tuple[str, datetime, datetime]:
     return f"{start:%Y-%m}", start, end
 
 
-def _subtract(spans: list[tuple[datetime, datetime]], lo: datetime, hi: datetime) -> list[tuple[datetime, datetime]]:
+def subtract(spans: list[tuple[datetime, datetime]], lo: datetime, hi: datetime) -> list[tuple[datetime, datetime]]:
     out = []
     for a, b in spans:
         if hi <= a or b <= lo:
@@ -122,9 +122,9 @@ class FreeHours:
                 offered.append((t, m_end))
             for b in rows:
                 if b.member == FLEET:
-                    offered = _subtract(offered, b.start - gap, b.end + gap)
+                    offered = subtract(offered, b.start - gap, b.end + gap)
             for lo, hi in self.blocked[car]:
-                offered = _subtract(offered, lo, hi)
+                offered = subtract(offered, lo, hi)
             out += [(max(a, since), min(b, until)) for a, b in offered if a < until and b > since]
         return [(a, b) for a, b in out if b > a]
 

@@ -14,6 +14,8 @@ each parcel it takes ``stop_cost`` more, so the search takes a car only for parc
 left-out parcel costs far more) or where it saves more than that much courier driving, and a parcel rides
 along on a car that is out anyway only when that saves ``stop_cost`` of courier driving: the depot's couriers
 are there for its parcels, the car's hours are the group's (each minute held is one its members cannot book).
+A ride vehicle's idle stretch between rides is a window too (``CarWindow.home``: it starts where the vehicle
+is idle and ends where its next rider waits; the round ends back at the depot, where the dispatcher holds it).
 Every car round is checked against its window after the search (a round outside it is planned again without
 that window), and its departure is put off as far as the round's waits allow, so the car is held no longer
 than it drives.
@@ -56,6 +58,10 @@ class CarWindow:
     end: int
     extra_cost: int = 1800   # seconds of courier driving it must save before it is preferred
     stop_cost: int = 300     # and per parcel it takes: a parcel rides along only when that saves this much
+    # A ride vehicle lent between rides: ``carport`` is where it is idle at ``start``, ``home`` where its next
+    # rider waits at ``end``; its round ends back at the depot (where the dispatcher holds it), then it drives
+    # on to ``home``. None: a co-owned car, back to its carport straight from the last stop.
+    home: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,7 @@ class Round:
     leave: int | None = None
     back: int | None = None
     window: CarWindow | None = None
+    depot_span: tuple[int, int] | None = None   # a window's round: leaves the depot, back at the depot
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ def _vehicles(depot: int, couriers: list[Courier], cars: list[CarWindow], travel
         fixed.append(0)
         per_stop.append(0)
     for w in cars:
-        to_depot, home = int(travel[w.carport, depot]), int(travel[depot, w.carport])
+        to_depot, home = int(travel[w.carport, depot]), int(travel[depot, w.carport if w.home is None else w.home])
         leave, by = max(now, w.start + to_depot) - now, w.end - home - now
         if by <= leave or w.max_parcels <= 0:
             continue
@@ -151,11 +158,15 @@ def plan_depot(depot: int, parcels: list[Parcel], couriers: list[Courier], trave
         depart, times = _put_off(problem, sub, route, v_ready[v], times)
         places = [usable[n - 1].place for n in route]
         leave = now + depart - int(travel[who.carport, depot])
-        back = now + times[-1] + SERVICE_S + int(travel[places[-1], who.carport])
+        returned = now + times[-1] + SERVICE_S + int(travel[places[-1], depot])
+        if who.home is None:
+            back = now + times[-1] + SERVICE_S + int(travel[places[-1], who.carport])
+        else:
+            back = returned + int(travel[depot, who.home])
         if not who.start <= leave < back <= who.end:   # never expected: the model keeps it inside
             return plan_depot(depot, parcels, couriers, travel, now, seconds, [w for w in cars if w != who])
         rounds.append(Round(who.car, tuple(usable[n - 1].id for n in route), tuple(now + t for t in times),
-                            leave=leave, back=back, window=who))
+                            leave=leave, back=back, window=who, depot_span=(now + depart, returned)))
     failed = {usable[n - 1].id: "no courier can reach it inside its window" for n in solution.unserved}
     return Plan(tuple(rounds), {**heavy, **late, **failed})
 

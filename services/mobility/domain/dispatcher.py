@@ -25,7 +25,14 @@ from services.mobility.domain.fleet import (
     at_hour,
     fastest,
 )
-from services.mobility.domain.insertion import Insertion, apply_insertion, find_insertion, request_stops
+from services.mobility.domain.insertion import (
+    Insertion,
+    apply_insertion,
+    best_insertion,
+    find_insertion,
+    request_stops,
+)
+from services.mobility.domain.lending import JOB_SLACK, job_stops
 
 ALTERNATIVE_SHIFTS = (900, 1800, 3600)  # later pick-ups tried for a declined rider, seconds
 
@@ -69,6 +76,7 @@ class Dispatcher:
         self.promises: dict[str, Promise] = {}
         self.requests: dict[str, RideRequest] = {}
         self.completed: list[tuple[str, Stop, int]] = []   # (vehicle, stop, start time)
+        self.jobs: dict[str, str] = {}   # delivery round -> the vehicle holding it (``reserve``)
 
     def advance(self, now: int) -> list[tuple[str, Stop, int]]:
         """Every vehicle moved to ``now``; returns the stops served since the last call."""
@@ -109,6 +117,33 @@ class Dispatcher:
         self.promises[req.id] = Promise((lo, hi), req.latest_arrival, ride, vehicle.id)
         fare = self.fares.fare_yen(self._distance(req), req.party, vehicle.kind)
         return Answer(req.id, True, vehicle.id, (lo, hi), found.pickup_time, found.dropoff_time, fare)
+
+    def reserve(self, job: str, vehicle_id: str, depot: int, start: int, end: int, now: int) -> str | None:
+        """Hold a delivery round (at ``depot`` from ``start`` to ``end``) in one vehicle's plan, where it fits
+        between its riders without moving any promise (``domain.lending``); None once held, else why not. The
+        same job again is held already."""
+        if job in self.jobs:
+            return None if self.jobs[job] == vehicle_id else f"{job} is held on {self.jobs[job]}"
+        index = next((k for k, v in enumerate(self.fleet) if v.id == vehicle_id), None)
+        if index is None:
+            return f"no vehicle {vehicle_id!r} in the fleet"
+        vehicle = self.fleet[index]
+        if vehicle.home is not None:
+            return f"{vehicle_id} is a co-owned car: its rounds are booked in its group's book"
+        self.advance(now)
+        if start < now:
+            return "the round would start in the past"
+        if end > vehicle.shift_end:
+            return f"the round ends after {vehicle_id}'s shift"
+        pickup, dropoff = job_stops(job, vehicle, depot, start, end)
+        self.max_ride[job] = JOB_SLACK
+        found = best_insertion(vehicle, index, pickup, dropoff, self.travel, self.max_ride)
+        if found is None:
+            self.max_ride.pop(job)
+            return f"{vehicle_id} has riders then, or cannot be at the depot by the round's start"
+        apply_insertion(vehicle, found, pickup, dropoff)
+        self.jobs[job] = vehicle_id
+        return None
 
     def withdraw(self, request_id: str) -> None:
         """Take back an acceptance that could not be kept (its car's booking was refused) before anyone is

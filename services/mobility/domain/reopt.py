@@ -6,7 +6,8 @@ accepted request keeps its promised pick-up window, latest arrival and maximum r
 with no way to drop it. The search starts from the current plans, so it can only keep or improve them;
 the result is adopted only if every vehicle's earliest-start schedule is feasible (what the vehicles will
 drive) and every open request is still planned. Otherwise the old plans stay: a promise is never traded
-for a shorter route. Co-owned cars are left out: each of their trips is already a booking in their
+for a shorter route. A delivery round a vehicle holds between rides (``domain.lending``) stays on that
+vehicle at its hours. Co-owned cars are left out: each of their trips is already a booking in their
 members' book, so their plans stay as they are.
 """
 
@@ -86,7 +87,7 @@ def build_model(d: Dispatcher, fleet: list[Vehicle] | None = None) -> FleetModel
                 pickups.append(node_of[(s.request, "pickup")])
                 deliveries.append(node_of[(s.request, "dropoff")])
                 rides.append(d.max_ride[s.request])
-                if first_stop.get(vi) == pickups[-1]:
+                if first_stop.get(vi) == pickups[-1] or s.request in d.jobs:  # a delivery round stays on its vehicle
                     pinned[len(pickups) - 1] = vi
     problem = darp.DarpProblem(
         travel=travel, service=service, earliest=earliest, latest=latest, load=load,

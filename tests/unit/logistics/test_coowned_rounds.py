@@ -8,8 +8,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from services.logistics.bootstrap import build_logistics
 from services.logistics.service import LogisticsService
 from services.mobility.bootstrap import build_mobility
@@ -32,17 +30,11 @@ from shared.contracts.mobility import (
     CoownedUsageRecorded,
     CostShareSettled,
 )
-from shared.roads import load_drive_network
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 START = datetime(2026, 12, 1, 11, 0, tzinfo=TOKYO)
 GROUP = "ebina-kashiwa-ev"
 HOME = (35.4580, 139.3967)
-
-
-@pytest.fixture(scope="module")
-def network():
-    return load_drive_network()
 
 
 class Clock:

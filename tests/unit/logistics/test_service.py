@@ -23,16 +23,10 @@ from shared.contracts.logistics import (
     ParcelReturned,
     ParcelUndeliverable,
 )
-from shared.roads import load_drive_network
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 START = datetime(2026, 12, 1, 11, 0, tzinfo=TOKYO)
 HOMES = [(35.4580, 139.3967), (35.4510, 139.3912), (35.4470, 139.3850), (35.4600, 139.3830)]
-
-
-@pytest.fixture(scope="module")
-def network():
-    return load_drive_network()
 
 
 def parcel(pid: str, home: tuple[float, float], hours: float = 3, weight: float = 2.0) -> ParcelRequested:

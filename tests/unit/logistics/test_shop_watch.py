@@ -4,21 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
-
 from services.logistics.domain.anomalies import detect, detect_shift, synthetic_stream
 from services.logistics.service import build_service
 from shared.bus.inprocess import InProcessBus
 from shared.contracts.crowd import ANOMALIES
 from shared.contracts.logistics import SHOP_DAYS, STOCK, ShopDayReported, StockAnomalyDetected
-from shared.roads import load_drive_network
 
 DAY0 = date(2020, 1, 6)
-
-
-@pytest.fixture(scope="module")
-def network():
-    return load_drive_network()
 
 
 def report(r) -> ShopDayReported:

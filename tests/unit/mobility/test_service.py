@@ -9,9 +9,17 @@ import pytest
 from services.mobility.service import MobilityService
 from services.mobility.settings import TOKYO
 from shared.contracts.base import Envelope
-from shared.contracts.mobility import ASSIGNMENTS, RideAnswered, RideCompleted, RideRequested, VehiclePlanned
+from shared.contracts.mobility import (
+    ASSIGNMENTS,
+    FleetJobAnswered,
+    RideAnswered,
+    RideCompleted,
+    RideRequested,
+    VehiclePlanned,
+    VehicleWindowsOffered,
+)
 from shared.roads import load_drive_network
-from shared.runtime import Service
+from shared.runtime import Service, ignore
 
 
 class Clock:
@@ -76,7 +84,9 @@ def test_restart_restores_the_fleet_from_published_plans(network):
         published += send(first, ride(f"q{k}", clock.now + timedelta(minutes=10 + 3 * k)))
     second = MobilityService(network, clock=clock)
     replay = Service("replay", {ASSIGNMENTS: {RideAnswered: second.on_answer, VehiclePlanned: second.on_plan,
-                                              RideCompleted: second.on_completed}})
+                                              RideCompleted: second.on_completed,
+                                              FleetJobAnswered: second.on_job_answer,
+                                              VehicleWindowsOffered: ignore}})
     for p in published:
         replay.handle(ASSIGNMENTS, Envelope.wrap(p, "test"), p)
     assert {v.id: v.stops for v in second.dispatcher.fleet} == {v.id: v.stops for v in first.dispatcher.fleet}
@@ -112,7 +122,7 @@ def test_a_fast_clock_can_start_at_a_given_japan_time():
     """CITYMATCH_MOBILITY_CLOCK_START pins the fast clock's start, whatever the hour it runs at."""
     from datetime import time
 
-    from services.mobility.service import scaled_clock
+    from shared.clock import scaled_clock
 
     clock = scaled_clock(120, time(7, 0))
     start = clock().astimezone(TOKYO)

@@ -82,8 +82,9 @@ def test_charging_reads_its_plans_forecasts_sessions_chargers_and_own_bookings_t
 
 def test_mobility_and_logistics_read_each_others_topics_for_the_coowned_cars():
     """Mobility reads its requests, its own assignments and the group's topic back, the charging meter and bills,
-    and logistics' assignments (a group car's delivery payout); logistics reads its requests, the shops' days and
-    mobility.coowned (the cars' calendar, replayed at start like its shop days)."""
+    and logistics' assignments (a group car's delivery payout); logistics reads its requests, the shops' days,
+    mobility.coowned (the cars' calendar, replayed at start like its shop days) and mobility's assignments (the
+    ride vehicles' idle stretches and the answers to its rounds on them, replayed too)."""
     from services.logistics.service import build_service as build_logistics
     from services.mobility.service import build_service as build_mobility
     from shared.contracts import charging, logistics, mobility
@@ -96,5 +97,8 @@ def test_mobility_and_logistics_read_each_others_topics_for_the_coowned_cars():
                                    charging.BILLS, logistics.ASSIGNMENTS}
     assert [t for t, fn in rides.handlers[logistics.ASSIGNMENTS].items() if fn is not ignore] == [ParcelDelivered]
     parcels = build_logistics(network)
-    assert set(parcels.handlers) == {logistics.REQUESTS, logistics.SHOP_DAYS, mobility.COOWNED}
-    assert set(parcels.replay) == {logistics.SHOP_DAYS, mobility.COOWNED}
+    assert set(parcels.handlers) == {logistics.REQUESTS, logistics.SHOP_DAYS, mobility.COOWNED, mobility.ASSIGNMENTS}
+    assert set(parcels.replay) == {logistics.SHOP_DAYS, mobility.COOWNED, mobility.ASSIGNMENTS}
+    # of mobility's assignments, logistics reads only the ride vehicles' offers and the answers to its rounds
+    assert {t for t, fn in parcels.handlers[mobility.ASSIGNMENTS].items() if fn is not ignore} == {
+        mobility.VehicleWindowsOffered, mobility.FleetJobAnswered}
