@@ -15,7 +15,8 @@ is a vehicle of the depot's plan, and each round planned on a car is asked for a
 (its parcels are not re-planned, its hours are busy for every depot). If mobility's book refuses it (a member
 booked first), those hours of the car are not offered again and the depot is re-planned: its parcels get new
 assignments (the member's booking, answered on the same topic before the refusal, is in the calendar by then).
-A parcel delivered by a car pays its payout to the car's group.
+A parcel delivered by a car pays its payout to the car's group. A held round whose parcels all failed before it
+left is given back (CoownedBookingCancelled; FleetJobCancelled for a ride vehicle's).
 
 Ride vehicles with cargo room lend their idle midday stretches the same way: mobility publishes each one's
 stretches (VehicleWindowsOffered on ``mobility.assignments``), each stretch is a window of every depot's plan
@@ -60,10 +61,12 @@ from shared.contracts.logistics import (
 from shared.contracts.mobility import (
     COOWNED,
     CoownedBookingAnswered,
+    CoownedBookingCancelled,
     CoownedBookingRequested,
     CoownedPeriodClosed,
     CoownedUsageRecorded,
     FleetJobAnswered,
+    FleetJobCancelled,
     FleetJobRequested,
     VehicleWindowsOffered,
 )
@@ -355,10 +358,32 @@ class LogisticsService:
             return []
         req, _ = entry
         self.planned.pop(f.parcel_id, None)
-        self.on_car.pop(f.parcel_id, None)   # its car round stays held: the car drives the rest
+        booking = self.on_car.pop(f.parcel_id, None)   # its round stays held while the car has others to drive
         self.closed.add(f.parcel_id)
-        return [Outgoing(ASSIGNMENTS, ParcelReturned(parcel_id=f.parcel_id, sender=req.sender, depot=req.depot,
-                                                     reason=f.reason))]
+        returned = Outgoing(ASSIGNMENTS, ParcelReturned(parcel_id=f.parcel_id, sender=req.sender, depot=req.depot,
+                                                        reason=f.reason))
+        return [returned, *(self._give_back(booking) if booking else [])]
+
+    def _give_back(self, booking_id: str) -> list[Outgoing]:
+        """A held round none of whose parcels is left, before it has left: given back, so the car's members (or
+        the ride vehicle's riders) have the hours again."""
+        held = self.held.get(booking_id)
+        if held is None or any(self.on_car.get(pid) == booking_id for pid in held.parcels):
+            return []
+        if self.clock() >= held.span[0]:
+            return []   # already out: the round is driven (and held) as it is
+        del self.held[booking_id]
+        reason = "its parcels all failed before it left"
+        if held.on_ride_vehicle:
+            return [Outgoing(rides.REQUESTS, FleetJobCancelled(job_id=booking_id, vehicle=held.car, reason=reason))]
+        self.calendar.release(booking_id)
+        return [Outgoing(COOWNED, CoownedBookingCancelled(booking_id=booking_id, group=self.cars[held.car].group,
+                                                          member=FLEET, reason=reason))]
+
+    def on_coowned_cancel(self, envelope: Envelope, payload: CoownedBookingCancelled) -> Iterable[Outgoing]:
+        """A booking given back (a member's, or one of our rounds): its hours are free again."""
+        self.calendar.release(payload.booking_id)
+        return []
 
     def _operator(self, depot: str, courier: str) -> str:
         """Who is paid a delivery's payout: a co-owned car's group, a ride vehicle's operator, else the depot's
@@ -403,6 +428,7 @@ def build_service(network: RoadNetwork, settings: LogisticsSettings | None = Non
                                                SHOP_DAYS: {ShopDayReported: locked(watch.on_report)},
                                                # the co-owned cars' bookings: the calendar of their free hours
                                                COOWNED: {CoownedBookingAnswered: locked(svc.on_coowned_answer),
+                                                         CoownedBookingCancelled: locked(svc.on_coowned_cancel),
                                                          CoownedPeriodClosed: locked(svc.on_coowned_close),
                                                          CoownedBookingRequested: ignore,   # the answer decides
                                                          CoownedUsageRecorded: ignore},

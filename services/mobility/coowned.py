@@ -14,7 +14,8 @@ The cars are also ride vehicles in the hours members left free: the dispatcher a
 books each ride's trip with ``hold`` as the fleet's booking, published here like a member's answer. Other fleet
 jobs (logistics' delivery rounds) ask on the topic: a ``CoownedBookingRequested`` of member ``fleet`` naming
 its car is booked with the same ``hold`` rules and answered like a member's request (the first answer again
-on redelivery).
+on redelivery). A booking may be given back before it starts (``CoownedBookingCancelled``, by whoever booked it:
+logistics does for a round whose parcels all failed before it left).
 
 Why everything is kept on ``mobility.coowned``: replaying it (``Service.replay``) rebuilds each book exactly
 (the same requests in the same order get the same answers), so a restart loses and doubles nothing. A
@@ -46,6 +47,7 @@ from shared.contracts.mobility import (
     COOWNED,
     COST_SHARES,
     CoownedBookingAnswered,
+    CoownedBookingCancelled,
     CoownedBookingRequested,
     CoownedPeriodClosed,
     CoownedUsageRecorded,
@@ -154,6 +156,7 @@ class CoownedGroups:
         self.months: dict[tuple[str, str], _Month] = {}
         self.answers: dict[str, CoownedBookingAnswered] = {}
         self.published: set[str] = set()  # booking ids whose answer was read back from the topic
+        self.cancelled: set[str] = set()  # bookings given back (``on_cancel``): a late answer does not re-book them
 
     def _month(self, group: GroupSpec, period: str) -> _Month:
         key = (group.id, period)
@@ -220,6 +223,28 @@ class CoownedGroups:
             first = first or refusal
         return no(first.reason if first else "no car is free then", tuple(month.book.free_cars(a, b)))
 
+    def on_cancel(self, envelope: Envelope, p: CoownedBookingCancelled) -> list[Outgoing]:
+        """A booking given back: removed from its month's book if whoever cancels booked it and it has not started
+        by the cancellation's time (the envelope's, so a replay decides the same); its hours are free again. A
+        cancellation that breaks either rule changes nothing (logged: the booking stands)."""
+        group = self.groups.get(p.group)
+        found = next(((m, b) for (gid, _), m in self.months.items() if gid == p.group
+                      for b in [m.book.get(p.booking_id)] if b is not None), None) if group else None
+        if found is None:
+            log.warning("cancellation of %s: no such booking in %s", p.booking_id, p.group)
+            return []
+        month, booking = found
+        if booking.member != p.member:
+            log.warning("cancellation of %s by %s refused: it is %s's", p.booking_id, p.member, booking.member)
+            return []
+        if month.start + timedelta(minutes=booking.start) <= envelope.occurred_at:
+            log.warning("cancellation of %s refused: it started at %s", p.booking_id,
+                        month.start + timedelta(minutes=booking.start))
+            return []
+        month.book.cancel(p.booking_id)
+        self.cancelled.add(p.booking_id)
+        return []
+
     def on_answer(self, envelope: Envelope, p: CoownedBookingAnswered) -> list[Outgoing]:
         """Our own answers (and the fleet's holds), read back. Live they agree with the book already. On replay
         they are what was decided: a member's request re-decided in topic order can meet another book than it
@@ -235,6 +260,8 @@ class CoownedGroups:
         if not p.accepted or p.car is None:
             if held is not None:
                 month.book.cancel(p.booking_id)
+            return []
+        if p.booking_id in self.cancelled:
             return []
         a, b = _minutes(month.start, p.start, p.end)
         if held is not None and (held.car, held.start, held.end) == (p.car, a, b):

@@ -58,10 +58,12 @@ from shared.contracts.mobility import (
     COOWNED,
     REQUESTS,
     CoownedBookingAnswered,
+    CoownedBookingCancelled,
     CoownedBookingRequested,
     CoownedPeriodClosed,
     CoownedUsageRecorded,
     FleetJobAnswered,
+    FleetJobCancelled,
     FleetJobRequested,
     OfferedWindow,
     PlannedStop,
@@ -113,6 +115,7 @@ class MobilityService:
         self.riders: dict[str, str] = {}
         self.fares: dict[str, int] = {}
         self.completed: set[str] = set()
+        self._billed = 0   # how much of dispatcher.completed has been turned into RideCompleted
         self.cargo = {v.id: v.cargo for v in s.fleet if v.cargo is not None and v.kind != COOWNED_KIND}
         self.jobs: dict[str, FleetJobAnswered] = {}
         self.offered: dict[str, tuple[tuple[int, int, int, int], ...]] = {}   # what each vehicle last offered
@@ -260,6 +263,25 @@ class MobilityService:
         vehicle = next(v for v in self.dispatcher.fleet if v.id == p.vehicle)
         return [Outgoing(ASSIGNMENTS, answer), self._plan_of(p.vehicle, "insertion"), *self._offer(vehicle)]
 
+    def on_job_cancelled(self, envelope: Envelope, p: FleetJobCancelled) -> Iterable[Outgoing]:
+        """A held round given back before it started: out of the vehicle's plan, its hours offered again. One that
+        is under way (or unknown, or on another vehicle) stays as it is."""
+        vehicle = next((v for v in self.dispatcher.fleet if v.id == p.vehicle), None)
+        if vehicle is None or self.dispatcher.jobs.get(p.job_id) != p.vehicle:
+            log.warning("cancellation of round %s on %s: no such round", p.job_id, p.vehicle)
+            return []
+        now = max(self.now(), 0)
+        self.dispatcher.advance(now)
+        d = self.dispatcher
+        sched = simulate(vehicle, vehicle.stops, d.travel, d.max_ride)
+        starts = [t for stop, t in zip(vehicle.stops, sched.times, strict=False)
+                  if stop.request == p.job_id and stop.kind == PICKUP]
+        if not starts or starts[0] <= now:   # its pick-up is the whole round: begun, or already done
+            log.warning("cancellation of round %s refused: under way or done", p.job_id)
+            return []
+        self.dispatcher.withdraw(p.job_id)
+        return [self._plan_of(vehicle.id, "insertion"), *self._offer(vehicle)]
+
     def on_job_answer(self, envelope: Envelope, payload: FleetJobAnswered) -> Iterable[Outgoing]:
         """Our own answer read back on replay: a redelivered request gets it again."""
         self.jobs.setdefault(payload.job_id, payload)
@@ -311,7 +333,8 @@ class MobilityService:
         now = self.now()
         self._refresh_windows(now)
         before = {v.id: list(v.stops) for v in self.dispatcher.fleet}
-        out = self._completions(self.dispatcher.advance(now))
+        self.dispatcher.advance(now)
+        out = self._completions()
         outcome = reoptimise(self.dispatcher, now, self.settings.reopt_search_s)
         if outcome.adopted:
             log.info("re-optimised %d requests: %d -> %d s of driving", outcome.requests, outcome.cost_before,
@@ -322,7 +345,11 @@ class MobilityService:
         return out + self._offers()
 
     # ------------------------------------------------------------------ helpers
-    def _completions(self, done: list[tuple[str, Stop, int]]) -> list[Outgoing]:
+    def _completions(self) -> list[Outgoing]:
+        """RideCompleted for every drop-off served since the last call, whichever call moved the fleet (a
+        decision advances it too, so the tick's own advance alone would miss rides finished before it)."""
+        done = self.dispatcher.completed[self._billed:]
+        self._billed = len(self.dispatcher.completed)
         out = []
         for vehicle, stop, start in done:
             if stop.kind != DROPOFF or stop.request in self.completed or stop.request in self.dispatcher.jobs:
@@ -424,7 +451,8 @@ def build_service(network: RoadNetwork, settings: MobilitySettings | None = None
         return run
 
     return Service(name="mobility", handlers={REQUESTS: {RideRequested: locked(svc.on_request),
-                                                         FleetJobRequested: locked(svc.on_job)},
+                                                         FleetJobRequested: locked(svc.on_job),
+                                                         FleetJobCancelled: locked(svc.on_job_cancelled)},
                                               ASSIGNMENTS: {RideAnswered: locked(svc.on_answer),
                                                             VehiclePlanned: locked(svc.on_plan),
                                                             RideCompleted: locked(on_completed),
@@ -432,6 +460,7 @@ def build_service(network: RoadNetwork, settings: MobilitySettings | None = None
                                                             # re-offered from the plans after a restart
                                                             VehicleWindowsOffered: ignore},
                                               COOWNED: {CoownedBookingRequested: locked(coowned.on_booking),
+                                                        CoownedBookingCancelled: locked(coowned.on_cancel),
                                                         CoownedBookingAnswered: locked(coowned.on_answer),
                                                         CoownedUsageRecorded: locked(coowned.on_usage),
                                                         CoownedPeriodClosed: locked(coowned.on_close)},

@@ -4,8 +4,8 @@ Topics: ``mobility.requests`` (RideRequested, keyed by request), ``mobility.assi
 the rider, VehiclePlanned for the driver, RideCompleted for settlement; keyed by request or vehicle; and the
 ride fleet's lending to logistics: VehicleWindowsOffered, the idle hours a vehicle with cargo room offers for a
 delivery round, and FleetJobAnswered, the answer to logistics' FleetJobRequested on ``mobility.requests``),
-``mobility.coowned`` (a co-owning group's bookings and their answers, and the close of a period; keyed by
-group), ``mobility.cost_shares`` (CostShareSettled: a co-owning group's period split and each member's bill,
+``mobility.coowned`` (a co-owning group's bookings, their answers and cancellations, and the close of a period;
+keyed by group), ``mobility.cost_shares`` (CostShareSettled: a co-owning group's period split and each member's bill,
 for settlement; keyed by group).
 Times are timezone-aware datetimes on the wire; the dispatcher works in seconds of the service day.
 """
@@ -193,6 +193,19 @@ class FleetJobRequested(Payload):
         return self.job_id
 
 
+class FleetJobCancelled(Payload):
+    """Logistics gives back a round it holds on a ride vehicle before the round starts (its parcels all failed):
+    the dispatcher takes it out of the vehicle's plan, and the hours are offered again."""
+
+    event_type: ClassVar[str] = "mobility.fleet_job.cancelled"
+    job_id: str = Field(min_length=1, max_length=64)
+    vehicle: str = Field(min_length=1, max_length=64)
+    reason: str = Field(default="", max_length=200)
+
+    def key(self) -> str:
+        return self.job_id
+
+
 class FleetJobAnswered(Payload):
     """The dispatcher's answer to a FleetJobRequested: held in the vehicle's plan, or refused with the reason."""
 
@@ -313,6 +326,21 @@ class CoownedBookingAnswered(Payload):
         return self.group
 
 
+class CoownedBookingCancelled(Payload):
+    """A booking given back before it starts (a member's trip called off, or a delivery round of the fleet whose
+    parcels all failed before it left): only who booked it may, and only before its start (the envelope's time);
+    its hours are free again."""
+
+    event_type: ClassVar[str] = "mobility.coowned.booking.cancelled"
+    booking_id: str = Field(min_length=1, max_length=64)
+    group: str = Field(min_length=1, max_length=64)
+    member: str = Field(min_length=1, max_length=64)
+    reason: str = Field(default="", max_length=200)
+
+    def key(self) -> str:
+        return self.group
+
+
 class CoownedUsageRecorded(Payload):
     """What a group car did outside its members' bookings that the month's split needs: energy it was charged
     (``wh``, from the charging service's meter) or a fare it earned as a ride vehicle (``credit_sen``, the
@@ -352,8 +380,8 @@ class CoownedPeriodClosed(Payload):
         return self.group
 
 
-REQUESTS: Topic[RideRequested | FleetJobRequested] = Topic("mobility.requests", key="request or job",
-                                                          payloads=(RideRequested, FleetJobRequested))
+REQUESTS: Topic[RideRequested | FleetJobRequested | FleetJobCancelled] = Topic(
+    "mobility.requests", key="request or job", payloads=(RideRequested, FleetJobRequested, FleetJobCancelled))
 # Answers and completions are keyed by request or job, plans and offers by vehicle: one topic, the latest plan
 # (and offer) per vehicle wins.
 ASSIGNMENTS: Topic[RideAnswered | VehiclePlanned | RideCompleted | VehicleWindowsOffered | FleetJobAnswered] = Topic(
@@ -365,9 +393,11 @@ COST_SHARES: Topic[CostShareSettled] = Topic("mobility.cost_shares", key="group"
                                              retention_ms=None)
 
 # The group's book is rebuilt from this topic after a restart (requests, answers and closes are kept).
-COOWNED: Topic[CoownedBookingRequested | CoownedBookingAnswered | CoownedUsageRecorded | CoownedPeriodClosed] = Topic(
+COOWNED: Topic[CoownedBookingRequested | CoownedBookingAnswered | CoownedBookingCancelled | CoownedUsageRecorded
+              | CoownedPeriodClosed] = Topic(
     "mobility.coowned", key="group",
-    payloads=(CoownedBookingRequested, CoownedBookingAnswered, CoownedUsageRecorded, CoownedPeriodClosed),
+    payloads=(CoownedBookingRequested, CoownedBookingAnswered, CoownedBookingCancelled, CoownedUsageRecorded,
+              CoownedPeriodClosed),
     retention_ms=None)
 
 TOPICS: tuple[AnyTopic, ...] = (REQUESTS, ASSIGNMENTS, COST_SHARES, COOWNED)

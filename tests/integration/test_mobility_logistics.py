@@ -46,7 +46,10 @@ def fleet_stack(kafka_bootstrap, tmp_path_factory) -> LocalStack:
     stack = LocalStack(kafka_bootstrap, "sqlite://", Path(run), services=("mobility", "logistics"),
                        # The fast clock starts at 07:00 Japan time, so the module runs in the fleet's working
                        # hours whatever the hour the suite runs at.
-                       env={"CITYMATCH_MOBILITY_TIME_SCALE": "120", "CITYMATCH_MOBILITY_CLOCK_START": "07:00"})
+                       # Rounds go on couriers and the co-owned cars only (the ride vehicles' lending is tested in
+                       # test_fleet_rounds_kafka.py on one clock for both services).
+                       env={"CITYMATCH_MOBILITY_TIME_SCALE": "120", "CITYMATCH_MOBILITY_CLOCK_START": "07:00",
+                            "CITYMATCH_LOGISTICS_FLEET_DEPOTS": "none"})
     stack.start(timeout_s=240)
     yield stack
     stack.stop()

@@ -16,6 +16,7 @@ from shared.contracts.base import Envelope
 from shared.contracts.logistics import (
     ASSIGNMENTS,
     REQUESTS,
+    DeliveryFailed,
     ParcelAssigned,
     ParcelDelivered,
     ParcelRequested,
@@ -25,6 +26,7 @@ from shared.contracts.mobility import (
     COOWNED,
     COST_SHARES,
     CoownedBookingAnswered,
+    CoownedBookingCancelled,
     CoownedBookingRequested,
     CoownedPeriodClosed,
     CoownedUsageRecorded,
@@ -236,3 +238,29 @@ def test_the_cars_lent_come_from_the_operators_file_and_an_empty_one_lends_none(
     bus.publish(REQUESTS, heavy())
     bus.run_until_idle()
     assert fleet_requests(bus) == [] and isinstance(latest(bus)["p-heavy"], ParcelUndeliverable)
+
+
+def test_a_round_whose_parcels_all_failed_before_it_left_is_given_back_to_the_members(network):
+    """The only parcel of a held round fails before the car leaves (the recipient called it off): logistics gives
+    the round back, mobility's book drops it, and a member can book the Leaf in those hours again."""
+    clock = Clock(START)
+    bus = InProcessBus([build_mobility(network, clock=clock), build_logistics(network, clock=clock)], clock=clock)
+    later = heavy().model_copy(update={"deliver_from": START + timedelta(hours=2)})
+    bus.publish(REQUESTS, later)
+    bus.run_until_idle()
+    [hold] = fleet_requests(bus)
+    assert answers(bus)[hold.booking_id].accepted and hold.start > START
+    bus.publish(REQUESTS, DeliveryFailed(parcel_id="p-heavy", courier="ev-leaf", reason="the recipient moved"))
+    bus.run_until_idle()
+    [cancel] = [e for e in bus.events(COOWNED) if isinstance(e, CoownedBookingCancelled)]
+    assert (cancel.booking_id, cancel.member, cancel.group) == (hold.booking_id, "fleet", GROUP)
+    bus.publish(COOWNED, member("m-after", "aoki", hold.start, 1))
+    bus.run_until_idle()
+    assert answers(bus)["m-after"].accepted and answers(bus)["m-after"].car == "ev-leaf"
+    # a member cannot give back the fleet's booking, nor anyone a booking that has started
+    bus.publish(COOWNED, CoownedBookingCancelled(booking_id="m-after", group=GROUP, member="baba"))
+    clock.at = hold.start + timedelta(minutes=5)
+    bus.publish(COOWNED, CoownedBookingCancelled(booking_id="m-after", group=GROUP, member="aoki"))
+    bus.publish(COOWNED, member("m-clash", "chiba", hold.start, 1, car="ev-leaf"))
+    bus.run_until_idle()
+    assert answers(bus)["m-clash"].car != "ev-leaf"      # the Leaf is still aoki's

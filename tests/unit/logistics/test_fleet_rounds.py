@@ -9,6 +9,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from services.logistics.service import LogisticsSettings
 from services.logistics.service import build_service as logistics_service
 from services.mobility.bootstrap import build_mobility
@@ -16,9 +18,16 @@ from services.mobility.service import build_service as mobility_service
 from services.mobility.settings import MobilitySettings, default_fleet
 from shared.bus.inprocess import InProcessBus
 from shared.contracts import logistics, mobility
-from shared.contracts.logistics import ParcelAssigned, ParcelDelivered, ParcelRequested, ParcelUndeliverable
+from shared.contracts.logistics import (
+    DeliveryFailed,
+    ParcelAssigned,
+    ParcelDelivered,
+    ParcelRequested,
+    ParcelUndeliverable,
+)
 from shared.contracts.mobility import (
     FleetJobAnswered,
+    FleetJobCancelled,
     FleetJobRequested,
     RideAnswered,
     RideCompleted,
@@ -170,3 +179,57 @@ def test_a_restarted_dispatcher_keeps_the_held_round_from_the_published_plans(ne
     again.tick()
     again.run_until_idle()
     assert of(again, mobility.ASSIGNMENTS, RideCompleted) == []
+
+
+def test_a_round_whose_parcels_all_failed_before_it_left_is_taken_out_of_the_shuttles_plan(network):
+    """The round's only parcel fails before the shuttle leaves for the depot: logistics gives the round back, the
+    dispatcher takes it out of the plan and offers the hours again; a round under way is not given back."""
+    clock = Clock(START)
+    bus = InProcessBus([build_mobility(network, clock=clock),
+                        logistics_service(network, replace(LogisticsSettings(), coowned=()), clock=clock)])
+    bus.tick()
+    later = parcel("p-90", 90, timedelta(hours=4)).model_copy(update={"deliver_from": START + timedelta(hours=2)})
+    bus.publish(logistics.REQUESTS, later)
+    bus.run_until_idle()
+    [job] = of(bus, mobility.REQUESTS, FleetJobRequested)
+    assert of(bus, mobility.ASSIGNMENTS, FleetJobAnswered)[0].accepted and job.start > START + timedelta(hours=1)
+    bus.publish(logistics.REQUESTS, DeliveryFailed(parcel_id="p-90", courier=job.vehicle, reason="shop recalled it"))
+    bus.run_until_idle()
+    [cancel] = of(bus, mobility.REQUESTS, FleetJobCancelled)
+    assert cancel.job_id == job.job_id and cancel.vehicle == job.vehicle
+    plan = [p for p in of(bus, mobility.ASSIGNMENTS, VehiclePlanned) if p.vehicle == job.vehicle][-1]
+    assert all(s.request_id != job.job_id for s in plan.stops)
+    offer = [o for o in of(bus, mobility.ASSIGNMENTS, VehicleWindowsOffered) if o.vehicle == job.vehicle][-1]
+    assert any(w.start <= job.start and job.end <= w.end for w in offer.windows)
+
+    # a second round, failed once it is under way, stays in the plan (the shuttle is out driving it)
+    bus.publish(logistics.REQUESTS, parcel("p-91", 90, timedelta(hours=4)))
+    bus.run_until_idle()
+    second = of(bus, mobility.REQUESTS, FleetJobRequested)[-1]
+    clock.at = second.start + timedelta(minutes=1)
+    bus.publish(logistics.REQUESTS, DeliveryFailed(parcel_id="p-91", courier=second.vehicle, reason="nobody home"))
+    bus.publish(mobility.REQUESTS, FleetJobCancelled(job_id=second.job_id, vehicle=second.vehicle))
+    bus.run_until_idle()
+    assert len(of(bus, mobility.REQUESTS, FleetJobCancelled)) == 2   # only the one sent by hand
+    plan = [p for p in of(bus, mobility.ASSIGNMENTS, VehiclePlanned) if p.vehicle == second.vehicle][-1]
+    assert any(s.request_id == second.job_id for s in plan.stops)
+
+
+def test_an_operator_can_keep_the_ride_fleet_out_of_the_depots_rounds(network):
+    """``CITYMATCH_LOGISTICS_FLEET_DEPOTS=none``: the 90 kg parcel goes on the co-owned Leaf, not a shuttle; a
+    malformed list is refused naming the variable."""
+    from services.logistics.bootstrap import build_logistics
+    from services.logistics.config import LogisticsConfig
+    from shared.errors import ConfigError
+
+    clock = Clock(START)
+    config = LogisticsConfig.from_env({"CITYMATCH_LOGISTICS_FLEET_DEPOTS": "none"})
+    bus = InProcessBus([build_mobility(network, clock=clock), build_logistics(network, config, clock=clock)])
+    bus.tick()
+    bus.publish(logistics.REQUESTS, parcel("p-90", 90, timedelta(hours=4)))
+    bus.run_until_idle()
+    assert of(bus, mobility.REQUESTS, FleetJobRequested) == []
+    assert latest_parcel(bus, "p-90").courier == "ev-leaf"
+    assert LogisticsConfig.from_env({}).depots_for_fleet() == ("lalaport", "vinawalk")
+    with pytest.raises(ConfigError, match="CITYMATCH_LOGISTICS_FLEET_DEPOTS"):
+        LogisticsConfig.from_env({"CITYMATCH_LOGISTICS_FLEET_DEPOTS": "lalaport;vinawalk"})

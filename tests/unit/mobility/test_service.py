@@ -128,3 +128,17 @@ def test_a_fast_clock_can_start_at_a_given_japan_time():
     start = clock().astimezone(TOKYO)
     assert (start.hour, start.minute) == (7, 0) and start.date() == datetime.now(TOKYO).date()
     assert clock() >= start
+
+
+def test_a_ride_finished_before_the_next_request_is_still_billed(network):
+    """A decision moves the fleet to the present too: a ride dropped off before the next request is decided is
+    completed (and its fare billed) by the next tick all the same, once."""
+    clock = Clock(datetime(2026, 12, 1, 8, 0, tzinfo=TOKYO))
+    svc = MobilityService(network, clock=clock)
+    first = next(p for p in send(svc, ride("b1", clock.now + timedelta(minutes=5))) if isinstance(p, RideAnswered))
+    clock.now = first.planned_dropoff + timedelta(minutes=5)
+    assert next(p for p in send(svc, ride("b2", clock.now + timedelta(minutes=5)))
+                if isinstance(p, RideAnswered)).accepted
+    done = [o.payload for o in svc.tick() if isinstance(o.payload, RideCompleted)]
+    assert [d.request_id for d in done] == ["b1"] and done[0].fare_yen == first.fare_yen
+    assert [o for o in svc.tick() if isinstance(o.payload, RideCompleted)] == []
