@@ -11,7 +11,10 @@ the group's topic, and only those records change the month. An operator's ``Coow
 bill; a closed month takes no more bookings.
 
 The cars are also ride vehicles in the hours members left free: the dispatcher asks ``windows`` for them and
-books each ride's trip with ``hold`` as the fleet's booking, published here like a member's answer. Other fleet
+books each ride's trip with ``hold`` as the fleet's booking, published here like a member's answer. A hold also
+needs the charge: the car's estimated battery (``domain.coownership.battery``: full at the month's start, less
+each booking's distance, plus each metered charge) must keep its reserve after the job, and every later member
+booking must still find what it needs. Other fleet
 jobs (logistics' delivery rounds) ask on the topic: a ``CoownedBookingRequested`` of member ``fleet`` naming
 its car is booked with the same ``hold`` rules and answered like a member's request (the first answer again
 on redelivery). A booking may be given back before it starts (``CoownedBookingCancelled``, by whoever booked it:
@@ -36,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from services.mobility.domain.coownership.battery import shortfall
 from services.mobility.domain.coownership.bookings import FLEET, Booking, BookingBook, Car, CoownershipError
 from services.mobility.domain.coownership.energy import Charge
 from services.mobility.domain.coownership.split import CostSplit, Prices, split_costs
@@ -71,10 +75,13 @@ class GroupSpec:
     cars: tuple[Car, ...]
     prices: Prices = field(default_factory=Prices)
     turnaround_min: int = 15
+    reserve_pct: int = 20   # of a car's battery the fleet must leave in it (``domain.coownership.battery``)
 
     def __post_init__(self) -> None:
         if not self.id or not self.shares or not self.cars:
             raise CoownershipError(f"group {self.id!r}: id, members and cars must not be empty")
+        if not 0 <= self.reserve_pct < 100:
+            raise CoownershipError(f"group {self.id!r}: reserve_pct must be from 0 to 99")
 
 
 def default_groups() -> tuple[GroupSpec, ...]:
@@ -86,14 +93,15 @@ def default_groups() -> tuple[GroupSpec, ...]:
 
 def load_groups(path: Path) -> tuple[GroupSpec, ...]:
     """Groups from a JSON file: ``[{"id", "shares": {member: units}, "cars": [{"id", "battery_kwh", "wh_per_km",
-    "instalment_yen", "insurance_yen"}], "pv_yen_per_kwh", "grid_yen_per_kwh"}]``."""
+    "instalment_yen", "insurance_yen"}], "pv_yen_per_kwh", "grid_yen_per_kwh", "reserve_pct" (20)}]``."""
     groups = []
     for g in json.loads(path.read_text(encoding="utf-8")):
         cars = tuple(Car(c["id"], int(c["battery_kwh"]) * 1000, int(c["wh_per_km"]), int(c["instalment_yen"]) * 100,
                          int(c["insurance_yen"]) * 100) for c in g["cars"])
         prices = Prices(round(float(g.get("pv_yen_per_kwh", 15)) * 100), round(float(g.get("grid_yen_per_kwh", 26.2))
                                                                              * 100))
-        groups.append(GroupSpec(g["id"], {str(m): int(u) for m, u in g["shares"].items()}, cars, prices))
+        groups.append(GroupSpec(g["id"], {str(m): int(u) for m, u in g["shares"].items()}, cars, prices,
+                                reserve_pct=int(g.get("reserve_pct", 20))))
     return tuple(groups)
 
 
@@ -325,9 +333,17 @@ class CoownedGroups:
         if month.settled is not None:
             return f"{period} is closed: its costs are already split"
         a, b = _minutes(m_start, start, end)
-        refusal = month.book.book(Booking(booking_id, FLEET, car, a, b, distance_m))
+        job = Booking(booking_id, FLEET, car, a, b, distance_m)
+        refusal = month.book.book(job)
         if refusal is not None:
             return refusal.reason
+        group = self.groups[gid]
+        spec = next(c for c in group.cars if c.id == car)
+        short = shortfall(spec, [x for x in month.book.bookings(car) if x.id != booking_id],
+                          month.charges.values(), job, spec.battery_wh * group.reserve_pct // 100)
+        if short is not None:
+            month.book.cancel(booking_id)
+            return short.reason(car, f"{(m_start + timedelta(minutes=short.at)).astimezone(TOKYO):%H:%M}")
         answer = CoownedBookingAnswered(
             booking_id=booking_id, group=gid, member=FLEET, accepted=True, car=car,
             start=m_start + timedelta(minutes=a), end=m_start + timedelta(minutes=b), period=period,
