@@ -106,6 +106,7 @@ class LogisticsSettings:
 
 
 MAX_REFUSALS = 3   # refusals of one car's rounds in a row before the car is not offered for a day
+PARCEL_DAYS = 2    # how far back a restart looks for parcels still open (a parcel is delivered the day it is sent)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,7 @@ class HeldRound:
     parcels: tuple[str, ...]
     span: tuple[datetime, datetime]   # the hours asked for (not offered again if they are refused)
     on_ride_vehicle: bool = False
+    asked: Outgoing | None = None     # the request for it, sent again with a redelivered parcel's assignment
 
 
 class LogisticsService:
@@ -131,6 +133,7 @@ class LogisticsService:
         self.open: dict[str, tuple[ParcelRequested, Parcel]] = {}
         self.planned: dict[str, ParcelAssigned] = {}
         self.closed: set[str] = set()
+        self.final: dict[str, ParcelUndeliverable | ParcelReturned] = {}   # a closed parcel's last word
         self.revision = 0
         self.cars = {c.id: c for c in self.settings.coowned}
         self.calendar = FreeHours({c.id: c.group for c in self.settings.coowned},
@@ -166,16 +169,62 @@ class LogisticsService:
     def on_request(self, envelope: Envelope, payload: ParcelRequested) -> Iterable[Outgoing]:
         p = payload
         if p.parcel_id in self.open or p.parcel_id in self.closed:
-            return [Outgoing(ASSIGNMENTS, self.planned[p.parcel_id])] if p.parcel_id in self.planned else []
+            if p.parcel_id not in self.planned:
+                last = self.final.get(p.parcel_id)   # undeliverable or returned: that answer again
+                return [Outgoing(ASSIGNMENTS, last)] if last is not None else []
+            return [Outgoing(ASSIGNMENTS, self.planned[p.parcel_id]), *self._asked_again(p.parcel_id)]
+        if p.parcel_id in self.planned:   # assigned before a restart (read back from our own topic): open again
+            return self._reopen(p)
         if self._depot_node(p.depot) is None or not (p.depot in self.settings.couriers or self._cars_of(p.depot)
                                                     or p.depot in self.settings.fleet_depots):
             self.closed.add(p.parcel_id)
-            return [Outgoing(ASSIGNMENTS, ParcelUndeliverable(parcel_id=p.parcel_id, sender=p.sender,
-                                                              reason=f"depot {p.depot!r} is not served"))]
+            self.final[p.parcel_id] = no = ParcelUndeliverable(parcel_id=p.parcel_id, sender=p.sender,
+                                                               reason=f"depot {p.depot!r} is not served")
+            return [Outgoing(ASSIGNMENTS, no)]
         parcel = Parcel(p.parcel_id, self.net.nearest(p.lat, p.lon), self._secs(p.deliver_from),
                         self._secs(p.deliver_until), round(p.weight_kg * 1000))
         self.open[p.parcel_id] = (p, parcel)
         return self._replan(p.depot)
+
+    # ------------------------------------------------------------------ after a restart
+    def _reopen(self, p: ParcelRequested) -> list[Outgoing]:
+        """A parcel we had assigned before a restart, its request replayed: open again as it was planned, not
+        re-planned. One on a co-owned car or a ride vehicle stays on it (that round's hold was asked for and
+        is kept by mobility), so the depot's next plan goes around it."""
+        planned = self.planned[p.parcel_id]
+        parcel = Parcel(p.parcel_id, self.net.nearest(p.lat, p.lon), self._secs(p.deliver_from),
+                        self._secs(p.deliver_until), round(p.weight_kg * 1000))
+        self.open[p.parcel_id] = (p, parcel)
+        couriers = {cid for crew in self.settings.couriers.values() for cid, _ in crew}
+        if planned.courier not in couriers:
+            self.on_car[p.parcel_id] = f"restored:{planned.courier}"
+        return [Outgoing(ASSIGNMENTS, planned)]
+
+    def _asked_again(self, parcel_id: str) -> list[Outgoing]:
+        """The hold request of the parcel's round, again: mobility answers a repeat with its first answer, and
+        the first may never have been sent (planned during a replay, whose outputs are not published)."""
+        held = self.held.get(self.on_car.get(parcel_id, ""))
+        return [held.asked] if held is not None and held.asked is not None else []
+
+    def on_assigned_back(self, envelope: Envelope, payload: ParcelAssigned) -> Iterable[Outgoing]:
+        """Our own assignment read back (after a restart, the plan we had; live, the one we already keep)."""
+        self.revision = max(self.revision, payload.plan_revision)
+        old = self.planned.get(payload.parcel_id)
+        if payload.parcel_id not in self.closed and (old is None or payload.plan_revision >= old.plan_revision):
+            self.planned[payload.parcel_id] = payload
+        return []
+
+    def on_closed_back(self, envelope: Envelope, payload: ParcelDelivered | ParcelUndeliverable | ParcelReturned
+                       ) -> Iterable[Outgoing]:
+        """Our own last word on a parcel read back: it is never planned or billed again."""
+        pid = payload.parcel_id
+        self.closed.add(pid)
+        if not isinstance(payload, ParcelDelivered):
+            self.final[pid] = payload
+        self.planned.pop(pid, None)
+        self.open.pop(pid, None)
+        self.on_car.pop(pid, None)
+        return []
 
     # ------------------------------------------------------------------ co-owned cars
     def _cars_of(self, depot: str) -> list[CoownedCar]:
@@ -236,13 +285,14 @@ class LogisticsService:
         car = self.cars[rnd.courier]
         start, end = floor_minute(self._at(rnd.leave)), ceil_minute(self._at(rnd.back))
         booking_id = f"delivery:{depot}:{car.id}:{start.astimezone(TOKYO):%Y%m%dT%H%M}"
-        self.held[booking_id] = HeldRound(booking_id, depot, car.id, rnd.parcels, (start, end))
+        asked = Outgoing(COOWNED, CoownedBookingRequested(
+            booking_id=booking_id, group=car.group, member=FLEET, car=car.id, start=start, end=end,
+            distance_m=min(self._round_metres(node, rnd), 2_000_000)))
+        self.held[booking_id] = HeldRound(booking_id, depot, car.id, rnd.parcels, (start, end), asked=asked)
         for pid in rnd.parcels:
             self.on_car[pid] = booking_id
         self.calendar.book(booking_id, car.id, FLEET, start, end)   # busy for every depot until answered
-        return Outgoing(COOWNED, CoownedBookingRequested(
-            booking_id=booking_id, group=car.group, member=FLEET, car=car.id, start=start, end=end,
-            distance_m=min(self._round_metres(node, rnd), 2_000_000)))
+        return asked
 
     def _hold_on_ride_vehicle(self, depot: str, node: int, rnd: Round) -> Outgoing:
         assert rnd.depot_span is not None and rnd.leave is not None and rnd.back is not None
@@ -251,16 +301,17 @@ class LogisticsService:
         end = self._at(rnd.depot_span[1])
         end = end if end.microsecond == 0 else end.replace(microsecond=0) + timedelta(seconds=1)
         job_id = f"delivery:{depot}:{rnd.courier}:{start.astimezone(TOKYO):%Y%m%dT%H%M%S}"
-        self.held[job_id] = HeldRound(job_id, depot, rnd.courier, rnd.parcels, (self._at(rnd.leave),
-                                                                                 self._at(rnd.back)),
-                                      on_ride_vehicle=True)
-        for pid in rnd.parcels:
-            self.on_car[pid] = job_id
         kg = sum(self.open[pid][0].weight_kg for pid in rnd.parcels)
-        return Outgoing(rides.REQUESTS, FleetJobRequested(
+        asked = Outgoing(rides.REQUESTS, FleetJobRequested(
             job_id=job_id, vehicle=rnd.courier, depot_lat=float(self.net.lat[node]),
             depot_lon=float(self.net.lon[node]), start=start, end=end, parcels=len(rnd.parcels),
             weight_kg=min(kg, 2_000), distance_m=min(self._round_metres(node, rnd), 2_000_000)))
+        self.held[job_id] = HeldRound(job_id, depot, rnd.courier, rnd.parcels, (self._at(rnd.leave),
+                                                                                 self._at(rnd.back)),
+                                      on_ride_vehicle=True, asked=asked)
+        for pid in rnd.parcels:
+            self.on_car[pid] = job_id
+        return asked
 
     def on_fleet_answer(self, envelope: Envelope, payload: FleetJobAnswered) -> Iterable[Outgoing]:
         """The dispatcher's answer to one of our rounds on a ride vehicle: refused, it is handled as a car's."""
@@ -349,19 +400,22 @@ class LogisticsService:
             req, _ = self.open.pop(pid)
             self.planned.pop(pid, None)
             self.closed.add(pid)
-            out.append(Outgoing(ASSIGNMENTS, ParcelUndeliverable(parcel_id=pid, sender=req.sender, reason=reason)))
+            self.final[pid] = no = ParcelUndeliverable(parcel_id=pid, sender=req.sender, reason=reason)
+            out.append(Outgoing(ASSIGNMENTS, no))
         return out
 
     def _failed(self, f: DeliveryFailed) -> list[Outgoing]:
         entry = self.open.pop(f.parcel_id, None)
-        if entry is None:
-            return []
+        if entry is None:   # a redelivered failure: the parcel's return again (never a second one)
+            last = self.final.get(f.parcel_id)
+            return [Outgoing(ASSIGNMENTS, last)] if isinstance(last, ParcelReturned) else []
         req, _ = entry
         self.planned.pop(f.parcel_id, None)
         booking = self.on_car.pop(f.parcel_id, None)   # its round stays held while the car has others to drive
         self.closed.add(f.parcel_id)
-        returned = Outgoing(ASSIGNMENTS, ParcelReturned(parcel_id=f.parcel_id, sender=req.sender, depot=req.depot,
-                                                        reason=f.reason))
+        self.final[f.parcel_id] = back = ParcelReturned(parcel_id=f.parcel_id, sender=req.sender, depot=req.depot,
+                                                         reason=f.reason)
+        returned = Outgoing(ASSIGNMENTS, back)
         return [returned, *(self._give_back(booking) if booking else [])]
 
     def _give_back(self, booking_id: str) -> list[Outgoing]:
@@ -425,6 +479,12 @@ def build_service(network: RoadNetwork, settings: LogisticsSettings | None = Non
 
     return Service(name="logistics", handlers={REQUESTS: {ParcelRequested: locked(svc.on_request),
                                                           DeliveryFailed: locked(svc.on_failed)},
+                                               # our own plans and last words, read back (after a restart: the
+                                               # state to rebuild the open parcels from, before the requests)
+                                               ASSIGNMENTS: {ParcelAssigned: locked(svc.on_assigned_back),
+                                                             ParcelDelivered: locked(svc.on_closed_back),
+                                                             ParcelUndeliverable: locked(svc.on_closed_back),
+                                                             ParcelReturned: locked(svc.on_closed_back)},
                                                SHOP_DAYS: {ShopDayReported: locked(watch.on_report)},
                                                # the co-owned cars' bookings: the calendar of their free hours
                                                COOWNED: {CoownedBookingAnswered: locked(svc.on_coowned_answer),
@@ -439,8 +499,11 @@ def build_service(network: RoadNetwork, settings: LogisticsSettings | None = Non
                                                                    rides.VehiclePlanned: ignore,
                                                                    rides.RideCompleted: ignore}},
                    timers=[Timer(svc.settings.housekeeping_s, locked(svc.housekeeping))],
-                   # The shop watch's recent days are rebuilt from the reports (their outputs are not resent);
-                   # the cars' calendar from their group's topic (members book months ahead, as mobility replays).
-                   # The ride vehicles' latest offers from the last day of mobility's plans.
-                   replay={SHOP_DAYS: timedelta(days=2 * watch.rules.window + 2), COOWNED: timedelta(days=400),
-                           rides.ASSIGNMENTS: timedelta(days=1)})
+                   # Replayed in this order at start: the cars' calendar from their group's topic (members book
+                   # months ahead, as mobility replays), the ride vehicles' latest offers from the last day of
+                   # mobility's plans, the shop watch's recent days from the reports (their outputs are not
+                   # resent), then our own plans and the parcels' requests: a parcel we had planned is open
+                   # again as planned, one we never answered is planned now.
+                   replay={COOWNED: timedelta(days=400), rides.ASSIGNMENTS: timedelta(days=1),
+                           SHOP_DAYS: timedelta(days=2 * watch.rules.window + 2),
+                           ASSIGNMENTS: timedelta(days=PARCEL_DAYS), REQUESTS: timedelta(days=PARCEL_DAYS)})

@@ -1,6 +1,8 @@
 """A co-owned car's delivery earnings over the real broker and the real ledger: a parcel only the group's Leaf
-can carry is held in the group's book, delivered on logistics' fast clock, booked by settlement in PostgreSQL
-with the payout to the group, and recorded by mobility as the group's credit for the month."""
+can carry is held in the group's book; the logistics worker is killed once the parcel is assigned and started
+again (its open parcels rebuilt from the topics); the parcel is delivered once on logistics' fast clock, booked by
+settlement in PostgreSQL with the payout to the group, and recorded by mobility as the group's credit for the
+month."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import pytest
 from services.localstack import LocalStack
 from services.settlement.read_model import open_read_model
 from shared.contracts.base import utcnow
-from shared.contracts.logistics import ParcelDelivered, ParcelRequested
+from shared.contracts.logistics import ParcelAssigned, ParcelDelivered, ParcelRequested
 from shared.contracts.mobility import CoownedUsageRecorded
 
 from .conftest import wait_until
@@ -47,11 +49,20 @@ def test_a_parcel_the_leaf_delivered_pays_the_group_on_the_ledger_and_in_its_mon
         parcel_id=pid, sender="shop-7", depot="lalaport", lat=35.4580, lon=139.3967, deliver_from=start,
         deliver_until=start + timedelta(hours=3), weight_kg=90.0, size_l=150))
 
+    def assigned():
+        return [p for p in read_topic(kafka_bootstrap, "logistics.assignments")
+                if isinstance(p, ParcelAssigned) and p.parcel_id == pid]
+
+    plan = wait_until(assigned, 90, "the parcel assigned")[-1]
+    assert plan.courier == "ev-leaf"
+    credit_stack.crash_and_restart("logistics", timeout_s=240)
+
     def delivered():
         return [p for p in read_topic(kafka_bootstrap, "logistics.assignments")
                 if isinstance(p, ParcelDelivered) and p.parcel_id == pid]
 
     [done] = wait_until(delivered, 180, "the parcel delivered on logistics' fast clock")
+    assert done.delivered_at == plan.planned_at
     assert done.courier == "ev-leaf" and done.operator == GROUP and done.payout_yen > 0
 
     def credit():
@@ -69,6 +80,7 @@ def test_a_parcel_the_leaf_delivered_pays_the_group_on_the_ledger_and_in_its_mon
             ledger.close()
 
     booked = wait_until(entry, 60, "the delivery fee on the ledger")
+    assert len(delivered()) == 1 and len(credit()) == 1      # nothing doubled by the crash
     postings = {row[0]: row[2] for row in booked.body["postings"]}
     assert postings[f"fleet:{GROUP}"] == done.payout_yen * 100
     assert sum(postings.values()) == 0

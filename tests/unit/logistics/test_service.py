@@ -67,13 +67,15 @@ def test_impossible_parcels_are_refused_with_the_reason(network):
 
 
 def test_failed_delivery_returns_with_the_couriers_reason(network):
-    """A DeliveryFailed sends the parcel back to its depot with the reason, once."""
+    """A DeliveryFailed sends the parcel back to its depot with the reason, once: a redelivered failure gets the
+    same return again (it may never have been published), and a failure with another reason changes nothing."""
     svc = LogisticsService(network, clock=lambda: START)
     send(svc, parcel("p", HOMES[0]))
     failed = DeliveryFailed(parcel_id="p", courier="courier-lalaport-1", reason="nobody home")
     back = send(svc, failed)
     assert back == [ParcelReturned(parcel_id="p", sender="shop-1", depot="lalaport", reason="nobody home")]
-    assert send(svc, failed) == []
+    assert send(svc, failed) == back
+    assert send(svc, failed.model_copy(update={"reason": "wrong address"})) == back
 
 
 def test_fees_grow_per_started_kilogram_and_the_payout_is_a_share_rounded_down():
