@@ -48,3 +48,28 @@ def test_closing_one_feed_stops_the_hub_all_of_them_share():
     first.close()
     assert hub._stop.is_set()
     second.close()  # harmless a second time
+
+
+def test_a_record_is_decoded_once_for_all_the_feeds_that_fold_it_and_raw_feeds_get_the_record(monkeypatch):
+    import services.gateway.topic_feed as topic_feed
+
+    calls: list[str] = []
+    real = topic_feed.decode
+    monkeypatch.setattr(topic_feed, "decode", lambda raw, topic: calls.append(topic.name) or real(raw, topic))
+
+    class Raw(KafkaTopicFeed):
+        def __init__(self) -> None:
+            super().__init__("127.0.0.1:1", (COUNTS,), "raw")
+            self.records: list[Any] = []
+
+        def take(self, record: Any, topic: str) -> None:
+            self.records.append(record)
+
+    a, b, raw = Folding((COUNTS,), "a"), Folding((COUNTS,), "b"), Raw()
+    hub = FeedHub("127.0.0.1:1", [a, raw, b])
+    rec = record("east-gate", 0)
+    hub._hand_on(rec, COUNTS.name)
+    assert calls == [COUNTS.name] and raw.records == [rec]
+    assert a.seen == b.seen and a.seen[0] is b.seen[0]
+    hub._hand_on(SimpleNamespace(value=b"not an envelope", offset=1), COUNTS.name)   # skipped by both, once
+    assert calls == [COUNTS.name] * 2 and len(a.seen) == len(b.seen) == 1 and len(raw.records) == 2
