@@ -256,8 +256,9 @@ class LiveBook:
             rows.append({
                 "vehicle": vehicle, "service": "mobility", "lat": p.at_lat, "lon": p.at_lon, "position": "planned",
                 "next_stop": None if nxt is None else {
-                    "kind": nxt.kind, "ref": nxt.request_id, "lat": nxt.lat, "lon": nxt.lon,
-                    "planned_at": _iso(nxt.planned_at)},
+                    # a delivery round it holds between rides: to the depot to load (pickup), back (dropoff)
+                    "kind": f"round_{nxt.kind}" if nxt.purpose == "delivery" else nxt.kind,
+                    "ref": nxt.request_id, "lat": nxt.lat, "lon": nxt.lon, "planned_at": _iso(nxt.planned_at)},
                 "stops": len(p.stops), "onboard": len(p.onboard), "revision": p.revision,
                 "at": _iso(held.at), "age_s": age, "stale": age is None or age > self.freshness.vehicle_s})
         return rows

@@ -60,8 +60,9 @@ class ChargerLive(BaseModel):
 
 
 class NextStop(BaseModel):
-    kind: str = Field(description="pickup, dropoff (a ride) or delivery (a parcel)")
-    ref: str = Field(description="the ride request or the parcel")
+    kind: str = Field(description="pickup, dropoff (a ride), delivery (a parcel), or round_pickup, round_dropoff (a "
+                                  "ride vehicle's delivery round between rides: loading at the depot, back there)")
+    ref: str = Field(description="the ride request, the parcel, or the delivery round")
     lat: float
     lon: float
     planned_at: str

@@ -144,6 +144,14 @@ def test_vehicles_show_their_latest_plan_and_couriers_their_next_stop():
         payout_yen=250, delivered_at=T0 + timedelta(minutes=21)))
     courier = by(live.snapshot()["vehicles"], "vehicle")["courier-lalaport-1"]
     assert courier["next_stop"]["ref"] == "p-2" and courier["stops"] == 1
+    # a shuttle holding a delivery round between its rides: its next stop says so
+    round_stop = stop.model_copy(update={"request_id": "delivery:lalaport:shuttle-3:20261202T083000",
+                                         "purpose": "delivery", "seats": 8})
+    bus.publish(mobility.ASSIGNMENTS, mobility.VehiclePlanned(
+        vehicle="shuttle-3", stops=(round_stop,), revision=1, reason="insertion", at_lat=35.45, at_lon=139.39,
+        free_at=T0))
+    shuttle = by(live.snapshot()["vehicles"], "vehicle")["shuttle-3"]
+    assert shuttle["next_stop"]["kind"] == "round_pickup" and shuttle["next_stop"]["ref"].startswith("delivery:")
     clock.now = T0 + timedelta(seconds=Freshness().vehicle_s + 1)
     assert all(v["stale"] for v in live.snapshot()["vehicles"])
 
