@@ -69,6 +69,18 @@ def wait_until(check: Callable[[], object], timeout: float, what: str, interval:
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error!r})")
 
 
+def ledger_entry(database_url: str, kind: str, ref: str):
+    """The ledger's entry of ``kind`` for ``ref`` (None while settlement has not booked it), read as an operator
+    reads it: through the read-only model, opened and closed for each look."""
+    from services.settlement.read_model import open_read_model
+
+    ledger = open_read_model(database_url)
+    try:
+        return ledger.entry(kind, ref)
+    finally:
+        ledger.close()
+
+
 @pytest.fixture(scope="session")
 def stack_database_url(database_server_url: str) -> Iterator[str]:
     url = create_database(database_server_url, "stack")

@@ -30,7 +30,7 @@ from shared.contracts.mobility import (
     CostShareSettled,
 )
 
-from .conftest import wait_until
+from .conftest import ledger_entry, wait_until
 from .test_energy_pipeline import read_records, read_topic
 
 pytestmark = pytest.mark.integration
@@ -110,14 +110,7 @@ def test_bookings_charging_a_restart_and_a_close_end_as_one_bill_per_member(grou
 
     ref = f"{group}:{period}"
 
-    def entry():
-        ledger = open_read_model(stack.database_url)
-        try:
-            return ledger.entry("cost_share", ref)
-        finally:
-            ledger.close()
-
-    booked = wait_until(entry, 90, "the split on the ledger")
+    booked = wait_until(lambda: ledger_entry(stack.database_url, "cost_share", ref), 90, "the split on the ledger")
     fact = booked.body["fact"]
     by = {m["member"]: m for m in fact["members"]}
     assert by["aoki"]["use_min"] == 180 and by["baba"]["use_min"] == 60

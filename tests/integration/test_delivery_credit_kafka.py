@@ -14,12 +14,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.localstack import LocalStack
-from services.settlement.read_model import open_read_model
 from shared.contracts.base import utcnow
 from shared.contracts.logistics import ParcelAssigned, ParcelDelivered, ParcelRequested
 from shared.contracts.mobility import CoownedUsageRecorded
 
-from .conftest import wait_until
+from .conftest import ledger_entry, wait_until
 from .test_energy_pipeline import read_topic
 from .test_mobility_logistics import send
 
@@ -72,14 +71,8 @@ def test_a_parcel_the_leaf_delivered_pays_the_group_on_the_ledger_and_in_its_mon
     [usage] = wait_until(credit, 60, "the group's credit on mobility.coowned")
     assert (usage.group, usage.car, usage.credit_sen) == (GROUP, "ev-leaf", done.payout_yen * 100)
 
-    def entry():
-        ledger = open_read_model(stack.database_url)
-        try:
-            return ledger.entry("delivery_fee", pid)
-        finally:
-            ledger.close()
-
-    booked = wait_until(entry, 60, "the delivery fee on the ledger")
+    booked = wait_until(lambda: ledger_entry(stack.database_url, "delivery_fee", pid), 60,
+                        "the delivery fee on the ledger")
     assert len(delivered()) == 1 and len(credit()) == 1      # nothing doubled by the crash
     postings = {row[0]: row[2] for row in booked.body["postings"]}
     assert postings[f"fleet:{GROUP}"] == done.payout_yen * 100

@@ -11,7 +11,6 @@ import pytest
 from kafka import KafkaProducer
 
 from services.localstack import LocalStack
-from services.settlement.read_model import open_read_model
 from shared.contracts.base import Envelope, utcnow
 from shared.contracts.codec import encode
 from shared.contracts.crowd import ANOMALIES
@@ -34,7 +33,7 @@ from shared.contracts.mobility import (
     VehiclePlanned,
 )
 
-from .conftest import wait_until
+from .conftest import ledger_entry, wait_until
 from .test_energy_pipeline import read_records, read_topic
 
 pytestmark = pytest.mark.integration
@@ -82,14 +81,7 @@ def test_ride_request_is_answered_planned_and_completed(fleet_stack, kafka_boots
     done = wait_until(lambda: mine(RideCompleted), 120, "the completed ride")[0]
     assert done.fare_yen == answer.fare_yen and 0 < done.payout_yen < done.fare_yen
 
-    def fare():
-        ledger = open_read_model(stack.database_url)
-        try:
-            return ledger.entry("fare", rid)
-        finally:
-            ledger.close()
-
-    entry = wait_until(fare, 60, "the fare on the ledger")
+    entry = wait_until(lambda: ledger_entry(stack.database_url, "fare", rid), 60, "the fare on the ledger")
     assert entry.body["fact"]["fare_sen"] == done.fare_yen * 100
     assert sorted(row[2] for row in entry.body["postings"]) == sorted(
         [-done.fare_yen * 100, done.payout_yen * 100, (done.fare_yen - done.payout_yen) * 100])
