@@ -110,6 +110,17 @@ PARCEL_DAYS = 2    # how far back a restart looks for parcels still open (a parc
 
 
 @dataclass(frozen=True)
+class FleetOffer:
+    """A ride vehicle's latest offer as the planner uses it: windows as (start, end, node where it is idle, node
+    of its next rider)."""
+
+    operator: str
+    capacity_g: int
+    max_parcels: int
+    windows: tuple[tuple[datetime, datetime, int, int], ...]
+
+
+@dataclass(frozen=True)
 class HeldRound:
     """A round planned on a co-owned car (asked for as the fleet's booking) or on a ride vehicle between its
     rides (asked for as a fleet job); kept as it is from then on."""
@@ -129,7 +140,7 @@ class LogisticsService:
         self.settings = settings or LogisticsSettings()
         self.net = network
         self.clock = clock or utcnow
-        self.t0 = self.clock()
+        self.t0 = self.clock().replace(microsecond=0)   # whole seconds: every time we publish is too
         self.open: dict[str, tuple[ParcelRequested, Parcel]] = {}
         self.planned: dict[str, ParcelAssigned] = {}
         self.closed: set[str] = set()
@@ -143,7 +154,8 @@ class LogisticsService:
         self.on_car: dict[str, str] = {}           # parcel -> the booking id of its car round
         self.refused: set[str] = set()             # our booking ids the book refused (handled once)
         self.refusals: dict[str, int] = {}         # car -> refusals of our rounds since its last accepted one
-        self.offers: dict[str, VehicleWindowsOffered] = {}             # ride vehicle -> its latest offer
+        self.couriers = {cid for crew in self.settings.couriers.values() for cid, _ in crew}
+        self.offers: dict[str, FleetOffer] = {}                        # ride vehicle -> its latest offer
         self.fleet_blocked: dict[str, list[tuple[datetime, datetime]]] = {}   # ride vehicle -> refused hours
         self._metres: np.ndarray | None = None
 
@@ -181,10 +193,13 @@ class LogisticsService:
             self.final[p.parcel_id] = no = ParcelUndeliverable(parcel_id=p.parcel_id, sender=p.sender,
                                                                reason=f"depot {p.depot!r} is not served")
             return [Outgoing(ASSIGNMENTS, no)]
-        parcel = Parcel(p.parcel_id, self.net.nearest(p.lat, p.lon), self._secs(p.deliver_from),
-                        self._secs(p.deliver_until), round(p.weight_kg * 1000))
-        self.open[p.parcel_id] = (p, parcel)
+        self.open[p.parcel_id] = (p, self._parcel(p))
         return self._replan(p.depot)
+
+    def _parcel(self, p: ParcelRequested) -> Parcel:
+        """The request as the planner sees it: its node, its window in our seconds, grams."""
+        return Parcel(p.parcel_id, self.net.nearest(p.lat, p.lon), self._secs(p.deliver_from),
+                      self._secs(p.deliver_until), round(p.weight_kg * 1000))
 
     # ------------------------------------------------------------------ after a restart
     def _reopen(self, p: ParcelRequested) -> list[Outgoing]:
@@ -192,11 +207,8 @@ class LogisticsService:
         re-planned. One on a co-owned car or a ride vehicle stays on it (that round's hold was asked for and
         is kept by mobility), so the depot's next plan goes around it."""
         planned = self.planned[p.parcel_id]
-        parcel = Parcel(p.parcel_id, self.net.nearest(p.lat, p.lon), self._secs(p.deliver_from),
-                        self._secs(p.deliver_until), round(p.weight_kg * 1000))
-        self.open[p.parcel_id] = (p, parcel)
-        couriers = {cid for crew in self.settings.couriers.values() for cid, _ in crew}
-        if planned.courier not in couriers:
+        self.open[p.parcel_id] = (p, self._parcel(p))
+        if planned.courier not in self.couriers:
             self.on_car[p.parcel_id] = f"restored:{planned.courier}"
         return [Outgoing(ASSIGNMENTS, planned)]
 
@@ -231,7 +243,7 @@ class LogisticsService:
         return [c for c in self.settings.coowned if depot in c.depots]
 
     def _car_windows(self, depot: str, now_dt: datetime, until: datetime) -> list[CarWindow]:
-        """Every free window of the depot's co-owned cars, then of the ride vehicles' offers, from now to
+        """Every stretch the ride vehicles offer, then every free window of the depot's co-owned cars, from now to
         ``until``, in whole seconds inside it."""
         out = self._fleet_windows(depot, now_dt, until)
         for car in self._cars_of(depot):
@@ -252,21 +264,23 @@ class LogisticsService:
             return []
         out = []
         for vehicle, offer in self.offers.items():
-            spans = [(max(w.start, now_dt), min(w.end, until), w) for w in offer.windows]
             taken = [h.span for h in self.held.values() if h.car == vehicle] + self.fleet_blocked.get(vehicle, [])
-            for lo, hi, w in spans:
-                pieces = [(lo, hi)] if hi > lo else []
+            for lo, hi, idle_at, next_at in offer.windows:
+                pieces = [(max(lo, now_dt), min(hi, until))]
                 for a, b in taken:
                     pieces = subtract(pieces, a, b)
-                start, end = self.net.nearest(w.from_lat, w.from_lon), self.net.nearest(w.to_lat, w.to_lon)
-                out += [CarWindow(vehicle, start, round(offer.capacity_kg * 1000), offer.max_parcels,
-                                  self._secs_up(a), self._secs_down(b), self.settings.fleet_extra_cost_s,
-                                  self.settings.fleet_stop_cost_s, home=end) for a, b in pieces]
+                out += [CarWindow(vehicle, idle_at, offer.capacity_g, offer.max_parcels, self._secs_up(a),
+                                  self._secs_down(b), self.settings.fleet_extra_cost_s,
+                                  self.settings.fleet_stop_cost_s, home=next_at) for a, b in pieces if b > a]
         return out
 
     def on_offer(self, envelope: Envelope, payload: VehicleWindowsOffered) -> Iterable[Outgoing]:
-        """A ride vehicle's idle stretches as its plan now stands (the latest replaces the one before)."""
-        self.offers[payload.vehicle] = payload
+        """A ride vehicle's idle stretches as its plan now stands (the latest replaces the one before), with their
+        places on our network found once here rather than at every re-plan."""
+        self.offers[payload.vehicle] = FleetOffer(
+            payload.operator, round(payload.capacity_kg * 1000), payload.max_parcels,
+            tuple((w.start, w.end, self.net.nearest(w.from_lat, w.from_lon), self.net.nearest(w.to_lat, w.to_lon))
+                  for w in payload.windows))
         return []
 
     def _round_metres(self, depot: int, rnd: Round) -> int:
@@ -296,10 +310,7 @@ class LogisticsService:
 
     def _hold_on_ride_vehicle(self, depot: str, node: int, rnd: Round) -> Outgoing:
         assert rnd.depot_span is not None and rnd.leave is not None and rnd.back is not None
-        # whole seconds, the round's span rounded outwards: the dispatcher holds exactly what it is asked for
-        start = self._at(rnd.depot_span[0]).replace(microsecond=0)
-        end = self._at(rnd.depot_span[1])
-        end = end if end.microsecond == 0 else end.replace(microsecond=0) + timedelta(seconds=1)
+        start, end = self._at(rnd.depot_span[0]), self._at(rnd.depot_span[1])
         job_id = f"delivery:{depot}:{rnd.courier}:{start.astimezone(TOKYO):%Y%m%dT%H%M%S}"
         kg = sum(self.open[pid][0].weight_kg for pid in rnd.parcels)
         asked = Outgoing(rides.REQUESTS, FleetJobRequested(

@@ -235,13 +235,12 @@ class CoownedGroups:
         """A booking given back: removed from its month's book if whoever cancels booked it and it has not started
         by the cancellation's time (the envelope's, so a replay decides the same); its hours are free again. A
         cancellation that breaks either rule changes nothing (logged: the booking stands)."""
-        group = self.groups.get(p.group)
-        found = next(((m, b) for (gid, _), m in self.months.items() if gid == p.group
-                      for b in [m.book.get(p.booking_id)] if b is not None), None) if group else None
-        if found is None:
+        found = [(m, b) for (gid, _), m in self.months.items() if gid == p.group
+                 if (b := m.book.get(p.booking_id)) is not None]
+        if not found:
             log.warning("cancellation of %s: no such booking in %s", p.booking_id, p.group)
             return []
-        month, booking = found
+        month, booking = found[0]
         if booking.member != p.member:
             log.warning("cancellation of %s by %s refused: it is %s's", p.booking_id, p.member, booking.member)
             return []

@@ -13,7 +13,7 @@ Times are timezone-aware datetimes on the wire; the dispatcher works in seconds 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -24,6 +24,12 @@ def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must carry a time zone, e.g. 2026-12-01T08:30:00+09:00")
     return value
+
+
+def _end_after_start(model: Any) -> Any:
+    if model.end <= model.start:
+        raise ValueError("end must be after start")
+    return model
 
 
 class RideRequested(Payload):
@@ -143,11 +149,7 @@ class OfferedWindow(Payload):
 
     _tz = field_validator("start", "end")(_aware)
 
-    @model_validator(mode="after")
-    def _order(self) -> OfferedWindow:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
-        return self
+    _order = model_validator(mode="after")(_end_after_start)
 
 
 class VehicleWindowsOffered(Payload):
@@ -183,11 +185,7 @@ class FleetJobRequested(Payload):
 
     _tz = field_validator("start", "end")(_aware)
 
-    @model_validator(mode="after")
-    def _order(self) -> FleetJobRequested:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
-        return self
+    _order = model_validator(mode="after")(_end_after_start)
 
     def key(self) -> str:
         return self.job_id
@@ -294,11 +292,7 @@ class CoownedBookingRequested(Payload):
 
     _tz = field_validator("start", "end")(_aware)
 
-    @model_validator(mode="after")
-    def _order(self) -> CoownedBookingRequested:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
-        return self
+    _order = model_validator(mode="after")(_end_after_start)
 
     def key(self) -> str:
         return self.group
